@@ -1,0 +1,54 @@
+-- Latchkey D1 schema. Idempotent: applying it again changes nothing (npm run dev does so on every start).
+-- Secrets and tokens are stored as hashes; values the server must read back are sealed
+-- (AES-256-GCM under a key derived from the ENCRYPTION_KEY secret, src/crypto/aead.ts).
+
+-- OAuth clients (RFC 7591 metadata). List-valued fields are JSON arrays.
+CREATE TABLE IF NOT EXISTS clients (
+  client_id TEXT PRIMARY KEY,
+  client_name TEXT,
+  -- none | client_secret_basic | client_secret_post | client_secret_jwt | private_key_jwt
+  -- | tls_client_auth | self_signed_tls_client_auth
+  token_endpoint_auth_method TEXT NOT NULL,
+  -- Required alg of JWT client assertions, or NULL for any allowed one.
+  token_endpoint_auth_signing_alg TEXT,
+  -- base64url(SHA-256(secret)); NULL for clients without a secret.
+  client_secret_hash TEXT,
+  -- The secret sealed for client_secret_jwt clients only (HMAC needs the value back).
+  client_secret_sealed TEXT,
+  -- Unix seconds; 0 = never expires (RFC 7591 §3.2.1).
+  client_secret_expires_at INTEGER NOT NULL DEFAULT 0,
+  grant_types TEXT NOT NULL DEFAULT '["authorization_code"]',
+  response_types TEXT NOT NULL DEFAULT '["code"]',
+  redirect_uris TEXT NOT NULL DEFAULT '[]',
+  -- Space-separated scopes the client may be granted.
+  scope TEXT NOT NULL DEFAULT '',
+  jwks TEXT,
+  jwks_uri TEXT,
+  -- RFC 8705 §2.1.2: exactly one of these identifies a tls_client_auth client's certificate.
+  tls_client_auth_subject_dn TEXT,
+  tls_client_auth_san_dns TEXT,
+  tls_client_auth_san_uri TEXT,
+  tls_client_auth_san_ip TEXT,
+  tls_client_auth_san_email TEXT,
+  -- Other registered metadata (RFC 7591 §2), JSON object.
+  metadata TEXT NOT NULL DEFAULT '{}',
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+-- Signing keys. Life cycle: next (published, not signing) → current (signing) → retired
+-- (published until every token it signed has expired, then deleted).
+CREATE TABLE IF NOT EXISTS signing_keys (
+  kid TEXT PRIMARY KEY,
+  alg TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('next', 'current', 'retired')),
+  public_jwk TEXT NOT NULL,
+  private_jwk_sealed TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  activated_at INTEGER,
+  retired_at INTEGER,
+  -- When a retired key leaves the JWKS (Unix seconds).
+  expires_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS signing_keys_state ON signing_keys (state, alg);

@@ -1,0 +1,54 @@
+import { compactVerify } from "jose";
+import type { Client } from "../clients/model";
+import { OAuthError, ensure } from "../errors/oauth-error";
+import type { ClientAuthDeps, Presented } from "./types";
+
+type AssertionPresented = Extract<Presented, { carrier: "assertion" }>;
+
+/**
+ * The RFC 7523 §3 / OIDC Core §9 processing rules for a client assertion, in order: cheap claim
+ * checks first, then the signature, and only then the `jti` reservation, so that unauthenticated
+ * input can never burn a legitimate client's `jti`.
+ */
+export async function verifyAssertion(
+  presented: AssertionPresented,
+  client: Client,
+  key: CryptoKey | Uint8Array,
+  deps: ClientAuthDeps,
+): Promise<void> {
+  const { claims } = presented;
+  const { now, config } = deps;
+  const skew = config.clockSkew;
+
+  ensure(claims.iss === client.clientId, "client_assertion_invalid_issuer");
+  ensure(claims.sub === client.clientId, "client_assertion_invalid_subject");
+
+  const audiences = typeof claims.aud === "string" ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
+  ensure(
+    audiences.some((aud) => aud === config.issuer || aud === config.tokenEndpoint),
+    "client_assertion_invalid_audience",
+  );
+
+  ensure(typeof claims.exp === "number" && Number.isFinite(claims.exp), "client_assertion_expiration_required");
+  ensure(claims.exp > now - skew, "client_assertion_expired_token");
+  ensure(claims.exp - now <= config.maxAssertionLifetime, "client_assertion_expires_too_far_in_future",
+    `The client_assertion exp may be at most ${config.maxAssertionLifetime} seconds ahead.`);
+  if (claims.nbf !== undefined) {
+    ensure(typeof claims.nbf === "number", "client_assertion_invalid_jwt", "The client_assertion nbf claim must be a number.");
+    ensure(claims.nbf <= now + skew, "client_assertion_not_yet_valid");
+  }
+  if (claims.iat !== undefined) {
+    ensure(typeof claims.iat === "number", "client_assertion_invalid_jwt", "The client_assertion iat claim must be a number.");
+    ensure(claims.iat <= now + skew, "client_assertion_issued_at_in_future");
+  }
+  ensure(typeof claims.jti === "string" && claims.jti.length > 0 && claims.jti.length <= 256, "client_assertion_jti_required");
+
+  try {
+    await compactVerify(presented.jwt, key, { algorithms: [presented.header.alg!] });
+  } catch (cause) {
+    throw new OAuthError("client_assertion_invalid_signature", undefined, { cause });
+  }
+
+  const first = await deps.replay.reserve(`client_assertion:${client.clientId}`, claims.jti, claims.exp + skew);
+  ensure(first, "client_assertion_already_used");
+}

@@ -1,0 +1,126 @@
+import { importJWK, type JWK, type JSONWebKeySet, type ProtectedHeaderParameters } from "jose";
+import type { Client } from "../clients/model";
+import { OAuthError } from "../errors/oauth-error";
+import { keyFitsAlg } from "../keys/algorithms";
+import { log } from "../log";
+import type { ClientAuthDeps } from "./types";
+
+/**
+ * A client's verification keys: its registered `jwks`, or its `jwks_uri` fetched with a timeout,
+ * a size bound and an isolate-level cache. An assertion whose `kid` is not in a cached set triggers
+ * one refetch (the client may have rotated), at most once per `REFETCH_FLOOR` seconds per URI.
+ */
+const REFETCH_FLOOR = 30;
+const MAX_JWKS_BYTES = 64 * 1024;
+const PUBLIC_MEMBERS = ["kty", "crv", "x", "y", "n", "e", "kid", "alg", "use", "key_ops", "x5c"] as const;
+
+interface Fetched {
+  fetchedAt: number;
+  keys: Promise<JWK[]>;
+}
+const remote = new Map<string, Fetched>();
+const imported = new Map<string, Promise<CryptoKey>>();
+
+export function clearClientKeyCaches(): void {
+  remote.clear();
+  imported.clear();
+}
+
+export async function clientVerificationKey(
+  client: Client,
+  header: ProtectedHeaderParameters,
+  deps: ClientAuthDeps,
+): Promise<CryptoKey> {
+  const alg = header.alg!;
+  let keys: JWK[];
+  if (client.jwks) {
+    keys = validSet(client.jwks);
+  } else if (client.jwksUri) {
+    keys = await fetchKeys(client.jwksUri, deps, false);
+    if (header.kid !== undefined && !keys.some((k) => k.kid === header.kid)) {
+      keys = await fetchKeys(client.jwksUri, deps, true);
+    }
+  } else {
+    throw new OAuthError("client_assertion_jwks_not_configured");
+  }
+  const usable = keys.filter(
+    (k) =>
+      keyFitsAlg(k, alg) &&
+      (k.alg === undefined || k.alg === alg) &&
+      (k.use === undefined || k.use === "sig") &&
+      (k.key_ops === undefined || k.key_ops.includes("verify")),
+  );
+  let candidates = usable;
+  if (header.kid !== undefined) {
+    candidates = usable.filter((k) => k.kid === header.kid);
+    if (candidates.length === 0) throw new OAuthError("client_assertion_invalid_kid");
+  }
+  if (candidates.length === 0) throw new OAuthError("jwks_uri_no_key", `The client's JWK Set holds no key usable with ${alg}.`);
+  if (candidates.length > 1) throw new OAuthError("client_assertion_ambiguous_key");
+  return importPublic(candidates[0]!, alg);
+}
+
+function validSet(jwks: JSONWebKeySet | unknown): JWK[] {
+  const keys = (jwks as { keys?: unknown })?.keys;
+  if (!Array.isArray(keys) || !keys.every((k) => k !== null && typeof k === "object" && typeof k.kty === "string")) {
+    throw new OAuthError("client_assertion_invalid_jwks");
+  }
+  return keys as JWK[];
+}
+
+function importPublic(jwk: JWK, alg: string): Promise<CryptoKey> {
+  const pub: JWK = {};
+  for (const member of PUBLIC_MEMBERS) if (jwk[member] !== undefined) (pub as Record<string, unknown>)[member] = jwk[member];
+  const cacheKey = `${alg}|${JSON.stringify(pub)}`;
+  let key = imported.get(cacheKey);
+  if (!key) {
+    if (imported.size > 1000) imported.clear();
+    key = (importJWK(pub, alg) as Promise<CryptoKey>).catch((cause) => {
+      imported.delete(cacheKey);
+      throw new OAuthError("client_assertion_invalid_jwks", "A registered key could not be imported.", { cause });
+    });
+    imported.set(cacheKey, key);
+  }
+  return key;
+}
+
+function fetchKeys(uri: string, deps: ClientAuthDeps, force: boolean): Promise<JWK[]> {
+  const cached = remote.get(uri);
+  const age = cached ? deps.now - cached.fetchedAt : Infinity;
+  if (cached && age < deps.config.jwksCacheTtl && (!force || age < REFETCH_FLOOR)) return cached.keys;
+  const keys = download(uri, deps);
+  const entry = { fetchedAt: deps.now, keys };
+  remote.set(uri, entry);
+  keys.catch(() => {
+    if (remote.get(uri) === entry) remote.delete(uri);
+  });
+  return keys;
+}
+
+async function download(uri: string, deps: ClientAuthDeps): Promise<JWK[]> {
+  const url = new URL(uri);
+  if (url.protocol !== "https:" && !(deps.config.allowInsecureClientUris && url.protocol === "http:")) {
+    throw new OAuthError("jwks_uri_error", "The client's jwks_uri must use https.");
+  }
+  let body: string;
+  try {
+    const response = await fetch(url, {
+      headers: { accept: "application/jwk-set+json, application/json" },
+      redirect: "manual",
+      signal: AbortSignal.timeout(deps.config.jwksFetchTimeoutMs),
+    });
+    if (response.status !== 200) throw new Error(`status ${response.status}`);
+    body = await response.text();
+  } catch (cause) {
+    log("warn", "jwks_uri_fetch_failed", { uri, reason: String(cause) });
+    throw new OAuthError("jwks_uri_error", undefined, { cause });
+  }
+  if (body.length > MAX_JWKS_BYTES) throw new OAuthError("jwks_uri_error", "The client's JWK Set is too large.");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (cause) {
+    throw new OAuthError("client_assertion_invalid_jwks", "The client's jwks_uri did not return JSON.", { cause });
+  }
+  return validSet(parsed);
+}

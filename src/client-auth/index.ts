@@ -1,0 +1,113 @@
+import { decodeJwt, decodeProtectedHeader } from "jose";
+import type { Client } from "../clients/model";
+import { OAuthError, ensure } from "../errors/oauth-error";
+import type { Params } from "../http/form";
+import { parseBasic } from "./basic";
+import { clientSecretJwt, privateKeyJwt } from "./methods/jwt";
+import { none } from "./methods/none";
+import { clientSecretBasic, clientSecretPost } from "./methods/secret";
+import { selfSignedTlsClientAuth, tlsClientAuth } from "./methods/tls";
+import type { ClientAuthDeps, ClientAuthMethod, Presented, TlsClientCert } from "./types";
+import type { AuthMethod } from "../clients/model";
+
+/**
+ * Client authentication: one dispatcher for every endpoint that authenticates clients
+ * (token now; revocation, introspection, PAR, device and CIBA later).
+ *
+ * 1. Infer the mechanism from the request's shape; more than one is `invalid_request` (RFC 6749 §2.3).
+ * 2. Identify the client from that mechanism; a body `client_id` must agree with it.
+ * 3. Require the client's registered method (RFC 7591 `token_endpoint_auth_method`).
+ * 4. Let that method's module verify the credential.
+ */
+export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
+  clientSecretBasic,
+  clientSecretPost,
+  clientSecretJwt,
+  privateKeyJwt,
+  tlsClientAuth,
+  selfSignedTlsClientAuth,
+  none,
+];
+const byName = new Map<AuthMethod, ClientAuthMethod>(CLIENT_AUTH_METHODS.map((m) => [m.name, m]));
+
+export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+export interface ClientAuthInput {
+  /** The Authorization header, if any. */
+  authorization: string | null;
+  params: Params;
+  tls: TlsClientCert | undefined;
+}
+
+export interface AuthenticatedClient {
+  client: Client;
+  method: AuthMethod;
+}
+
+export function presentedCredentials({ authorization, params }: ClientAuthInput): Presented {
+  const found: Presented[] = [];
+  if (authorization !== null) {
+    const [scheme = "", credentials = ""] = authorization.trim().split(/\s+/, 2);
+    if (scheme.toLowerCase() !== "basic") throw new OAuthError("unsupported_auth_scheme");
+    found.push({ carrier: "basic", ...parseBasic(credentials) });
+  }
+  const bodyClientId = params.get("client_id");
+  const secret = params.get("client_secret");
+  if (secret !== undefined) {
+    ensure(bodyClientId !== undefined, "missing_parameter", "client_secret_post needs the client_id parameter.");
+    found.push({ carrier: "post", clientId: bodyClientId, secret });
+  }
+  const assertionType = params.get("client_assertion_type");
+  const assertion = params.get("client_assertion");
+  if (assertionType !== undefined || assertion !== undefined) found.push(parseAssertion(assertionType, assertion, bodyClientId));
+
+  if (found.length > 1) throw new OAuthError("multiple_client_auth_methods");
+  const [presented] = found;
+  if (!presented) {
+    if (bodyClientId === undefined) throw new OAuthError("missing_client_credentials");
+    return { carrier: "bare", clientId: bodyClientId };
+  }
+  if (bodyClientId !== undefined && bodyClientId !== presented.clientId) throw new OAuthError("client_id_mismatch");
+  return presented;
+}
+
+function parseAssertion(type: string | undefined, jwt: string | undefined, bodyClientId: string | undefined): Presented {
+  ensure(type === JWT_BEARER_ASSERTION, "unsupported_client_assertion_type",
+    type === undefined ? "client_assertion needs client_assertion_type." : undefined);
+  ensure(jwt !== undefined, "client_assertion_missing");
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let claims: ReturnType<typeof decodeJwt>;
+  try {
+    ensure(jwt.split(".").length === 3, "client_assertion_invalid_jwt", "The client_assertion must be a JWS in compact form.");
+    header = decodeProtectedHeader(jwt);
+    claims = decodeJwt(jwt);
+  } catch (cause) {
+    if (cause instanceof OAuthError) throw cause;
+    throw new OAuthError("client_assertion_invalid_jwt", undefined, { cause });
+  }
+  ensure(typeof header.alg === "string" && header.alg !== "none", "client_assertion_invalid_signature_algorithm",
+    "Unsigned client assertions are not accepted.");
+  // The client is named by `sub` (RFC 7523 §3); fall back to the body client_id so the
+  // error names the real failure (a missing or wrong sub) instead of "unknown client".
+  const clientId = typeof claims.sub === "string" ? claims.sub : bodyClientId;
+  ensure(clientId !== undefined, "client_assertion_invalid_subject");
+  return { carrier: "assertion", clientId, jwt, header, claims };
+}
+
+export async function authenticateClient(input: ClientAuthInput, deps: ClientAuthDeps): Promise<AuthenticatedClient> {
+  const presented = presentedCredentials(input);
+  ensure(/^[\x21-\x7e]{1,128}$/.test(presented.clientId), "invalid_client_id");
+  const client = await deps.clients.get(presented.clientId);
+  ensure(client !== null, "invalid_client_id");
+  ensure(!client.disabled, "client_disabled");
+  const method = byName.get(client.authMethod);
+  ensure(method !== undefined, "invalid_token_endpoint_auth_method");
+  if (method.carrier !== presented.carrier) {
+    throw new OAuthError(
+      presented.carrier === "bare" ? "missing_client_credentials" : "invalid_token_endpoint_auth_method",
+      `This client is registered for ${client.authMethod}.`,
+    );
+  }
+  await method.verify({ presented, tls: input.tls }, client, deps);
+  return { client, method: method.name };
+}

@@ -1,0 +1,47 @@
+import { HMAC_ASSERTION_ALGS, isAsymmetricAlg, isHmacAlg } from "../../keys/algorithms";
+import { open } from "../../crypto/aead";
+import { utf8 } from "../../crypto/encoding";
+import { OAuthError, ensure } from "../../errors/oauth-error";
+import { verifyAssertion } from "../assertion";
+import { clientVerificationKey } from "../client-keys";
+import type { ClientAuthMethod } from "../types";
+
+/** client_secret_jwt (OIDC Core §9): an HMAC assertion keyed with the UTF-8 octets of the client secret. */
+export const clientSecretJwt: ClientAuthMethod = {
+  name: "client_secret_jwt",
+  carrier: "assertion",
+  async verify({ presented }, client, deps) {
+    if (presented.carrier !== "assertion") throw new OAuthError("invalid_token_endpoint_auth_method");
+    const alg = presented.header.alg ?? "";
+    ensure(isHmacAlg(alg), "client_assertion_invalid_signature_algorithm",
+      "client_secret_jwt clients must sign assertions with HS256, HS384 or HS512.");
+    ensure(client.authSigningAlg === null || client.authSigningAlg === alg, "client_assertion_invalid_signature_algorithm",
+      `This client is registered for ${client.authSigningAlg} assertions.`);
+    ensure(client.secretSealed !== null, "client_assertion_invalid_no_secret");
+    if (client.secretExpiresAt !== 0 && client.secretExpiresAt <= deps.now) throw new OAuthError("client_secret_expired");
+    const secret = utf8(await open(deps.encryptionKey, "client-secret", client.clientId, client.secretSealed));
+    ensure(secret.byteLength >= HMAC_ASSERTION_ALGS[alg], "client_assertion_invalid_secret_length",
+      `${alg} needs a secret of at least ${HMAC_ASSERTION_ALGS[alg]} bytes.`);
+    await verifyAssertion(presented, client, secret, deps);
+  },
+};
+
+/**
+ * private_key_jwt (RFC 7523 §2.2, OIDC Core §9): an asymmetric assertion verified with a key the
+ * client registered (`jwks` or `jwks_uri`). HMAC algs are refused here, so a public key can never
+ * be used as an HMAC secret (RFC 8725 §2.1 algorithm confusion).
+ */
+export const privateKeyJwt: ClientAuthMethod = {
+  name: "private_key_jwt",
+  carrier: "assertion",
+  async verify({ presented }, client, deps) {
+    if (presented.carrier !== "assertion") throw new OAuthError("invalid_token_endpoint_auth_method");
+    const alg = presented.header.alg ?? "";
+    ensure(isAsymmetricAlg(alg), "client_assertion_invalid_signature_algorithm",
+      "private_key_jwt clients must sign assertions with an asymmetric algorithm.");
+    ensure(client.authSigningAlg === null || client.authSigningAlg === alg, "client_assertion_invalid_signature_algorithm",
+      `This client is registered for ${client.authSigningAlg} assertions.`);
+    const key = await clientVerificationKey(client, presented.header, deps);
+    await verifyAssertion(presented, client, key, deps);
+  },
+};

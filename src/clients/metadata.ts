@@ -1,0 +1,21 @@
+import type { Client } from "./model";
+
+/** A client's registration as RFC 7591 §3.2.1 metadata (no secret material). */
+export function clientMetadata(client: Client): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    client_id: client.clientId,
+    client_id_issued_at: client.createdAt,
+    token_endpoint_auth_method: client.authMethod,
+    grant_types: client.grantTypes,
+    response_types: client.responseTypes,
+    redirect_uris: client.redirectUris,
+    scope: client.scope.join(" "),
+  };
+  if (client.clientName !== null) out.client_name = client.clientName;
+  if (client.authSigningAlg !== null) out.token_endpoint_auth_signing_alg = client.authSigningAlg;
+  if (client.secretHash !== null) out.client_secret_expires_at = client.secretExpiresAt;
+  if (client.jwks !== null) out.jwks = client.jwks;
+  if (client.jwksUri !== null) out.jwks_uri = client.jwksUri;
+  if (client.tlsSubjectDn !== null) out.tls_client_auth_subject_dn = client.tlsSubjectDn;
+  return out;
+}

@@ -1,0 +1,129 @@
+import type { JSONWebKeySet } from "jose";
+import { seal } from "../crypto/aead";
+import { randomToken } from "../crypto/encoding";
+import { hashForStorage } from "../crypto/hash";
+import { OAuthError, ensure } from "../errors/oauth-error";
+import { isAsymmetricAlg, isHmacAlg } from "../keys/algorithms";
+import { isAuthMethod, type AuthMethod, type Client } from "./model";
+import type { ClientStore } from "./store";
+
+/** Registration input in RFC 7591 §2 member names (the admin API and, later, DCR speak this). */
+export interface ClientInput {
+  client_id?: string;
+  client_name?: string;
+  token_endpoint_auth_method?: string;
+  token_endpoint_auth_signing_alg?: string;
+  /** Operator-chosen secret (seeding); otherwise one is generated. */
+  client_secret?: string;
+  client_secret_expires_at?: number;
+  grant_types?: string[];
+  response_types?: string[];
+  redirect_uris?: string[];
+  scope?: string;
+  jwks?: JSONWebKeySet;
+  jwks_uri?: string;
+  tls_client_auth_subject_dn?: string;
+}
+
+export interface Registered {
+  client: Client;
+  /** Present when a secret was issued; shown once, stored only as a hash (and sealed for client_secret_jwt). */
+  clientSecret?: string;
+}
+
+const SECRET_METHODS: readonly AuthMethod[] = ["client_secret_basic", "client_secret_post", "client_secret_jwt"];
+/** 64 random bytes: long enough for HS512 (RFC 7518 §3.2) when used by client_secret_jwt. */
+const SECRET_BYTES = 64;
+const MIN_CHOSEN_SECRET = 43;
+
+export async function registerClient(
+  deps: { store: ClientStore; encryptionKey: string; now: number; allowInsecureUris: boolean },
+  input: ClientInput,
+): Promise<Registered> {
+  const method = input.token_endpoint_auth_method ?? "client_secret_basic";
+  ensure(isAuthMethod(method), "invalid_client_metadata", `token_endpoint_auth_method ${method} is not supported.`);
+  const clientId = input.client_id ?? randomToken(16);
+  ensure(/^[\x21-\x7e]{1,128}$/.test(clientId), "invalid_client_metadata", "client_id must be 1-128 visible ASCII characters.");
+  const alg = input.token_endpoint_auth_signing_alg ?? null;
+  if (alg !== null) {
+    const fits = method === "client_secret_jwt" ? isHmacAlg(alg) : method === "private_key_jwt" ? isAsymmetricAlg(alg) : false;
+    ensure(fits, "invalid_client_metadata", `token_endpoint_auth_signing_alg ${alg} does not fit ${method}.`);
+  }
+  ensure(!(input.jwks && input.jwks_uri), "invalid_client_metadata", "jwks and jwks_uri must not both be present.");
+  if (method === "private_key_jwt" || method === "self_signed_tls_client_auth") {
+    ensure(input.jwks || input.jwks_uri, "invalid_client_metadata", `${method} needs jwks or jwks_uri.`);
+  }
+  if (input.jwks) {
+    ensure(Array.isArray(input.jwks.keys), "invalid_client_metadata", "jwks must be a JWK Set.");
+    const privateMembers = ["d", "p", "q", "dp", "dq", "qi", "k"];
+    ensure(
+      input.jwks.keys.every((k) => privateMembers.every((m) => !(m in k))),
+      "invalid_client_metadata",
+      "jwks must hold public keys only.",
+    );
+  }
+  if (input.jwks_uri !== undefined) ensure(isHttpsUrl(input.jwks_uri, deps.allowInsecureUris), "invalid_client_metadata", "jwks_uri must be an https URL.");
+  if (method === "tls_client_auth") {
+    ensure(input.tls_client_auth_subject_dn, "invalid_client_metadata", "tls_client_auth needs tls_client_auth_subject_dn.");
+  }
+  for (const uri of input.redirect_uris ?? []) {
+    ensure(isAbsoluteWithoutFragment(uri), "invalid_redirect_uri", "redirect_uris must be absolute URIs without a fragment.");
+  }
+  const scope = (input.scope ?? "").split(" ").filter(Boolean);
+  ensure(scope.every((s) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)), "invalid_client_metadata", "scope holds an invalid scope token.");
+
+  let clientSecret: string | undefined;
+  let secretHash: string | null = null;
+  let secretSealed: string | null = null;
+  if (SECRET_METHODS.includes(method)) {
+    if (input.client_secret !== undefined) {
+      ensure(input.client_secret.length >= MIN_CHOSEN_SECRET, "invalid_client_metadata", `client_secret must be at least ${MIN_CHOSEN_SECRET} characters.`);
+    }
+    clientSecret = input.client_secret ?? randomToken(SECRET_BYTES);
+    secretHash = await hashForStorage(clientSecret);
+    if (method === "client_secret_jwt") secretSealed = await seal(deps.encryptionKey, "client-secret", clientId, clientSecret);
+  } else if (input.client_secret !== undefined) {
+    throw new OAuthError("invalid_client_metadata", `${method} clients do not use a client_secret.`);
+  }
+
+  const existing = await deps.store.get(clientId);
+  const client: Client = {
+    clientId,
+    clientName: input.client_name ?? null,
+    authMethod: method,
+    authSigningAlg: alg,
+    secretHash,
+    secretSealed,
+    secretExpiresAt: input.client_secret_expires_at ?? 0,
+    grantTypes: input.grant_types ?? ["authorization_code"],
+    responseTypes: input.response_types ?? ["code"],
+    redirectUris: input.redirect_uris ?? [],
+    scope,
+    jwks: input.jwks ?? null,
+    jwksUri: input.jwks_uri ?? null,
+    tlsSubjectDn: input.tls_client_auth_subject_dn ?? null,
+    metadata: {},
+    disabled: false,
+    createdAt: existing?.createdAt ?? deps.now,
+    updatedAt: deps.now,
+  };
+  await deps.store.put(client);
+  return clientSecret === undefined ? { client } : { client, clientSecret };
+}
+
+export function isHttpsUrl(value: string, allowHttp = false): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || (allowHttp && url.protocol === "http:");
+  } catch {
+    return false;
+  }
+}
+
+function isAbsoluteWithoutFragment(value: string): boolean {
+  try {
+    return new URL(value).hash === "" && !value.includes("#");
+  } catch {
+    return false;
+  }
+}

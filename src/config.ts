@@ -1,0 +1,80 @@
+import type { Env } from "./env";
+
+/**
+ * Every setting with its default and the reason for it. Parsed once per `env` object and validated
+ * then, so a misconfiguration fails the first request loudly (server_error, logged) instead of
+ * producing subtly wrong tokens.
+ */
+export interface Config {
+  /** Issuer identifier, no trailing slash (RFC 8414 §2, OIDC Discovery §4.3: iss must match exactly). */
+  readonly issuer: string;
+  /** `${issuer}/token`: also accepted as a client-assertion `aud` (RFC 7523 §3 item 3). */
+  readonly tokenEndpoint: string;
+  /** Default `aud` of access tokens (RFC 9068 §3). */
+  readonly accessTokenAudience: string;
+  /**
+   * Access-token lifetime. Default 600 s: short, because JWT access tokens are verified locally by
+   * resource servers and cannot be recalled from them (RFC 9068 §6, RFC 9700 §4.10).
+   */
+  readonly accessTokenTtl: number;
+  /**
+   * Allowed clock skew for `iat`/`nbf`/`exp` of incoming JWTs. Default 15 s (FAPI 2.0 tests accept
+   * an `nbf` 8 s ahead and require rejecting one 60 s ahead).
+   */
+  readonly clockSkew: number;
+  /**
+   * Longest accepted client-assertion lifetime (`exp` − now). Default 600 s. The `jti` is kept
+   * until `exp`, so this also bounds the replay cache (RFC 7523 §3 item 4 lets us reject far-future exp).
+   */
+  readonly maxAssertionLifetime: number;
+  /** Largest accepted form body. Default 64 KiB: room for assertions with x5c chains. */
+  readonly maxBodyBytes: number;
+  /** jwks_uri fetch: timeout (ms) and cache lifetime (s). Defaults 3000 ms / 300 s. */
+  readonly jwksFetchTimeoutMs: number;
+  readonly jwksCacheTtl: number;
+  /** Allow http:// client URIs (development only). Default false: https only. */
+  readonly allowInsecureClientUris: boolean;
+}
+
+const parsed = new WeakMap<object, Config>();
+
+function seconds(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer number of seconds`);
+  return n;
+}
+
+export function configFrom(env: Env): Config {
+  const cached = parsed.get(env);
+  if (cached) return cached;
+  const issuer = validIssuer(env.ISSUER);
+  const config: Config = {
+    issuer,
+    tokenEndpoint: `${issuer}/token`,
+    accessTokenAudience: env.ACCESS_TOKEN_AUDIENCE || issuer,
+    accessTokenTtl: seconds(env.ACCESS_TOKEN_TTL, 600, "ACCESS_TOKEN_TTL"),
+    clockSkew: 15,
+    maxAssertionLifetime: 600,
+    maxBodyBytes: 64 * 1024,
+    jwksFetchTimeoutMs: 3000,
+    jwksCacheTtl: 300,
+    allowInsecureClientUris: env.ALLOW_INSECURE_CLIENT_URIS === "true",
+  };
+  parsed.set(env, config);
+  return config;
+}
+
+function validIssuer(value: string | undefined): string {
+  if (!value) throw new Error("ISSUER is not configured");
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error("ISSUER is not a URL");
+  }
+  const local = url.hostname === "localhost" || url.hostname === "127.0.0.1";
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) throw new Error("ISSUER must use https");
+  if (url.search || url.hash) throw new Error("ISSUER must not have a query or fragment (RFC 8414 2)");
+  return value.replace(/\/+$/, "");
+}

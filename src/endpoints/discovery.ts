@@ -1,0 +1,31 @@
+import { CLIENT_AUTH_METHODS } from "../client-auth";
+import type { Config } from "../config";
+import { GRANTS } from "../grants";
+import { ASYMMETRIC_ASSERTION_ALGS, HMAC_ASSERTION_ALGS } from "../keys/algorithms";
+import type { Step } from "../http/context";
+
+/**
+ * Authorization server metadata (RFC 8414 §2) and OpenID Provider metadata (OIDC Discovery §3).
+ * Every list is derived from the registry that implements it, so nothing is advertised that does
+ * not work (test/discovery.test.ts checks each advertised endpoint, method and alg).
+ */
+export function serverMetadata(config: Config): Record<string, unknown> {
+  const { issuer } = config;
+  return {
+    issuer,
+    token_endpoint: config.tokenEndpoint,
+    jwks_uri: `${issuer}/jwks`,
+    grant_types_supported: GRANTS.map((g) => g.type),
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.map((m) => m.name),
+    token_endpoint_auth_signing_alg_values_supported: [...Object.keys(HMAC_ASSERTION_ALGS), ...ASYMMETRIC_ASSERTION_ALGS],
+    tls_client_certificate_bound_access_tokens: false,
+  };
+}
+
+/** Public, cacheable documents: CORS allowed (RFC 9700 §2.6 restricts only the authorization endpoint). */
+const PUBLIC_DOC = { "cache-control": "public, max-age=300", "access-control-allow-origin": "*" } as const;
+
+export const discovery: Step = async function discovery(c) {
+  return c.json(serverMetadata(c.var.config), 200, PUBLIC_DOC);
+};

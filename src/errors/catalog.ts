@@ -1,0 +1,100 @@
+/**
+ * The error catalog: every error Latchkey can raise, in one table.
+ *
+ * Each entry maps a stable internal code (ours, never renamed once shipped) to the RFC `error`
+ * value, the HTTP status, a default ASCII description, and whether the error may be delivered to a
+ * client's redirect URI (only once client_id and redirect_uri have been validated, RFC 6749
+ * §4.1.2.1). Endpoints throw `new OAuthError("<internal code>")`; nothing builds error JSON by hand.
+ *
+ * `docs/errors.md` is generated from this table (`npm run docs:errors`) and a test keeps the two
+ * in sync.
+ */
+export interface CatalogEntry {
+  /** The registered OAuth `error` value (RFC 6749 §5.2, §4.1.2.1; RFC 6750 §3.1; RFC 7591 §3.2.2 …). */
+  readonly error: string;
+  /** HTTP status of the JSON error response. */
+  readonly status: number;
+  /** Default `error_description`; only %x20-21 / %x23-5B / %x5D-7E characters. */
+  readonly description: string;
+  /** May be sent to a validated redirect URI (authorization endpoint errors). */
+  readonly redirect?: boolean;
+  /** Where the rule comes from. */
+  readonly ref: string;
+}
+
+const entry = (
+  error: string,
+  status: number,
+  description: string,
+  ref: string,
+  redirect = false,
+): CatalogEntry => ({ error, status, description, ref, redirect });
+
+export const catalog = {
+  // ── invalid_request (400) ─────────────────────────────────────────────────────────────────
+  invalid_request: entry("invalid_request", 400, "The request is malformed.", "RFC 6749 5.2", true),
+  method_not_allowed: entry("invalid_request", 405, "This endpoint does not accept that HTTP method.", "RFC 6749 3.2"),
+  unsupported_content_type: entry("invalid_request", 400, "The request body must be application/x-www-form-urlencoded.", "RFC 6749 3.2, 4.4.2"),
+  request_body_too_large: entry("invalid_request", 400, "The request body is too large.", "RFC 6749 3.2"),
+  request_body_not_utf8: entry("invalid_request", 400, "The request body is not valid UTF-8.", "RFC 6749 Appendix B"),
+  duplicate_parameter: entry("invalid_request", 400, "A request parameter was sent more than once.", "RFC 6749 3.1, 3.2", true),
+  missing_parameter: entry("invalid_request", 400, "A required parameter is missing.", "RFC 6749 5.2", true),
+  multiple_client_auth_methods: entry("invalid_request", 400, "The client used more than one authentication method.", "RFC 6749 2.3"),
+  client_secret_in_query: entry("invalid_request", 400, "Client credentials must not be sent in the URI query.", "RFC 6749 2.3.1"),
+  // ── invalid_client (401) ──────────────────────────────────────────────────────────────────
+  invalid_client: entry("invalid_client", 401, "Client authentication failed.", "RFC 6749 5.2"),
+  missing_client_credentials: entry("invalid_client", 401, "No client credentials found.", "RFC 6749 2.3, 5.2"),
+  invalid_client_id: entry("invalid_client", 401, "Unknown or invalid client_id.", "RFC 6749 2.2, 5.2"),
+  client_disabled: entry("invalid_client", 401, "The client is disabled.", "RFC 6749 5.2"),
+  client_id_mismatch: entry("invalid_client", 401, "The client_id does not match the client's credentials.", "RFC 6749 2.3.1; RFC 7523 3"),
+  invalid_basic_auth_creds: entry("invalid_client", 401, "The Authorization header does not carry valid Basic client credentials.", "RFC 6749 2.3.1, Appendix B; RFC 7617"),
+  unsupported_auth_scheme: entry("invalid_client", 401, "The Authorization header scheme is not supported here; use Basic.", "RFC 6749 2.3.1"),
+  invalid_token_endpoint_auth_method: entry("invalid_client", 401, "The client is not registered for this authentication method.", "RFC 7591 2; OIDC Core 9"),
+  invalid_client_secret: entry("invalid_client", 401, "The client secret is invalid.", "RFC 6749 2.3.1"),
+  client_secret_expired: entry("invalid_client", 401, "The client secret has expired.", "RFC 7591 3.2.1"),
+  unsupported_client_assertion_type: entry("invalid_client", 401, "Unsupported client_assertion_type.", "RFC 7521 4.2; RFC 7523 2.2"),
+  client_assertion_missing: entry("invalid_client", 401, "client_assertion_type was sent without a client_assertion.", "RFC 7521 4.2"),
+  client_assertion_invalid_jwt: entry("invalid_client", 401, "The client_assertion is not a well-formed signed JWT.", "RFC 7523 3"),
+  client_assertion_invalid_signature_algorithm: entry("invalid_client", 401, "The client_assertion signature algorithm is not allowed for this client.", "RFC 7523 3.9; RFC 8725 3.1"),
+  client_assertion_invalid_issuer: entry("invalid_client", 401, "The client_assertion iss claim must be the client_id.", "RFC 7523 3.1; OIDC Core 9"),
+  client_assertion_invalid_subject: entry("invalid_client", 401, "The client_assertion sub claim must be the client_id.", "RFC 7523 3.2; OIDC Core 9"),
+  client_assertion_invalid_audience: entry("invalid_client", 401, "The client_assertion aud claim must be the issuer or the token endpoint.", "RFC 7523 3.3"),
+  client_assertion_expiration_required: entry("invalid_client", 401, "The client_assertion must contain an exp claim.", "RFC 7523 3.4"),
+  client_assertion_expired_token: entry("invalid_client", 401, "The client_assertion has expired.", "RFC 7523 3.4"),
+  client_assertion_expires_too_far_in_future: entry("invalid_client", 401, "The client_assertion exp is too far in the future.", "RFC 7523 3.4"),
+  client_assertion_not_yet_valid: entry("invalid_client", 401, "The client_assertion nbf is in the future.", "RFC 7523 3.5"),
+  client_assertion_issued_at_in_future: entry("invalid_client", 401, "The client_assertion iat is in the future.", "RFC 7523 3.6"),
+  client_assertion_jti_required: entry("invalid_client", 401, "The client_assertion must contain a jti claim.", "OIDC Core 9"),
+  client_assertion_already_used: entry("invalid_client", 401, "The client_assertion has already been used.", "RFC 7523 3.7; OIDC Core 9"),
+  client_assertion_invalid_signature: entry("invalid_client", 401, "The client_assertion signature is invalid.", "RFC 7523 3.9"),
+  client_assertion_invalid_kid: entry("invalid_client", 401, "No registered key of the client matches the client_assertion kid.", "RFC 7515 4.1.4"),
+  client_assertion_ambiguous_key: entry("invalid_client", 401, "More than one registered key could verify the client_assertion; send a kid.", "RFC 7515 4.1.4"),
+  client_assertion_invalid_jwks: entry("invalid_client", 401, "The client's registered JWK Set is invalid.", "RFC 7517 5"),
+  client_assertion_jwks_not_configured: entry("invalid_client", 401, "The client has no JWK Set registered.", "RFC 7591 2"),
+  client_assertion_invalid_secret_length: entry("invalid_client", 401, "The client secret is too short for the HMAC algorithm.", "RFC 7518 3.2"),
+  client_assertion_invalid_no_secret: entry("invalid_client", 401, "The client has no secret to verify an HMAC client_assertion.", "OIDC Core 9"),
+  jwks_uri_error: entry("invalid_client", 401, "The client's jwks_uri could not be retrieved.", "RFC 7591 2"),
+  jwks_uri_no_key: entry("invalid_client", 401, "The client's JWK Set holds no usable key.", "RFC 7517 5"),
+  tls_client_certificate_missing: entry("invalid_client", 401, "No TLS client certificate was presented.", "RFC 8705 2"),
+  tls_client_certificate_untrusted: entry("invalid_client", 401, "The TLS client certificate did not pass chain validation.", "RFC 8705 2.1"),
+  tls_client_certificate_mismatch: entry("invalid_client", 401, "The TLS client certificate does not match the client's registration.", "RFC 8705 2.1.2, 2.2.2"),
+  // ── grant and scope errors (400) ──────────────────────────────────────────────────────────
+  invalid_grant: entry("invalid_grant", 400, "The grant is invalid, expired or revoked.", "RFC 6749 5.2"),
+  unauthorized_client: entry("unauthorized_client", 400, "The client is not allowed to use this grant type.", "RFC 6749 5.2", true),
+  public_client_not_allowed: entry("unauthorized_client", 400, "Public clients may not use this grant type.", "RFC 6749 4.4"),
+  unsupported_grant_type: entry("unsupported_grant_type", 400, "The grant_type is not supported.", "RFC 6749 5.2"),
+  missing_grant_type: entry("invalid_request", 400, "The grant_type parameter is missing.", "RFC 6749 4.4.2"),
+  invalid_scope: entry("invalid_scope", 400, "The requested scope is invalid, unknown or not allowed for this client.", "RFC 6749 3.3, 5.2", true),
+  malformed_scope: entry("invalid_scope", 400, "The scope parameter is malformed.", "RFC 6749 3.3", true),
+  // ── client metadata (RFC 7591 §3.2.2) ─────────────────────────────────────────────────────
+  invalid_client_metadata: entry("invalid_client_metadata", 400, "A client metadata value is invalid.", "RFC 7591 3.2.2"),
+  invalid_redirect_uri: entry("invalid_redirect_uri", 400, "A redirect URI is invalid.", "RFC 7591 3.2.2"),
+  // ── bearer token errors (RFC 6750) ────────────────────────────────────────────────────────
+  invalid_token: entry("invalid_token", 401, "The access token is invalid.", "RFC 6750 3.1"),
+  // ── generic ───────────────────────────────────────────────────────────────────────────────
+  not_found: entry("invalid_request", 404, "No such endpoint.", "RFC 9110 15.5.5"),
+  server_error: entry("server_error", 500, "The server encountered an unexpected condition.", "RFC 6749 4.1.2.1", true),
+  temporarily_unavailable: entry("temporarily_unavailable", 503, "The server is temporarily unavailable.", "RFC 6749 4.1.2.1", true),
+} as const satisfies Record<string, CatalogEntry>;
+
+export type ErrorCode = keyof typeof catalog;

@@ -1,0 +1,23 @@
+import { issueAccessToken } from "../tokens/access-token";
+import type { Grant } from "./grant";
+import { grantableScope, parseScope } from "./scope";
+
+/**
+ * client_credentials (RFC 6749 §4.4): a confidential client gets an access token for itself.
+ * No refresh token (§4.4.3). `sub` is the client_id (RFC 9068 §2.2); client ids are server-issued,
+ * so a client cannot pick one that collides with a user's `sub` (RFC 9700 §4.15).
+ */
+export const clientCredentials: Grant = {
+  type: "client_credentials",
+  allowPublic: false,
+  async handle({ params, client: { client }, config, keys, now }) {
+    const scope = grantableScope(parseScope(params.get("scope")), client.scope);
+    const issued = await issueAccessToken({ sub: client.clientId, clientId: client.clientId, scope }, { config, keys, now });
+    return {
+      access_token: issued.token,
+      token_type: "Bearer",
+      expires_in: issued.expiresIn,
+      scope: scope.join(" "),
+    };
+  },
+};

@@ -1,0 +1,32 @@
+import type { AuthenticatedClient } from "../client-auth";
+import type { Config } from "../config";
+import type { Params } from "../http/form";
+import type { Keyring } from "../keys/keyring";
+
+/** What a grant sees: the parsed parameters, the authenticated client, and the services it may use. */
+export interface GrantContext {
+  params: Params;
+  client: AuthenticatedClient;
+  config: Config;
+  keys: Keyring;
+  now: number;
+}
+
+/** The token response members (RFC 6749 §5.1); the endpoint adds the headers. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  scope?: string;
+  refresh_token?: string;
+  id_token?: string;
+}
+
+/** Every grant module has this shape and is registered in src/grants/index.ts. */
+export interface Grant {
+  /** The `grant_type` value. */
+  readonly type: string;
+  /** Public clients may use it. */
+  readonly allowPublic: boolean;
+  handle(ctx: GrantContext): Promise<TokenResponse>;
+}

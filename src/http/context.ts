@@ -1,0 +1,21 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { AuthenticatedClient } from "../client-auth";
+import type { Config } from "../config";
+import type { Env } from "../env";
+import type { Params } from "./form";
+
+/** Per-request state the pipeline steps hand to each other. */
+export interface Variables {
+  config: Config;
+  /** Request time, Unix seconds: one clock reading per request. */
+  now: number;
+  params: Params;
+  client: AuthenticatedClient;
+}
+
+export type AppEnv = { Bindings: Env; Variables: Variables };
+export type AppContext = Context<AppEnv>;
+export type Step = MiddlewareHandler<AppEnv>;
+
+/** Headers on every response that carries credentials or errors (RFC 6749 §5.1). */
+export const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" } as const;

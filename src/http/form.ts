@@ -1,0 +1,87 @@
+import { OAuthError } from "../errors/oauth-error";
+import { decodeUtf8 } from "../crypto/encoding";
+
+/**
+ * Request parameters after RFC 6749's rules: a parameter sent without a value is treated as
+ * omitted (§3.1), a parameter sent twice is an error (§3.1, §3.2), unknown ones are kept and
+ * simply never read.
+ */
+export type Params = ReadonlyMap<string, string>;
+
+/** application/x-www-form-urlencoded, decoded strictly: malformed %-escapes and invalid UTF-8 are errors. */
+export function parseFormEncoded(body: string, source = "request body"): Params {
+  const params = new Map<string, string>();
+  if (body === "") return params;
+  for (const pair of body.split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    const name = formDecode(eq === -1 ? pair : pair.slice(0, eq));
+    const value = eq === -1 ? "" : formDecode(pair.slice(eq + 1));
+    if (name === undefined || value === undefined) {
+      throw new OAuthError("invalid_request", `The ${source} has a malformed percent-encoding.`);
+    }
+    if (value === "") continue;
+    if (params.has(name)) throw new OAuthError("duplicate_parameter", `The ${name} parameter was sent more than once.`);
+    params.set(name, value);
+  }
+  return params;
+}
+
+/**
+ * Decodes one form component (RFC 6749 Appendix B): `+` is a space, then percent-decoding as
+ * UTF-8. Undefined for a malformed escape or an escape that decodes to invalid UTF-8.
+ */
+export function formDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, " "));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads and parses a form body: POST-only, content type checked, size bounded while streaming. */
+export async function readForm(request: Request, maxBytes: number): Promise<Params> {
+  const contentType = request.headers.get("content-type") ?? "";
+  const [mediaType = "", ...mediaParams] = contentType.split(";").map((part) => part.trim().toLowerCase());
+  if (mediaType !== "application/x-www-form-urlencoded") {
+    throw new OAuthError(
+      "unsupported_content_type",
+      mediaType === "application/json"
+        ? "JSON bodies are not accepted; send the parameters as application/x-www-form-urlencoded."
+        : undefined,
+    );
+  }
+  const charset = mediaParams.find((p) => p.startsWith("charset="))?.slice(8).replace(/"/g, "");
+  if (charset && charset !== "utf-8") throw new OAuthError("unsupported_content_type", "Only the UTF-8 charset is accepted.");
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw new OAuthError("request_body_too_large");
+  const bytes = await readBounded(request, maxBytes);
+  const text = decodeUtf8(bytes);
+  if (text === undefined) throw new OAuthError("request_body_not_utf8");
+  return parseFormEncoded(text);
+}
+
+async function readBounded(request: Request, maxBytes: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new OAuthError("request_body_too_large");
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}

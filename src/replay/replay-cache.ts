@@ -1,0 +1,40 @@
+import { hex, } from "../crypto/encoding";
+import { sha256 } from "../crypto/hash";
+import type { ReplayGuard } from "../../workers/replay-guard";
+
+/**
+ * Single-use reservations (client-assertion `jti`s now; DPoP proofs later).
+ *
+ * KV cannot arbitrate "first use wins": it is eventually consistent and has no compare-and-set.
+ * So the atomic step is a Durable Object (`ReplayGuard`): one object per (namespace, shard) owns
+ * its keys, and its single-threaded SQLite write decides, for N concurrent callers, exactly one
+ * winner. KV keeps a replicated copy of every reservation (TTL = remaining lifetime, at least the
+ * 60 s KV minimum) so that a replay seen anywhere is refused at every edge from a local read.
+ */
+export interface ReplayCache {
+  /** Records `key` in `namespace` until `expiresAt` (Unix s). True on first use, false on any reuse. */
+  reserve(namespace: string, key: string, expiresAt: number): Promise<boolean>;
+}
+
+/** Shards per namespace: spreads one busy client's reservations over 16 objects. */
+const SHARD_HEX_DIGITS = 1;
+const KV_MIN_TTL = 60;
+
+export function durableReplayCache(
+  guard: DurableObjectNamespace<ReplayGuard>,
+  kv: KVNamespace,
+  now: number,
+  defer: (work: Promise<unknown>) => void,
+): ReplayCache {
+  return {
+    async reserve(namespace, key, expiresAt) {
+      const digest = hex(await sha256(`${namespace}\u0000${key}`));
+      const kvKey = `replay:${namespace}:${digest}`;
+      const stub = guard.get(guard.idFromName(`${namespace}/${digest.slice(0, SHARD_HEX_DIGITS)}`));
+      const [seenAtEdge, first] = await Promise.all([kv.get(kvKey), stub.reserve(digest, expiresAt, now)]);
+      if (!first || seenAtEdge !== null) return false;
+      defer(kv.put(kvKey, "1", { expirationTtl: Math.max(KV_MIN_TTL, expiresAt - now) }));
+      return true;
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { SignJWT } from "jose";
+import { randomToken } from "../crypto/encoding";
+import type { Config } from "../config";
+import { ACCESS_TOKEN_ALG } from "../keys/algorithms";
+import type { Keyring } from "../keys/keyring";
+
+/** Input for an RFC 9068 JWT access token. */
+export interface AccessTokenGrant {
+  /** The resource owner, or the client itself for client_credentials (RFC 9068 §2.2). */
+  sub: string;
+  clientId: string;
+  scope: string[];
+  audience?: string | string[];
+  authTime?: number;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  jti: string;
+  expiresIn: number;
+}
+
+/** Signs an RFC 9068 access token: `typ: at+jwt`, with iss, sub, aud, client_id, scope, jti, iat, exp. */
+export async function issueAccessToken(
+  grant: AccessTokenGrant,
+  deps: { config: Config; keys: Keyring; now: number },
+): Promise<IssuedAccessToken> {
+  const signer = await deps.keys.signer(ACCESS_TOKEN_ALG);
+  const jti = randomToken(16);
+  const expiresIn = deps.config.accessTokenTtl;
+  const claims: Record<string, unknown> = { client_id: grant.clientId, scope: grant.scope.join(" ") };
+  if (grant.authTime !== undefined) claims.auth_time = grant.authTime;
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "at+jwt" })
+    .setIssuer(deps.config.issuer)
+    .setSubject(grant.sub)
+    .setAudience(grant.audience ?? deps.config.accessTokenAudience)
+    .setIssuedAt(deps.now)
+    .setExpirationTime(deps.now + expiresIn)
+    .setJti(jti)
+    .sign(signer.key);
+  return { token, jti, expiresIn };
+}

@@ -1,0 +1,31 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Unit and integration tests run inside workerd with the real D1, KV and Durable Object
+ * implementations (Miniflare). The D1 schema is schema.sql, applied by test/setup.ts.
+ */
+export default defineConfig(async () => {
+  const schema = await readD1Migrations({ projectPath: import.meta.dirname, migrationsDir: ".", migrationsPattern: "schema.sql" });
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_SCHEMA: schema,
+            ISSUER: "https://latchkey.test",
+            // Test-only secrets; real deployments set these with `wrangler secret put`.
+            ENCRYPTION_KEY: "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGVzIQ",
+            ADMIN_TOKEN: "test-admin-token",
+          },
+        },
+      }),
+    ],
+    test: {
+      include: ["test/**/*.test.ts"],
+      exclude: ["test/e2e/**", "test/browser/**"],
+      setupFiles: ["test/setup.ts"],
+    },
+  };
+});

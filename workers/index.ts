@@ -1,0 +1,9 @@
+import { app } from "../src/app";
+import type { Env } from "../src/env";
+
+export { ReplayGuard } from "./replay-guard";
+
+/** The Worker entry wrangler.toml names. */
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;
