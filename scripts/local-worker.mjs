@@ -1,0 +1,169 @@
+// Starts the real Latchkey Worker bundle in workerd through Miniflare, for end-to-end tests and
+// the benchmark. The bundle is exactly what `wrangler deploy` would upload; the bindings mirror
+// wrangler.toml (D1 DB, KV KV, SQLite-backed Durable Object REPLAY_GUARD → ReplayGuard).
+//
+//   const { url, adminToken, mf, dispose } = await startLocalWorker({ vars: { … } });
+//
+// `url` is the issuer (http://127.0.0.1:PORT) and a real listening HTTP server; `mf.dispatchFetch`
+// reaches the same Worker and can attach a `cf` object (e.g. cf.tlsClientAuth for mTLS tests).
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { Miniflare } from "miniflare";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const OUT_DIR = join(ROOT, ".build", "worker");
+const BUNDLE = join(OUT_DIR, "index.js");
+const WORKER_NAME = "latchkey";
+const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+/** Inputs of the bundle: when none is newer than it, the cached bundle is reused. */
+const SOURCES = ["src", "workers", "wrangler.toml", "package-lock.json"];
+
+const randomSecret = () => randomBytes(32).toString("base64url");
+
+async function newestMtime(path) {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return 0;
+  if (!info.isDirectory()) return info.mtimeMs;
+  const entries = await readdir(path);
+  const times = await Promise.all(entries.map((entry) => newestMtime(join(path, entry))));
+  return Math.max(info.mtimeMs, ...times);
+}
+
+let building;
+
+/**
+ * Bundles the Worker with `wrangler deploy --dry-run` (no upload) into .build/worker/index.js and
+ * returns that path. Skipped when the bundle is newer than every source. The build goes to a
+ * private directory first and is renamed into place, so concurrent callers never read half a file.
+ */
+export function buildWorker() {
+  building ??= (async () => {
+    const built = await stat(BUNDLE).catch(() => undefined);
+    const newestSource = Math.max(...(await Promise.all(SOURCES.map((s) => newestMtime(join(ROOT, s))))));
+    if (built && built.mtimeMs > newestSource) return BUNDLE;
+
+    await mkdir(join(ROOT, ".build"), { recursive: true });
+    const tmp = await mkdtemp(join(ROOT, ".build", "worker-tmp-"));
+    try {
+      await promisify(execFile)(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", tmp], {
+        cwd: ROOT,
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      await mkdir(OUT_DIR, { recursive: true });
+      if (existsSync(join(tmp, "index.js.map"))) await rename(join(tmp, "index.js.map"), `${BUNDLE}.map`);
+      await rename(join(tmp, "index.js"), BUNDLE);
+    } catch (error) {
+      building = undefined;
+      throw new Error(`wrangler build failed: ${error.stderr || error.stdout || error.message}`);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+    return BUNDLE;
+  })();
+  return building;
+}
+
+/** Asks the OS for a free loopback port, so ISSUER can name it before the server starts. */
+function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+async function compatibilityDate() {
+  const toml = await readFile(join(ROOT, "wrangler.toml"), "utf8");
+  const match = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml);
+  if (!match) throw new Error("wrangler.toml has no compatibility_date");
+  return match[1];
+}
+
+/** schema.sql as single statements: `--` comments removed, split on `;`. */
+export async function schemaStatements() {
+  const sql = await readFile(join(ROOT, "schema.sql"), "utf8");
+  return sql
+    .replace(/--[^\n]*/g, "")
+    .split(";")
+    .map((statement) => statement.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Secrets for this run. With `persistTo`, they are kept next to the data: the stored signing keys
+ * are sealed under ENCRYPTION_KEY, so a persisted database is useless with a new one.
+ */
+async function secrets(persistTo) {
+  const fresh = { ENCRYPTION_KEY: randomSecret(), ADMIN_TOKEN: randomSecret() };
+  if (!persistTo) return fresh;
+  const file = join(persistTo, "local-worker-secrets.json");
+  try {
+    return JSON.parse(await readFile(file, "utf8"));
+  } catch {
+    await mkdir(persistTo, { recursive: true });
+    await writeFile(file, JSON.stringify(fresh, null, 2), { mode: 0o600 });
+    return fresh;
+  }
+}
+
+export async function startLocalWorker({ vars = {}, persistTo = undefined, port = 0 } = {}) {
+  const [scriptPath, date, secret] = await Promise.all([buildWorker(), compatibilityDate(), secrets(persistTo)]);
+  const listenPort = port || (await freePort());
+  const url = `http://127.0.0.1:${listenPort}`;
+  const bindings = { ISSUER: url, ...secret, ...vars };
+
+  const text = (value) => ({ type: "text", value: String(value) });
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: listenPort,
+    cf: false, // no download of the real `request.cf` template; tests pass their own cf
+    ...(persistTo && { resourcePersistencePath: resolve(persistTo) }), // else in-memory/temporary
+    workers: [
+      {
+        config: {
+          name: WORKER_NAME,
+          compatibilityDate: date,
+          manifest: {
+            mainModule: "index.js",
+            modulesRoot: OUT_DIR,
+            modules: { "index.js": { type: "esm", contents: await readFile(scriptPath, "utf8") } },
+          },
+          env: {
+            ...Object.fromEntries(Object.entries(bindings).map(([name, value]) => [name, text(value)])),
+            DB: { type: "d1", id: "latchkey" },
+            KV: { type: "kv", id: "latchkey" },
+            REPLAY_GUARD: { type: "durable-object", worker: WORKER_NAME, exportName: "ReplayGuard" },
+          },
+          // wrangler.toml's migration v1 (new_sqlite_classes) as a live export declaration.
+          exports: { ReplayGuard: { type: "durable-object", storage: "sqlite" } },
+        },
+      },
+    ],
+  });
+  const dispose = () => mf.dispose();
+  try {
+    await mf.ready;
+    const db = await mf.getD1Database("DB");
+    for (const statement of await schemaStatements()) await db.prepare(statement).run();
+
+    const res = await fetch(`${url}/admin/keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${bindings.ADMIN_TOKEN}` },
+    });
+    if (res.status !== 200) throw new Error(`POST /admin/keys answered ${res.status}: ${await res.text()}`);
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return { url, adminToken: bindings.ADMIN_TOKEN, mf, dispose };
+}
