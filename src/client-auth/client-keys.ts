@@ -8,7 +8,8 @@ import type { ClientAuthDeps } from "./types";
 /**
  * A client's verification keys: its registered `jwks`, or its `jwks_uri` fetched with a timeout,
  * a size bound and an isolate-level cache. An assertion whose `kid` is not in a cached set triggers
- * one refetch (the client may have rotated), at most once per `REFETCH_FLOOR` seconds per URI.
+ * one refetch (the client may have rotated); such forced refetches happen at most once per
+ * `REFETCH_FLOOR` seconds per URI, so random kids cannot turn us into a request amplifier.
  */
 const REFETCH_FLOOR = 30;
 const MAX_JWKS_BYTES = 64 * 1024;
@@ -16,6 +17,8 @@ const PUBLIC_MEMBERS = ["kty", "crv", "x", "y", "n", "e", "kid", "alg", "use", "
 
 interface Fetched {
   fetchedAt: number;
+  /** When the last refetch forced by an unknown kid happened. */
+  forcedAt: number;
   keys: Promise<JWK[]>;
 }
 const remote = new Map<string, Fetched>();
@@ -86,10 +89,11 @@ function importPublic(jwk: JWK, alg: string): Promise<CryptoKey> {
 
 function fetchKeys(uri: string, deps: ClientAuthDeps, force: boolean): Promise<JWK[]> {
   const cached = remote.get(uri);
-  const age = cached ? deps.now - cached.fetchedAt : Infinity;
-  if (cached && age < deps.config.jwksCacheTtl && (!force || age < REFETCH_FLOOR)) return cached.keys;
+  if (cached && deps.now - cached.fetchedAt < deps.config.jwksCacheTtl) {
+    if (!force || deps.now - cached.forcedAt < REFETCH_FLOOR) return cached.keys;
+  }
   const keys = download(uri, deps);
-  const entry = { fetchedAt: deps.now, keys };
+  const entry = { fetchedAt: deps.now, forcedAt: force ? deps.now : -Infinity, keys };
   remote.set(uri, entry);
   keys.catch(() => {
     if (remote.get(uri) === entry) remote.delete(uri);
