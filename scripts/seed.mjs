@@ -1,0 +1,196 @@
+// Seeds the documented demo clients through the operator API: one confidential client per token
+// endpoint authentication method, plus one public client. Idempotent: every client is written with
+// PUT /admin/clients/<fixed id>, and generated key material is kept in `stateDir` and reused.
+//
+//   node scripts/seed.mjs [--url http://localhost:8787] [--admin-token T] [--state-dir .wrangler/demo]
+//
+// (ADMIN_TOKEN defaults to $ADMIN_TOKEN, then to the value in .dev.vars.)
+//
+// Every secret and key below is for local demos only: they are published in this repository.
+import { execFileSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
+
+export const DEMO_SECRETS = {
+  "demo-basic": "demo-basic-secret-not-for-production-use-000000",
+  "demo-post": "demo-post-secret-not-for-production-use-000000",
+  // 64 bytes, so it is long enough for every HMAC alg, HS512 included (RFC 7518 §3.2).
+  "demo-secret-jwt": "demo-secret-jwt-secret-not-for-production-use-000000000000000000",
+};
+export const DEMO_MTLS_SUBJECT_DN = "CN=demo-mtls,O=Latchkey Demo";
+export const DEMO_PUBLIC_REDIRECT_URI = "http://127.0.0.1:8080/callback";
+
+const CONFIDENTIAL = { grant_types: ["client_credentials"], scope: "read write" };
+
+/** The private_key_jwt demo key: an ES256 private JWK generated once into stateDir. */
+async function demoPrivateKey(stateDir) {
+  const file = join(stateDir, "demo-private-key-jwt.private.jwk.json");
+  if (!existsSync(file)) {
+    const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+    const jwk = await exportJWK(privateKey);
+    const kid = await calculateJwkThumbprint(jwk, "sha256");
+    await writeFile(file, `${JSON.stringify({ ...jwk, kid, alg: "ES256", use: "sig" }, null, 2)}\n`, { mode: 0o600 });
+  }
+  const privateJwk = JSON.parse(await readFile(file, "utf8"));
+  const { d: _private, ...publicJwk } = privateJwk;
+  return { file, publicJwk };
+}
+
+function hasOpenssl() {
+  try {
+    execFileSync("openssl", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The self_signed_tls_client_auth demo certificate (RFC 8705 §2.2), made once with the openssl CLI.
+ * Registered as a JWK whose x5c holds the certificate's DER: the server matches its SHA-256.
+ */
+async function demoSelfSignedCert(stateDir) {
+  const certFile = join(stateDir, "demo-self-signed-mtls.cert.pem");
+  const keyFile = join(stateDir, "demo-self-signed-mtls.key.pem");
+  if (!existsSync(certFile) || !existsSync(keyFile)) {
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "3650",
+        "-subj", "/CN=demo-self-signed-mtls/O=Latchkey Demo", "-keyout", keyFile, "-out", certFile],
+      { stdio: "ignore" },
+    );
+  }
+  const cert = new X509Certificate(await readFile(certFile));
+  const jwk = { ...cert.publicKey.export({ format: "jwk" }), x5c: [cert.raw.toString("base64")] };
+  return { certFile, keyFile, cert, jwk };
+}
+
+async function putClient(url, adminToken, clientId, metadata) {
+  const res = await fetch(`${url}/admin/clients/${encodeURIComponent(clientId)}`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify(metadata),
+  });
+  if (res.status !== 200) throw new Error(`PUT /admin/clients/${clientId} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+/**
+ * Creates (or re-creates, unchanged) the demo clients and returns one row per client:
+ * { client_id, method, credential } plus what a caller needs to use it (client_secret,
+ * private_key_file, certificate_file, certificate_key_file, subject_dn, redirect_uri).
+ */
+export async function seedDemo({ url, adminToken, stateDir, print = true }) {
+  url = url.replace(/\/+$/, "");
+  stateDir = resolve(stateDir);
+  await mkdir(stateDir, { recursive: true });
+  const shown = (file) => (relative(process.cwd(), file).startsWith("..") ? file : relative(process.cwd(), file));
+  const rows = [];
+  const notes = [];
+
+  for (const [clientId, method] of [
+    ["demo-basic", "client_secret_basic"],
+    ["demo-post", "client_secret_post"],
+    ["demo-secret-jwt", "client_secret_jwt"],
+  ]) {
+    const client_secret = DEMO_SECRETS[clientId];
+    await putClient(url, adminToken, clientId, { ...CONFIDENTIAL, token_endpoint_auth_method: method, client_secret });
+    rows.push({ client_id: clientId, method, credential: `secret ${client_secret}`, client_secret });
+  }
+
+  const key = await demoPrivateKey(stateDir);
+  await putClient(url, adminToken, "demo-private-key-jwt", {
+    ...CONFIDENTIAL,
+    token_endpoint_auth_method: "private_key_jwt",
+    jwks: { keys: [key.publicJwk] },
+  });
+  rows.push({
+    client_id: "demo-private-key-jwt",
+    method: "private_key_jwt",
+    credential: `private JWK ${shown(key.file)}`,
+    private_key_file: key.file,
+  });
+
+  await putClient(url, adminToken, "demo-mtls", {
+    ...CONFIDENTIAL,
+    token_endpoint_auth_method: "tls_client_auth",
+    tls_client_auth_subject_dn: DEMO_MTLS_SUBJECT_DN,
+  });
+  rows.push({
+    client_id: "demo-mtls",
+    method: "tls_client_auth",
+    credential: `any CA-verified client certificate with subject ${DEMO_MTLS_SUBJECT_DN}`,
+    subject_dn: DEMO_MTLS_SUBJECT_DN,
+  });
+
+  if (hasOpenssl()) {
+    const cert = await demoSelfSignedCert(stateDir);
+    await putClient(url, adminToken, "demo-self-signed-mtls", {
+      ...CONFIDENTIAL,
+      token_endpoint_auth_method: "self_signed_tls_client_auth",
+      jwks: { keys: [cert.jwk] },
+    });
+    rows.push({
+      client_id: "demo-self-signed-mtls",
+      method: "self_signed_tls_client_auth",
+      credential: `certificate ${shown(cert.certFile)} (key ${shown(cert.keyFile)})`,
+      certificate_file: cert.certFile,
+      certificate_key_file: cert.keyFile,
+    });
+  } else {
+    notes.push("demo-self-signed-mtls skipped: the openssl CLI is not installed (it makes the demo certificate).");
+  }
+
+  await putClient(url, adminToken, "demo-public", {
+    token_endpoint_auth_method: "none",
+    grant_types: ["authorization_code"],
+    redirect_uris: [DEMO_PUBLIC_REDIRECT_URI],
+  });
+  rows.push({
+    client_id: "demo-public",
+    method: "none",
+    credential: `none (public client, redirect_uri ${DEMO_PUBLIC_REDIRECT_URI})`,
+    redirect_uri: DEMO_PUBLIC_REDIRECT_URI,
+  });
+
+  if (print) {
+    console.log(formatTable(rows));
+    for (const note of notes) console.log(`note: ${note}`);
+  }
+  return rows;
+}
+
+export function formatTable(rows) {
+  const header = { client_id: "client_id", method: "method", credential: "secret / key location" };
+  const widths = ["client_id", "method"].map((k) => Math.max(...[header, ...rows].map((r) => r[k].length)));
+  const line = (r) => `${r.client_id.padEnd(widths[0])}  ${r.method.padEnd(widths[1])}  ${r.credential}`;
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** ADMIN_TOKEN from a dotenv-style file such as .dev.vars, or undefined. */
+export async function readDevVar(name, file = ".dev.vars") {
+  const text = await readFile(file, "utf8").catch(() => "");
+  const match = new RegExp(`^\\s*${name}\\s*=\\s*"?([^"\\n]*)"?\\s*$`, "m").exec(text);
+  return match?.[1];
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const { values } = parseArgs({
+    options: {
+      url: { type: "string", default: process.env.LATCHKEY_URL ?? "http://localhost:8787" },
+      "admin-token": { type: "string" },
+      "state-dir": { type: "string", default: ".wrangler/demo" },
+    },
+  });
+  const adminToken = values["admin-token"] ?? process.env.ADMIN_TOKEN ?? (await readDevVar("ADMIN_TOKEN"));
+  if (!adminToken) {
+    console.error("No admin token: pass --admin-token, set ADMIN_TOKEN, or create .dev.vars (npm run dev does).");
+    process.exit(1);
+  }
+  await seedDemo({ url: values.url, adminToken, stateDir: values["state-dir"] });
+}
