@@ -1,4 +1,5 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { readFile } from "node:fs/promises";
 import { defineConfig } from "vitest/config";
 
 /**
@@ -14,6 +15,8 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             TEST_SCHEMA: schema,
+            // docs/errors.md as committed, so a test can check it matches the catalog.
+            TEST_ERRORS_DOC: await readFile("docs/errors.md", "utf8"),
             ISSUER: "https://latchkey.test",
             // Test-only secrets; real deployments set these with `wrangler secret put`.
             ENCRYPTION_KEY: "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGVzIQ",

@@ -6,6 +6,8 @@ declare global {
     interface Env extends LatchkeyEnv {
       /** schema.sql, split into statements by vitest.config.ts. */
       TEST_SCHEMA: D1Migration[];
+      /** docs/errors.md as committed. */
+      TEST_ERRORS_DOC: string;
     }
   }
 }

@@ -1,0 +1,42 @@
+import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { durableReplayCache } from "../src/replay/replay-cache";
+import { nowSeconds } from "./helpers";
+
+describe("single-use reservations (ReplayGuard Durable Object + KV)", () => {
+  it("of 50 concurrent reservations of one key, exactly one wins", async () => {
+    const pending: Promise<unknown>[] = [];
+    const cache = durableReplayCache(env.REPLAY_GUARD, env.KV, nowSeconds(), (p) => pending.push(p));
+    const key = crypto.randomUUID();
+    const results = await Promise.all(Array.from({ length: 50 }, () => cache.reserve("test", key, nowSeconds() + 60)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    await Promise.all(pending);
+  });
+
+  it("a reservation is mirrored to KV, and a KV hit alone refuses reuse at any edge", async () => {
+    const pending: Promise<unknown>[] = [];
+    const cache = durableReplayCache(env.REPLAY_GUARD, env.KV, nowSeconds(), (p) => pending.push(p));
+    const key = crypto.randomUUID();
+    expect(await cache.reserve("test", key, nowSeconds() + 60)).toBe(true);
+    await Promise.all(pending);
+    const listed = await env.KV.list({ prefix: "replay:test:" });
+    expect(listed.keys.length).toBeGreaterThan(0);
+  });
+
+  it("the alarm purges expired keys, and an expired key may be reserved again", async () => {
+    const stub = env.REPLAY_GUARD.get(env.REPLAY_GUARD.idFromName("purge-test"));
+    const past = nowSeconds() - 10;
+    expect(await stub.reserve("k", past, past - 5)).toBe(true);
+    expect(await stub.reserve("k", past + 100, nowSeconds())).toBe(true);
+    expect(await stub.reserve("k2", past, past - 5)).toBe(true);
+    await runInDurableObject(stub, async (_instance, state) => {
+      await state.storage.setAlarm(Date.now());
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const remaining = await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql.exec<{ key: string }>("SELECT key FROM seen").toArray().map((r) => r.key),
+    );
+    expect(remaining).toEqual(["k"]);
+  });
+});

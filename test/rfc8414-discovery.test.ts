@@ -1,0 +1,126 @@
+import { describe, expect, it } from "vitest";
+import { ISSUER, JWT_BEARER, assertion, basic, call, createClient, keyPair, tokenRequest } from "./helpers";
+
+type Metadata = Record<string, unknown> & {
+  issuer: string;
+  token_endpoint: string;
+  jwks_uri: string;
+  grant_types_supported: string[];
+  token_endpoint_auth_methods_supported: string[];
+  token_endpoint_auth_signing_alg_values_supported: string[];
+};
+
+async function metadata(path: string): Promise<Metadata> {
+  const res = await call(path);
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  expect(res.headers.get("access-control-allow-origin")).toBe("*");
+  return res.json();
+}
+
+const DOCS = ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"];
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+describe("RFC 8414 §3 / OIDC Discovery §4 metadata", () => {
+  it("both documents are served and agree; issuer is the configured one exactly (§3.3)", async () => {
+    const [a, b] = await Promise.all(DOCS.map(metadata));
+    expect(a).toEqual(b);
+    expect(a.issuer).toBe(ISSUER);
+  });
+
+  it("every advertised endpoint answers", async () => {
+    const m = await metadata(DOCS[0]!);
+    const endpoints = Object.entries(m).filter(([k]) => k.endsWith("_endpoint") || k === "jwks_uri");
+    expect(endpoints.length).toBeGreaterThanOrEqual(2);
+    for (const [name, url] of endpoints) {
+      expect(String(url).startsWith(ISSUER), name).toBe(true);
+      const res = await call(new URL(String(url)).pathname, name === "jwks_uri" ? {} : { method: "POST" });
+      expect(res.status, name).not.toBe(404);
+      expect(res.status, name).toBeLessThan(500);
+    }
+  });
+
+  it("every advertised grant type is accepted", async () => {
+    const m = await metadata(DOCS[0]!);
+    for (const grant of m.grant_types_supported) {
+      const c = await createClient({ grant_types: [grant] });
+      const res = await tokenRequest({ grant_type: grant }, { authorization: basic(c.client_id, c.client_secret!) });
+      expect(res.status, grant).toBe(200);
+    }
+  });
+
+  it("every advertised client authentication method is accepted", async () => {
+    const m = await metadata(DOCS[0]!);
+    const accepted = new Set<string>();
+    for (const method of m.token_endpoint_auth_methods_supported) {
+      const cc = { grant_type: "client_credentials" };
+      if (method === "client_secret_basic") {
+        const c = await createClient({ token_endpoint_auth_method: method });
+        if ((await tokenRequest(cc, { authorization: basic(c.client_id, c.client_secret!) })).status === 200) accepted.add(method);
+      } else if (method === "client_secret_post") {
+        const c = await createClient({ token_endpoint_auth_method: method });
+        if ((await tokenRequest({ ...cc, client_id: c.client_id, client_secret: c.client_secret! })).status === 200) accepted.add(method);
+      } else if (method === "client_secret_jwt") {
+        const c = await createClient({ token_endpoint_auth_method: method });
+        const jwt = await assertion(c.client_id, utf8(c.client_secret!), { alg: "HS256" });
+        if ((await tokenRequest({ ...cc, client_assertion_type: JWT_BEARER, client_assertion: jwt })).status === 200) accepted.add(method);
+      } else if (method === "private_key_jwt") {
+        const k = await keyPair("ES256");
+        const c = await createClient({ token_endpoint_auth_method: method, jwks: { keys: [k.publicJwk] } });
+        const jwt = await assertion(c.client_id, k.privateKey);
+        if ((await tokenRequest({ ...cc, client_assertion_type: JWT_BEARER, client_assertion: jwt })).status === 200) accepted.add(method);
+      } else if (method === "none") {
+        // Public clients authenticate by client_id alone; the token endpoint identifies them
+        // (they are then refused client_credentials as unauthorized_client, not invalid_client).
+        const c = await createClient({ token_endpoint_auth_method: method });
+        const res = await tokenRequest({ ...cc, client_id: c.client_id });
+        if (((await res.json()) as { error: string }).error === "unauthorized_client") accepted.add(method);
+      } else if (method === "tls_client_auth" || method === "self_signed_tls_client_auth") {
+        // Covered with certificate data in test/rfc8705-mtls-client-authentication.test.ts.
+        accepted.add(method);
+      }
+    }
+    expect([...accepted].sort()).toEqual([...m.token_endpoint_auth_methods_supported].sort());
+  });
+
+  it("every advertised assertion signing alg is accepted", async () => {
+    const m = await metadata(DOCS[0]!);
+    for (const alg of m.token_endpoint_auth_signing_alg_values_supported) {
+      let jwt: string;
+      if (alg.startsWith("HS")) {
+        const c = await createClient({ token_endpoint_auth_method: "client_secret_jwt" });
+        jwt = await assertion(c.client_id, utf8(c.client_secret!), { alg });
+      } else {
+        const k = await keyPair(alg);
+        const c = await createClient({ token_endpoint_auth_method: "private_key_jwt", jwks: { keys: [k.publicJwk] } });
+        jwt = await assertion(c.client_id, k.privateKey, { alg });
+      }
+      const res = await tokenRequest({ grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: jwt });
+      expect(res.status, `${alg}: ${await res.clone().text()}`).toBe(200);
+    }
+  });
+
+  it("advertises nothing it does not implement", async () => {
+    const m = await metadata(DOCS[0]!);
+    for (const key of ["authorization_endpoint", "userinfo_endpoint", "revocation_endpoint", "introspection_endpoint", "registration_endpoint"]) {
+      expect(m[key], key).toBeUndefined();
+    }
+    expect(m.response_types_supported).toEqual([]);
+  });
+});
+
+describe("RFC 7517 §5 JWKS", () => {
+  it("publishes ES256, RS256 and EdDSA public keys with kid and use, and no private members", async () => {
+    const res = await call("/jwks");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/jwk-set+json");
+    expect(res.headers.get("cache-control")).toMatch(/max-age=\d+/);
+    const { keys } = (await res.json()) as { keys: Record<string, string>[] };
+    expect(new Set(keys.map((k) => k.alg))).toEqual(new Set(["ES256", "RS256", "EdDSA"]));
+    for (const k of keys) {
+      expect(k.kid).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(k.use).toBe("sig");
+      for (const priv of ["d", "p", "q", "dp", "dq", "qi", "k"]) expect(k[priv]).toBeUndefined();
+    }
+  });
+});
