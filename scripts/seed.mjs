@@ -185,12 +185,29 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
       url: { type: "string", default: process.env.LATCHKEY_URL ?? "http://localhost:8787" },
       "admin-token": { type: "string" },
       "state-dir": { type: "string", default: ".wrangler/demo" },
+      help: { type: "boolean", short: "h" },
     },
   });
+  if (values.help) {
+    console.log(`Usage: node scripts/seed.mjs [--url URL] [--admin-token TOKEN] [--state-dir DIR]
+
+Creates or updates the demo clients (one per token endpoint authentication method, plus a public
+client) on a running Latchkey through its admin API, and prints their credentials.
+
+  --url          the server (default $LATCHKEY_URL, else http://localhost:8787)
+  --admin-token  the ADMIN_TOKEN secret (default $ADMIN_TOKEN, else the value in .dev.vars)
+  --state-dir    where generated demo keys and certificates are kept (default .wrangler/demo)`);
+    process.exit(0);
+  }
   const adminToken = values["admin-token"] ?? process.env.ADMIN_TOKEN ?? (await readDevVar("ADMIN_TOKEN"));
   if (!adminToken) {
     console.error("No admin token: pass --admin-token, set ADMIN_TOKEN, or create .dev.vars (npm run dev does).");
     process.exit(1);
   }
-  await seedDemo({ url: values.url, adminToken, stateDir: values["state-dir"] });
+  try {
+    await seedDemo({ url: values.url, adminToken, stateDir: values["state-dir"] });
+  } catch (error) {
+    console.error(`seed: ${error.message}${error.cause ? ` (${error.cause.message ?? error.cause})` : ""}`);
+    process.exit(1);
+  }
 }
