@@ -29,6 +29,8 @@ export default defineConfig(async () => {
       include: ["test/**/*.test.ts"],
       exclude: ["test/e2e/**", "test/browser/**"],
       setupFiles: ["test/setup.ts"],
+      // The Worker logs one JSON line per error; show logs only for failing tests.
+      silent: "passed-only" as const,
     },
   };
 });

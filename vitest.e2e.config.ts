@@ -7,6 +7,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     environment: "node",
+    silent: "passed-only",
     include: ["test/e2e/**/*.e2e.test.ts"],
     // The first run builds the bundle with wrangler and boots workerd.
     hookTimeout: 120_000,

@@ -16,7 +16,7 @@ import { DEMO_SECRETS, readDevVar, seedDemo } from "./seed.mjs";
 const ROOT = resolve(import.meta.dirname, "..");
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const PORT = 8787;
-const URL_BASE = `http://localhost:${PORT}`; // wrangler.toml's ISSUER
+const URL_BASE = `http://localhost:${PORT}`;
 const DEV_VARS = join(ROOT, ".dev.vars");
 const STARTUP_TIMEOUT_MS = 90_000;
 
@@ -109,7 +109,8 @@ if (!adminToken) throw new Error(".dev.vars has no ADMIN_TOKEN; add one or delet
 await run(["d1", "execute", "DB", "--local", "--file", "schema.sql"]);
 console.log("Applied schema.sql to the local D1 database.");
 
-const dev = wrangler(["dev", "--port", String(PORT)]);
+// The issuer is this local origin; wrangler.toml holds the production placeholder.
+const dev = wrangler(["dev", "--port", String(PORT), "--var", `ISSUER:${URL_BASE}`]);
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => {

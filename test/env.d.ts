@@ -9,5 +9,8 @@ declare global {
       /** docs/errors.md as committed. */
       TEST_ERRORS_DOC: string;
     }
+    interface GlobalProps {
+      mainModule: typeof import("../workers/index");
+    }
   }
 }

@@ -25,7 +25,7 @@ describe("RFC 8414 §3 / OIDC Discovery §4 metadata", () => {
   it("both documents are served and agree; issuer is the configured one exactly (§3.3)", async () => {
     const [a, b] = await Promise.all(DOCS.map(metadata));
     expect(a).toEqual(b);
-    expect(a.issuer).toBe(ISSUER);
+    expect(a!.issuer).toBe(ISSUER);
   });
 
   it("every advertised endpoint answers", async () => {

@@ -85,7 +85,8 @@ function withClientCertificate(cf: ReturnType<typeof tlsClientAuth>) {
   return {
     ...insecure,
     [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<"POST", URLSearchParams>) =>
-      worker.mf.dispatchFetch(url, { ...init, cf: { tlsClientAuth: cf } }) as Promise<Response>,
+      // Miniflare types cf strictly; this object carries the fields Latchkey reads.
+      worker.mf.dispatchFetch(url, { ...init, cf: { tlsClientAuth: cf } as never }) as Promise<Response>,
   };
 }
 
