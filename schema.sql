@@ -52,3 +52,86 @@ CREATE TABLE IF NOT EXISTS signing_keys (
   expires_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS signing_keys_state ON signing_keys (state, alg);
+
+-- People. `id` is the OIDC `sub` (random, never reassigned). Email is unique, case-insensitively.
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  email_verified INTEGER NOT NULL DEFAULT 0,
+  -- "pbkdf2-sha256$<iterations>$<salt b64url>$<hash b64url>": parameters stored with the hash.
+  password_hash TEXT,
+  -- Standard claims (OIDC Core §5.1) other than sub/email/email_verified, JSON object.
+  claims TEXT NOT NULL DEFAULT '{}',
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+-- Browser sessions. The cookie holds a random value; only its hash is stored.
+CREATE TABLE IF NOT EXISTS sessions (
+  id_hash TEXT PRIMARY KEY,
+  -- Public session id: the ID token's `sid`.
+  sid TEXT NOT NULL UNIQUE,
+  user_id TEXT NOT NULL,
+  auth_time INTEGER NOT NULL,
+  -- JSON array of authentication methods references (RFC 8176), e.g. ["pwd"].
+  amr TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  ended_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
+
+-- Consent: what a person granted a client. `grant_id` changes when consent is withdrawn and
+-- given again, so tokens issued under an old grant stop working.
+CREATE TABLE IF NOT EXISTS consents (
+  user_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  grant_id TEXT NOT NULL UNIQUE,
+  scope TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, client_id)
+);
+
+-- Single-use email verification links; the token is stored hashed.
+CREATE TABLE IF NOT EXISTS email_verifications (
+  token_hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  email TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+);
+
+-- The local mail outbox (MAIL_PROVIDER=outbox, the development default).
+CREATE TABLE IF NOT EXISTS outbox (
+  id TEXT PRIMARY KEY,
+  recipient TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+-- Refresh tokens, stored hashed, bound to client, user, grant, scope, auth_time and sid.
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+  token_hash TEXT PRIMARY KEY,
+  grant_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  auth_time INTEGER NOT NULL,
+  sid TEXT,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS refresh_tokens_grant ON refresh_tokens (grant_id);
+
+-- Browser origins allowed to call the token endpoint with CORS, per client (derived from the
+-- client's redirect URIs or an explicit allow-list at registration).
+CREATE TABLE IF NOT EXISTS client_origins (
+  origin TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  PRIMARY KEY (origin, client_id)
+);

@@ -17,5 +17,12 @@ export function clientMetadata(client: Client): Record<string, unknown> {
   if (client.jwks !== null) out.jwks = client.jwks;
   if (client.jwksUri !== null) out.jwks_uri = client.jwksUri;
   if (client.tlsSubjectDn !== null) out.tls_client_auth_subject_dn = client.tlsSubjectDn;
+  out.application_type = client.applicationType;
+  out.id_token_signed_response_alg = client.idTokenSignedResponseAlg;
+  if (client.postLogoutRedirectUris.length) out.post_logout_redirect_uris = client.postLogoutRedirectUris;
+  if (client.firstParty) out.first_party = true;
+  if (client.allowPlainPkce) out.allow_plain_pkce = true;
+  if (client.plainOAuth2) out.plain_oauth2 = true;
+  if (client.allowedCorsOrigins.length) out.allowed_cors_origins = client.allowedCorsOrigins;
   return out;
 }

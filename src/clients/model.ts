@@ -32,6 +32,21 @@ export interface Client {
   jwks: JSONWebKeySet | null;
   jwksUri: string | null;
   tlsSubjectDn: string | null;
+  /** RFC 7591 / OIDC Registration application_type: native apps get RFC 8252 redirect rules. */
+  applicationType: "web" | "native";
+  /** OIDC Registration id_token_signed_response_alg (default RS256). */
+  idTokenSignedResponseAlg: string;
+  /** Extension: a first-party client skips the consent page. */
+  firstParty: boolean;
+  /** Extension: the client may use PKCE `plain` (off by default, RFC 9700 §2.1.1). */
+  allowPlainPkce: boolean;
+  /** Extension: plain OAuth 2.0 client; `openid` is not required in its requests. */
+  plainOAuth2: boolean;
+  /** Extension: browser origins allowed to call the token endpoint beyond those of redirect_uris. */
+  allowedCorsOrigins: string[];
+  /** OIDC RP-Initiated Logout post_logout_redirect_uris. */
+  postLogoutRedirectUris: string[];
+  /** Other registered metadata (RFC 7591 §2) kept as given. */
   metadata: Record<string, unknown>;
   disabled: boolean;
   createdAt: number;

@@ -3,7 +3,8 @@ import { seal } from "../crypto/aead";
 import { randomToken } from "../crypto/encoding";
 import { hashForStorage } from "../crypto/hash";
 import { OAuthError, ensure } from "../errors/oauth-error";
-import { isAsymmetricAlg, isHmacAlg } from "../keys/algorithms";
+import { SERVER_SIGNING_ALGS, isAsymmetricAlg, isHmacAlg } from "../keys/algorithms";
+import { isLoopbackHost } from "./redirect-uris";
 import { isAuthMethod, type AuthMethod, type Client } from "./model";
 import type { ClientStore } from "./store";
 
@@ -23,6 +24,14 @@ export interface ClientInput {
   jwks?: JSONWebKeySet;
   jwks_uri?: string;
   tls_client_auth_subject_dn?: string;
+  application_type?: string;
+  id_token_signed_response_alg?: string;
+  post_logout_redirect_uris?: string[];
+  /** Extensions (documented in README): */
+  first_party?: boolean;
+  allow_plain_pkce?: boolean;
+  plain_oauth2?: boolean;
+  allowed_cors_origins?: string[];
 }
 
 export interface Registered {
@@ -66,9 +75,24 @@ export async function registerClient(
   if (method === "tls_client_auth") {
     ensure(input.tls_client_auth_subject_dn, "invalid_client_metadata", "tls_client_auth needs tls_client_auth_subject_dn.");
   }
+  const applicationType = input.application_type ?? "web";
+  ensure(applicationType === "web" || applicationType === "native", "invalid_client_metadata", "application_type must be web or native.");
   for (const uri of input.redirect_uris ?? []) {
-    ensure(isAbsoluteWithoutFragment(uri), "invalid_redirect_uri", "redirect_uris must be absolute URIs without a fragment.");
+    ensure(typeof uri === "string" && isAbsoluteWithoutFragment(uri), "invalid_redirect_uri", "redirect_uris must be absolute URIs without a fragment.");
+    ensure(redirectUriAllowed(uri, applicationType, deps.allowInsecureUris), "invalid_redirect_uri",
+      applicationType === "web"
+        ? "Web clients must use https redirect URIs."
+        : "Native clients must use loopback http, a private-use scheme, or https redirect URIs (RFC 8252 7).");
   }
+  for (const uri of input.post_logout_redirect_uris ?? []) {
+    ensure(typeof uri === "string" && isAbsoluteWithoutFragment(uri), "invalid_client_metadata", "post_logout_redirect_uris must be absolute URIs without a fragment.");
+  }
+  for (const origin of input.allowed_cors_origins ?? []) {
+    ensure(typeof origin === "string" && isOrigin(origin), "invalid_client_metadata", "allowed_cors_origins must hold origins such as https://app.example.");
+  }
+  const idTokenAlg = input.id_token_signed_response_alg ?? "RS256";
+  ensure((SERVER_SIGNING_ALGS as readonly string[]).includes(idTokenAlg), "invalid_client_metadata",
+    `id_token_signed_response_alg must be one of ${SERVER_SIGNING_ALGS.join(", ")}.`);
   const scope = (input.scope ?? "").split(" ").filter(Boolean);
   ensure(scope.every((s) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)), "invalid_client_metadata", "scope holds an invalid scope token.");
 
@@ -102,6 +126,13 @@ export async function registerClient(
     jwks: input.jwks ?? null,
     jwksUri: input.jwks_uri ?? null,
     tlsSubjectDn: input.tls_client_auth_subject_dn ?? null,
+    applicationType,
+    idTokenSignedResponseAlg: idTokenAlg,
+    firstParty: input.first_party === true,
+    allowPlainPkce: input.allow_plain_pkce === true,
+    plainOAuth2: input.plain_oauth2 === true,
+    allowedCorsOrigins: input.allowed_cors_origins ?? [],
+    postLogoutRedirectUris: input.post_logout_redirect_uris ?? [],
     metadata: {},
     disabled: false,
     createdAt: existing?.createdAt ?? deps.now,
@@ -126,4 +157,21 @@ function isAbsoluteWithoutFragment(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
+
+/** Redirect URI rules: https for web clients; RFC 8252 §7 for native apps. */
+function redirectUriAllowed(uri: string, type: "web" | "native", allowInsecure: boolean): boolean {
+  const url = new URL(uri);
+  if (url.protocol === "https:") return true;
+  if (url.protocol === "http:") return isLoopbackHost(url.hostname) && (type === "native" || allowInsecure);
+  // Private-use URI scheme (RFC 8252 §7.1): native only, reverse-domain style (contains a dot).
+  return type === "native" && url.protocol.slice(0, -1).includes(".");
 }

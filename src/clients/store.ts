@@ -4,8 +4,10 @@ import type { AuthMethod, Client } from "./model";
 /** Storage port for clients. */
 export interface ClientStore {
   get(clientId: string): Promise<Client | null>;
-  /** Insert or replace the whole registration. */
+  /** Insert or replace the whole registration (and its CORS origins). */
   put(client: Client): Promise<void>;
+  /** Whether any client may call the token endpoint from this browser origin (CORS preflight). */
+  allowsOrigin(origin: string): Promise<boolean>;
 }
 
 interface ClientRow {
@@ -29,7 +31,64 @@ interface ClientRow {
   updated_at: number;
 }
 
-const fromRow = (row: ClientRow): Client => ({
+/** Fields kept in the `metadata` JSON column (added after the first schema; no migration needed). */
+interface StoredMetadata {
+  application_type?: "web" | "native";
+  id_token_signed_response_alg?: string;
+  first_party?: boolean;
+  allow_plain_pkce?: boolean;
+  plain_oauth2?: boolean;
+  allowed_cors_origins?: string[];
+  post_logout_redirect_uris?: string[];
+  [other: string]: unknown;
+}
+
+function fromRow(row: ClientRow): Client {
+  const {
+    application_type, id_token_signed_response_alg, first_party, allow_plain_pkce, plain_oauth2,
+    allowed_cors_origins, post_logout_redirect_uris, ...rest
+  } = JSON.parse(row.metadata) as StoredMetadata;
+  return {
+    ...baseFromRow(row),
+    applicationType: application_type ?? "web",
+    idTokenSignedResponseAlg: id_token_signed_response_alg ?? "RS256",
+    firstParty: first_party ?? false,
+    allowPlainPkce: allow_plain_pkce ?? false,
+    plainOAuth2: plain_oauth2 ?? false,
+    allowedCorsOrigins: allowed_cors_origins ?? [],
+    postLogoutRedirectUris: post_logout_redirect_uris ?? [],
+    metadata: rest,
+  };
+}
+
+function toMetadata(c: Client): StoredMetadata {
+  return {
+    ...c.metadata,
+    application_type: c.applicationType,
+    id_token_signed_response_alg: c.idTokenSignedResponseAlg,
+    first_party: c.firstParty,
+    allow_plain_pkce: c.allowPlainPkce,
+    plain_oauth2: c.plainOAuth2,
+    allowed_cors_origins: c.allowedCorsOrigins,
+    post_logout_redirect_uris: c.postLogoutRedirectUris,
+  };
+}
+
+/** The browser origins a client may call the token endpoint from: its web redirect URIs' and its allow-list. */
+export function corsOrigins(c: Client): string[] {
+  const origins = new Set(c.allowedCorsOrigins);
+  for (const uri of c.redirectUris) {
+    try {
+      const url = new URL(uri);
+      if (url.protocol === "https:" || url.protocol === "http:") origins.add(url.origin);
+    } catch {
+      // Registration validated these; an unparsable one simply contributes no origin.
+    }
+  }
+  return [...origins];
+}
+
+const baseFromRow = (row: ClientRow): Omit<Client, "applicationType" | "idTokenSignedResponseAlg" | "firstParty" | "allowPlainPkce" | "plainOAuth2" | "allowedCorsOrigins" | "postLogoutRedirectUris"> => ({
   clientId: row.client_id,
   clientName: row.client_name,
   authMethod: row.token_endpoint_auth_method as AuthMethod,
@@ -44,7 +103,7 @@ const fromRow = (row: ClientRow): Client => ({
   jwks: row.jwks ? (JSON.parse(row.jwks) as JSONWebKeySet) : null,
   jwksUri: row.jwks_uri,
   tlsSubjectDn: row.tls_client_auth_subject_dn,
-  metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+  metadata: {},
   disabled: row.disabled === 1,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
@@ -57,7 +116,9 @@ export function d1ClientStore(db: D1Database): ClientStore {
       return row ? fromRow(row) : null;
     },
     async put(c) {
-      await db
+      const origins = corsOrigins(c);
+      await db.batch([
+        db
         .prepare(
           `INSERT OR REPLACE INTO clients (client_id, client_name, token_endpoint_auth_method, token_endpoint_auth_signing_alg,
              client_secret_hash, client_secret_sealed, client_secret_expires_at, grant_types, response_types, redirect_uris,
@@ -67,10 +128,15 @@ export function d1ClientStore(db: D1Database): ClientStore {
         .bind(
           c.clientId, c.clientName, c.authMethod, c.authSigningAlg, c.secretHash, c.secretSealed, c.secretExpiresAt,
           JSON.stringify(c.grantTypes), JSON.stringify(c.responseTypes), JSON.stringify(c.redirectUris), c.scope.join(" "),
-          c.jwks ? JSON.stringify(c.jwks) : null, c.jwksUri, c.tlsSubjectDn, JSON.stringify(c.metadata), c.disabled ? 1 : 0,
+          c.jwks ? JSON.stringify(c.jwks) : null, c.jwksUri, c.tlsSubjectDn, JSON.stringify(toMetadata(c)), c.disabled ? 1 : 0,
           c.createdAt, c.updatedAt,
-        )
-        .run();
+        ),
+        db.prepare("DELETE FROM client_origins WHERE client_id = ?").bind(c.clientId),
+        ...origins.map((o) => db.prepare("INSERT INTO client_origins (origin, client_id) VALUES (?, ?)").bind(o, c.clientId)),
+      ]);
+    },
+    async allowsOrigin(origin) {
+      return (await db.prepare("SELECT 1 FROM client_origins WHERE origin = ? LIMIT 1").bind(origin).first()) !== null;
     },
   };
 }

@@ -1,0 +1,68 @@
+import { randomToken } from "../crypto/encoding";
+
+/** What a person granted a client. */
+export interface Consent {
+  userId: string;
+  clientId: string;
+  /** Changes when consent is withdrawn and given again; tokens carry it. */
+  grantId: string;
+  scope: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Storage port for consent. */
+export interface ConsentStore {
+  get(userId: string, clientId: string): Promise<Consent | null>;
+  /** Adds `scope` to the stored consent (creating it, with a new grant id, if there is none). */
+  grant(userId: string, clientId: string, scope: string[], now: number): Promise<Consent>;
+  revoke(userId: string, clientId: string): Promise<void>;
+}
+
+interface ConsentRow {
+  user_id: string;
+  client_id: string;
+  grant_id: string;
+  scope: string;
+  created_at: number;
+  updated_at: number;
+}
+
+const fromRow = (r: ConsentRow): Consent => ({
+  userId: r.user_id,
+  clientId: r.client_id,
+  grantId: r.grant_id,
+  scope: r.scope ? r.scope.split(" ") : [],
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/** Consent covers a request only when every requested scope was granted (source document). */
+export const covers = (consent: Consent | null, scope: readonly string[]): boolean =>
+  consent !== null && scope.every((s) => consent.scope.includes(s));
+
+export function d1ConsentStore(db: D1Database): ConsentStore {
+  const get = async (userId: string, clientId: string) => {
+    const row = await db.prepare("SELECT * FROM consents WHERE user_id = ? AND client_id = ?").bind(userId, clientId).first<ConsentRow>();
+    return row ? fromRow(row) : null;
+  };
+  return {
+    get,
+    async grant(userId, clientId, scope, now) {
+      const existing = await get(userId, clientId);
+      const merged = [...new Set([...(existing?.scope ?? []), ...scope])];
+      // One statement: insert, or merge into the existing row keeping its grant id.
+      await db
+        .prepare(
+          `INSERT INTO consents (user_id, client_id, grant_id, scope, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at`,
+        )
+        .bind(userId, clientId, randomToken(16), merged.join(" "), now, now)
+        .run();
+      return (await get(userId, clientId))!;
+    },
+    async revoke(userId, clientId) {
+      await db.prepare("DELETE FROM consents WHERE user_id = ? AND client_id = ?").bind(userId, clientId).run();
+    },
+  };
+}
