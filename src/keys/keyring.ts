@@ -19,6 +19,8 @@ export interface Keyring {
   readonly jwksJson: string;
   /** The current signing key for `alg`; throws if none is provisioned. */
   signer(alg: SigningAlg): Promise<Signer>;
+  /** The public key with this `kid` (any published state), for verifying our own tokens. */
+  verifier(kid: string): Promise<{ alg: SigningAlg; key: CryptoKey } | undefined>;
 }
 
 const REFRESH_SECONDS = 60;
@@ -45,6 +47,8 @@ async function load(store: KeyStore, encryptionKey: string, now: number): Promis
   const current = new Map<SigningAlg, SigningKeyRow>();
   for (const row of rows) if (row.state === "current") current.set(row.alg, row);
   const signers = new Map<SigningAlg, Promise<Signer>>();
+  const verifiers = new Map<string, Promise<{ alg: SigningAlg; key: CryptoKey }>>();
+  const byKid = new Map(rows.map((row) => [row.kid, row]));
   return {
     jwksJson: JSON.stringify({ keys }),
     signer(alg) {
@@ -60,6 +64,16 @@ async function load(store: KeyStore, encryptionKey: string, now: number): Promis
         signers.set(alg, signer);
       }
       return signer;
+    },
+    verifier(kid) {
+      const row = byKid.get(kid);
+      if (!row) return Promise.resolve(undefined);
+      let verifier = verifiers.get(kid);
+      if (!verifier) {
+        verifier = (importJWK(JSON.parse(row.public_jwk) as JWK, row.alg) as Promise<CryptoKey>).then((key) => ({ alg: row.alg, key }));
+        verifiers.set(kid, verifier);
+      }
+      return verifier;
     },
   };
 }
