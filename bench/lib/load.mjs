@@ -1,0 +1,140 @@
+// Closed-loop HTTP load generator for `npm run bench`: a fixed number of concurrent loops, each
+// sending its next request as soon as the previous one has answered, over keep-alive connections
+// (an undici Pool, one connection per loop). A warm-up phase is sent and thrown away; then a fixed
+// measurement window. Every response is checked; anything but a 200 with an access token is a
+// failure, in the warm-up too.
+
+import { Pool } from "undici";
+import { cpuSnapshot } from "./cpu.mjs";
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const MAX_FAILURE_SAMPLES = 5;
+
+/**
+ * @param {object} o
+ * @param {string} o.origin             http://127.0.0.1:PORT (loopback only)
+ * @param {number} o.concurrency
+ * @param {number} o.warmupMs
+ * @param {number} o.durationMs
+ * @param {() => ({ path: string, headers: Record<string, string>, body: string } | null)} o.next
+ *        The next request; null when a finite request supply (pre-signed assertions) is used up.
+ * @param {number | undefined} o.serverPid  workerd process whose CPU time is sampled over the window
+ */
+export async function runLoad({ origin, concurrency, warmupMs, durationMs, next, serverPid }) {
+  const url = new URL(origin);
+  if (url.hostname !== "127.0.0.1" || url.protocol !== "http:") throw new Error(`refusing to load a non-loopback target: ${origin}`);
+
+  const pool = new Pool(url.origin, {
+    connections: concurrency,
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+    headersTimeout: REQUEST_TIMEOUT_MS,
+    bodyTimeout: REQUEST_TIMEOUT_MS,
+  });
+
+  const start = performance.now();
+  const windowStart = start + warmupMs;
+  const windowEnd = windowStart + durationMs;
+  /** @type {number[]} */
+  const latencies = [];
+  let sent = 0;
+  let failures = 0;
+  let exhaustedAt = /** @type {number | undefined} */ (undefined);
+  /** @type {string[]} */
+  const failureSamples = [];
+
+  let cpuAtStart, cpuAtEnd;
+  const startTimer = setTimeout(() => (cpuAtStart = cpuSnapshot(serverPid)), warmupMs);
+  const endTimer = setTimeout(() => (cpuAtEnd = cpuSnapshot(serverPid)), warmupMs + durationMs);
+
+  const fail = (text) => {
+    failures++;
+    if (failureSamples.length < MAX_FAILURE_SAMPLES) failureSamples.push(text.slice(0, 300));
+  };
+
+  async function loop() {
+    while (performance.now() < windowEnd) {
+      const request = next();
+      if (request === null) {
+        exhaustedAt ??= performance.now();
+        return;
+      }
+      sent++;
+      const t0 = performance.now();
+      try {
+        const res = await pool.request({ method: "POST", path: request.path, headers: request.headers, body: request.body });
+        const text = await res.body.text();
+        const t1 = performance.now();
+        if (res.statusCode !== 200) fail(`${res.statusCode} ${text}`);
+        else if (!text.includes('"access_token"')) fail(`200 without access_token: ${text}`);
+        else if (t1 >= windowStart && t1 <= windowEnd) latencies.push(t1 - t0);
+      } catch (error) {
+        fail(`request error: ${error?.message ?? error}`);
+      }
+    }
+  }
+
+  try {
+    await Promise.all(Array.from({ length: concurrency }, loop));
+  } finally {
+    clearTimeout(startTimer);
+    clearTimeout(endTimer);
+    await pool.close().catch(() => {});
+  }
+  // The loops may finish a moment before the end timer fires (they stop at windowEnd, the timer
+  // was armed a moment after it was computed): then the end snapshot is taken now.
+  cpuAtEnd ??= cpuSnapshot(serverPid);
+
+  // A request supply that ran dry shortens the window; throughput uses the real window length.
+  const measuredEnd = exhaustedAt !== undefined && exhaustedAt < windowEnd ? exhaustedAt : windowEnd;
+  const delta = (key) =>
+    cpuAtStart?.[key] !== undefined && cpuAtEnd?.[key] !== undefined ? cpuAtEnd[key] - cpuAtStart[key] : undefined;
+  return {
+    seconds: Math.max(0, measuredEnd - windowStart) / 1000,
+    latencies,
+    sent,
+    failures,
+    failureSamples,
+    supplyExhausted: exhaustedAt !== undefined && exhaustedAt < windowEnd,
+    // CPU time (ms) over the window: the workerd process, this Node process, the whole machine.
+    cpu: { wallMs: delta("wallMs"), serverMs: delta("serverMs"), clientMs: delta("clientMs"), machineMs: delta("machineMs") },
+  };
+}
+
+/** Throughput, latency percentiles and CPU figures of one or more windows of the same scenario. */
+export function summarize(windows) {
+  const latencies = windows.flatMap((w) => w.latencies).sort((x, y) => x - y);
+  const completed = latencies.length;
+  const seconds = windows.reduce((t, w) => t + w.seconds, 0);
+  const q = (p) => (completed ? latencies[Math.min(completed - 1, Math.floor(p * completed))] : NaN);
+  const sum = (key) => windows.reduce((t, w) => (t === undefined || w.cpu[key] === undefined ? undefined : t + w.cpu[key]), 0);
+  const wall = sum("wallMs");
+  const server = sum("serverMs");
+  const client = sum("clientMs");
+  const machine = sum("machineMs");
+  return {
+    requests: completed,
+    seconds,
+    rps: seconds > 0 ? completed / seconds : 0,
+    p50Ms: q(0.5),
+    p90Ms: q(0.9),
+    p99Ms: q(0.99),
+    maxMs: completed ? latencies[completed - 1] : NaN,
+    sent: windows.reduce((t, w) => t + w.sent, 0),
+    failures: windows.reduce((t, w) => t + w.failures, 0),
+    failureSamples: windows.flatMap((w) => w.failureSamples).slice(0, MAX_FAILURE_SAMPLES),
+    supplyExhausted: windows.some((w) => w.supplyExhausted),
+    cpu: {
+      // workerd CPU time (all threads: the Worker, the runtime, local D1/KV/DO) per request, ms.
+      serverMsPerRequest: server !== undefined && completed ? server / completed : null,
+      // Cores busy on average during the windows.
+      serverCores: server !== undefined && wall ? server / wall : null,
+      loadGeneratorCores: client !== undefined && wall ? client / wall : null,
+      // Everything else on the machine (other processes): a busy neighbour makes the run noisy.
+      otherCores:
+        machine !== undefined && server !== undefined && client !== undefined && wall
+          ? Math.max(0, (machine - server - client) / wall)
+          : null,
+    },
+  };
+}
