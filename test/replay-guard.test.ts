@@ -25,7 +25,7 @@ describe("single-use reservations (ReplayGuard Durable Object + KV)", () => {
   });
 
   it("the alarm purges expired keys, and an expired key may be reserved again", async () => {
-    const stub = env.REPLAY_GUARD.get(env.REPLAY_GUARD.idFromName("purge-test"));
+    const stub = env.REPLAY_GUARD.get(env.REPLAY_GUARD.idFromName(`purge-test-${crypto.randomUUID()}`));
     const past = nowSeconds() - 10;
     expect(await stub.reserve("k", past, past - 5)).toBe(true);
     expect(await stub.reserve("k", past + 100, nowSeconds())).toBe(true);

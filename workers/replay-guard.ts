@@ -9,13 +9,26 @@ export class ReplayGuard extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
+    const columns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(seen)").toArray();
+    if (!columns.some((c) => c.name === "attached")) ctx.storage.sql.exec("ALTER TABLE seen ADD COLUMN attached TEXT");
+  }
+
+  /** Remembers what the winner of a reservation produced (e.g. the tokens a code issued). */
+  async attach(key: string, data: string): Promise<void> {
+    this.ctx.storage.sql.exec("UPDATE seen SET attached = ? WHERE key = ?", data, key);
+  }
+
+  /** What was attached to a reservation, if it is still held. */
+  async attached(key: string): Promise<string | null> {
+    const rows = this.ctx.storage.sql.exec<{ attached: string | null }>("SELECT attached FROM seen WHERE key = ?", key).toArray();
+    return rows[0]?.attached ?? null;
   }
 
   /** True if `key` was not in use: it is now reserved until `expiresAt`. Synchronous SQL, so atomic. */
   async reserve(key: string, expiresAt: number, now: number): Promise<boolean> {
     const cursor = this.ctx.storage.sql.exec(
       `INSERT INTO seen (key, expires_at) VALUES (?, ?)
-       ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE seen.expires_at <= ?`,
+       ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, attached = NULL WHERE seen.expires_at <= ?`,
       key,
       expiresAt,
       now,

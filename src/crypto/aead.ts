@@ -8,7 +8,7 @@ import { base64url, decodeUtf8, fromBase64url, utf8 } from "./encoding";
  *
  * Format: `v1.<iv b64url>.<ciphertext+tag b64url>`.
  */
-export type Purpose = "signing-key" | "client-secret";
+export type Purpose = "signing-key" | "client-secret" | "interaction" | "authorization-code";
 
 const derived = new Map<string, Promise<CryptoKey>>();
 

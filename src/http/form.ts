@@ -8,10 +8,12 @@ import { decodeUtf8 } from "../crypto/encoding";
  */
 export type Params = ReadonlyMap<string, string>;
 
-/** application/x-www-form-urlencoded, decoded strictly: malformed %-escapes and invalid UTF-8 are errors. */
-export function parseFormEncoded(body: string, source = "request body"): Params {
-  const params = new Map<string, string>();
-  if (body === "") return params;
+/**
+ * application/x-www-form-urlencoded, decoded strictly (malformed %-escapes and invalid UTF-8 are
+ * errors), keeping every value of a repeated name; empty values are dropped (RFC 6749 §3.1).
+ */
+export function parseFormEncodedMulti(body: string, source = "request body"): Map<string, string[]> {
+  const params = new Map<string, string[]>();
   for (const pair of body.split("&")) {
     if (pair === "") continue;
     const eq = pair.indexOf("=");
@@ -21,8 +23,19 @@ export function parseFormEncoded(body: string, source = "request body"): Params 
       throw new OAuthError("invalid_request", `The ${source} has a malformed percent-encoding.`);
     }
     if (value === "") continue;
-    if (params.has(name)) throw new OAuthError("duplicate_parameter", `The ${name} parameter was sent more than once.`);
-    params.set(name, value);
+    const values = params.get(name);
+    if (values) values.push(value);
+    else params.set(name, [value]);
+  }
+  return params;
+}
+
+/** Like parseFormEncodedMulti, but a repeated parameter is an error (RFC 6749 §3.1, §3.2). */
+export function parseFormEncoded(body: string, source = "request body"): Params {
+  const params = new Map<string, string>();
+  for (const [name, values] of parseFormEncodedMulti(body, source)) {
+    if (values.length > 1) throw new OAuthError("duplicate_parameter", `The ${name} parameter was sent more than once.`);
+    params.set(name, values[0]!);
   }
   return params;
 }
@@ -39,8 +52,13 @@ export function formDecode(text: string): string | undefined {
   }
 }
 
-/** Reads and parses a form body: POST-only, content type checked, size bounded while streaming. */
+/** Reads and parses a form body: content type checked, size bounded while streaming. */
 export async function readForm(request: Request, maxBytes: number): Promise<Params> {
+  return parseFormEncoded(await readFormText(request, maxBytes));
+}
+
+/** The UTF-8 text of a form body, after the content-type and size checks. */
+export async function readFormText(request: Request, maxBytes: number): Promise<string> {
   const contentType = request.headers.get("content-type") ?? "";
   const [mediaType = "", ...mediaParams] = contentType.split(";").map((part) => part.trim().toLowerCase());
   if (mediaType !== "application/x-www-form-urlencoded") {
@@ -58,7 +76,7 @@ export async function readForm(request: Request, maxBytes: number): Promise<Para
   const bytes = await readBounded(request, maxBytes);
   const text = decodeUtf8(bytes);
   if (text === undefined) throw new OAuthError("request_body_not_utf8");
-  return parseFormEncoded(text);
+  return text;
 }
 
 async function readBounded(request: Request, maxBytes: number): Promise<Uint8Array> {

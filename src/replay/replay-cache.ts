@@ -1,4 +1,4 @@
-import { hex, } from "../crypto/encoding";
+import { hex } from "../crypto/encoding";
 import { sha256 } from "../crypto/hash";
 import type { ReplayGuard } from "../../workers/replay-guard";
 
@@ -14,6 +14,9 @@ import type { ReplayGuard } from "../../workers/replay-guard";
 export interface ReplayCache {
   /** Records `key` in `namespace` until `expiresAt` (Unix s). True on first use, false on any reuse. */
   reserve(namespace: string, key: string, expiresAt: number): Promise<boolean>;
+  /** Records what the winning reservation produced, for whoever comes second (code reuse, RFC 6749 §4.1.2). */
+  attach(namespace: string, key: string, data: string): Promise<void>;
+  attached(namespace: string, key: string): Promise<string | null>;
 }
 
 /** Shards per namespace: spreads one busy client's reservations over 16 objects. */
@@ -26,11 +29,22 @@ export function durableReplayCache(
   now: number,
   defer: (work: Promise<unknown>) => void,
 ): ReplayCache {
+  const locate = async (namespace: string, key: string) => {
+    const digest = hex(await sha256(`${namespace}\u0000${key}`));
+    return { digest, stub: guard.get(guard.idFromName(`${namespace}/${digest.slice(0, SHARD_HEX_DIGITS)}`)) };
+  };
   return {
+    async attach(namespace, key, data) {
+      const { digest, stub } = await locate(namespace, key);
+      await stub.attach(digest, data);
+    },
+    async attached(namespace, key) {
+      const { digest, stub } = await locate(namespace, key);
+      return stub.attached(digest);
+    },
     async reserve(namespace, key, expiresAt) {
-      const digest = hex(await sha256(`${namespace}\u0000${key}`));
+      const { digest, stub } = await locate(namespace, key);
       const kvKey = `replay:${namespace}:${digest}`;
-      const stub = guard.get(guard.idFromName(`${namespace}/${digest.slice(0, SHARD_HEX_DIGITS)}`));
       const [seenAtEdge, first] = await Promise.all([kv.get(kvKey), stub.reserve(digest, expiresAt, now)]);
       if (!first || seenAtEdge !== null) return false;
       defer(kv.put(kvKey, "1", { expirationTtl: Math.max(KV_MIN_TTL, expiresAt - now) }));
