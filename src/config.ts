@@ -34,6 +34,16 @@ export interface Config {
   readonly jwksCacheTtl: number;
   /** Allow http:// client URIs (development only). Default false: https only. */
   readonly allowInsecureClientUris: boolean;
+  /** Authorization-code lifetime. Default 60 s (RFC 6749 §4.1.2 recommends ≤ 10 min; FAPI 2.0 ≤ 60 s). */
+  readonly codeTtl: number;
+  /** How long a person has to finish sign-in and consent for one authorization request. Default 600 s. */
+  readonly interactionTtl: number;
+  /** ID-token lifetime. Default 600 s: an ID token is consumed once by the client at sign-in. */
+  readonly idTokenTtl: number;
+  /** Refresh-token lifetime (absolute). Default 30 days; rotation and idle limits come with issue 4. */
+  readonly refreshTokenTtl: number;
+  /** Require PKCE S256 from every client, not only public ones. Default true (RFC 9700 §2.1.1). */
+  readonly requirePkceForAll: boolean;
 }
 
 const parsed = new WeakMap<object, Config>();
@@ -60,6 +70,11 @@ export function configFrom(env: Env): Config {
     jwksFetchTimeoutMs: 3000,
     jwksCacheTtl: 300,
     allowInsecureClientUris: env.ALLOW_INSECURE_CLIENT_URIS === "true",
+    codeTtl: 60,
+    interactionTtl: 600,
+    idTokenTtl: 600,
+    refreshTokenTtl: 30 * 24 * 3600,
+    requirePkceForAll: env.REQUIRE_PKCE_FOR_ALL !== "false",
   };
   parsed.set(env, config);
   return config;

@@ -18,6 +18,8 @@ export interface Env {
   ENCRYPTION_KEY: string;
   /** Secret: bearer credential for the operator API under /admin. Unset → the admin API is off. */
   ADMIN_TOKEN?: string;
+  /** "false" lets confidential clients omit PKCE (public clients always need it). Default: required. */
+  REQUIRE_PKCE_FOR_ALL?: string;
   /** Optional tuning, seconds; see src/config.ts for defaults. */
   ACCESS_TOKEN_TTL?: string;
 }
