@@ -116,6 +116,9 @@ export const catalog = {
   interaction_expired: entry("invalid_request", 400, "This sign-in request has expired or is invalid. Start again from the application.", "issue 3"),
   verification_link_invalid: entry("invalid_request", 400, "This verification link is invalid, expired or already used.", "issue 3"),
   signup_disabled: entry("access_denied", 403, "Sign-up is not enabled on this server.", "issue 3"),
+  invalid_email: entry("invalid_request", 400, "The email address is not valid.", "RFC 5321 4.1.2; issue 3"),
+  email_taken: entry("invalid_request", 400, "An account with this email address already exists.", "issue 3"),
+  password_policy: entry("invalid_request", 400, "The password must be 8 to 256 characters and not only spaces.", "NIST SP 800-63B 3.1.1.2; issue 3"),
   too_many_attempts: entry("temporarily_unavailable", 429, "Too many failed sign-in attempts. Wait a few minutes and try again.", "RFC 9700 4.x; issue 3"),
   // ── authorization_code grant (RFC 6749 §4.1.3, RFC 7636 §4.6) ──────────────────────────────
   code_invalid: entry("invalid_grant", 400, "The authorization code is invalid.", "RFC 6749 4.1.3"),
