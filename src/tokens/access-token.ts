@@ -12,6 +12,13 @@ export interface AccessTokenGrant {
   scope: string[];
   audience?: string | string[];
   authTime?: number;
+  /**
+   * The consent grant the token was issued under (src/consent/store.ts `grantId`). Emitted as the
+   * private claim `gid`; the UserInfo endpoint compares it with the current consent, so withdrawing
+   * (or withdrawing and re-giving) consent stops the tokens issued before. Absent for
+   * client_credentials tokens, which act for the client itself.
+   */
+  grantId?: string;
 }
 
 export interface IssuedAccessToken {
@@ -20,7 +27,7 @@ export interface IssuedAccessToken {
   expiresIn: number;
 }
 
-/** Signs an RFC 9068 access token: `typ: at+jwt`, with iss, sub, aud, client_id, scope, jti, iat, exp. */
+/** Signs an RFC 9068 access token: `typ: at+jwt`, with iss, sub, aud, client_id, scope, jti, iat, exp (and auth_time, gid when given). */
 export async function issueAccessToken(
   grant: AccessTokenGrant,
   deps: { config: Config; keys: Keyring; now: number },
@@ -30,6 +37,7 @@ export async function issueAccessToken(
   const expiresIn = deps.config.accessTokenTtl;
   const claims: Record<string, unknown> = { client_id: grant.clientId, scope: grant.scope.join(" ") };
   if (grant.authTime !== undefined) claims.auth_time = grant.authTime;
+  if (grant.grantId !== undefined) claims.gid = grant.grantId;
   const token = await new SignJWT(claims)
     .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "at+jwt" })
     .setIssuer(deps.config.issuer)
