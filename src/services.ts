@@ -3,17 +3,36 @@ import { d1ClientStore } from "./clients/store";
 import type { AppContext } from "./http/context";
 import { keyring, type Keyring } from "./keys/keyring";
 import { d1KeyStore } from "./keys/store";
-import { durableReplayCache } from "./replay/replay-cache";
+import { durableReplayCache, type ReplayCache } from "./replay/replay-cache";
+import { d1ConsentStore } from "./consent/store";
+import type { GrantServices } from "./grants/grant";
+import { d1UserStore } from "./users/store";
 
 /** Wires the storage ports to this request's bindings. The adapters are thin; building them is cheap. */
+export function replayCache(c: AppContext): ReplayCache {
+  return durableReplayCache(c.env.REPLAY_GUARD, c.env.KV, c.var.now, (work) => c.executionCtx.waitUntil(work));
+}
+
 export function clientAuthDeps(c: AppContext): ClientAuthDeps {
   const { env, var: v } = c;
   return {
     config: v.config,
     clients: d1ClientStore(env.DB),
-    replay: durableReplayCache(env.REPLAY_GUARD, env.KV, v.now, (work) => c.executionCtx.waitUntil(work)),
+    replay: replayCache(c),
     encryptionKey: env.ENCRYPTION_KEY,
     now: v.now,
+  };
+}
+
+export function grantServices(c: AppContext): GrantServices {
+  const { env } = c;
+  return {
+    db: env.DB,
+    kv: env.KV,
+    users: d1UserStore(env.DB),
+    consents: d1ConsentStore(env.DB),
+    replay: replayCache(c),
+    encryptionKey: env.ENCRYPTION_KEY,
   };
 }
 

@@ -4,7 +4,8 @@ import { grantByType } from "../grants";
 import { isPublic } from "../clients/model";
 import { NO_STORE, type Step } from "../http/context";
 import { readForm } from "../http/form";
-import { clientAuthDeps, requestKeyring } from "../services";
+import { clientAuthDeps, grantServices, requestKeyring } from "../services";
+import { corsOrigins, d1ClientStore } from "../clients/store";
 
 /**
  * The token endpoint (RFC 6749 §3.2) as a pipeline of named steps. Each step either throws an
@@ -42,8 +43,40 @@ export const grantTokens: Step = async function grantTokens(c) {
     config: c.var.config,
     keys: await requestKeyring(c),
     now: c.var.now,
+    services: grantServices(c),
   });
   return c.json(body, 200, NO_STORE);
+};
+
+/**
+ * CORS for browser clients (SPAs) at the token endpoint: the answer carries
+ * `Access-Control-Allow-Origin` only for an origin of the authenticated client's redirect URIs or
+ * explicit allow-list; error answers only for an origin some client registered. Never `*`, never a
+ * blindly reflected origin (RFC 9700 §2.6 permits CORS here; the authorization endpoint has none).
+ */
+export const tokenCors: Step = async function tokenCors(c, next) {
+  await next();
+  const origin = c.req.header("origin");
+  if (!origin) return;
+  const client = c.var.client?.client;
+  const allowed = client && !c.error ? corsOrigins(client).includes(origin) : await d1ClientStore(c.env.DB).allowsOrigin(origin);
+  c.res.headers.append("vary", "Origin");
+  if (allowed) c.res.headers.set("access-control-allow-origin", origin);
+};
+
+/** CORS preflight (Fetch standard): allowed for origins registered by some client. */
+export const tokenPreflight: Step = async function tokenPreflight(c) {
+  const origin = c.req.header("origin");
+  const headers: Record<string, string> = { vary: "Origin", "cache-control": "no-store" };
+  if (origin && (await d1ClientStore(c.env.DB).allowsOrigin(origin))) {
+    Object.assign(headers, {
+      "access-control-allow-origin": origin,
+      "access-control-allow-methods": "POST",
+      "access-control-allow-headers": "authorization, content-type, dpop",
+      "access-control-max-age": "600",
+    });
+  }
+  return c.body(null, 204, headers);
 };
 
 export const rejectOtherMethods: Step = async function rejectOtherMethods() {
@@ -55,4 +88,4 @@ function hasCredentialsInQuery(url: string): boolean {
   return query.has("client_secret") || query.has("client_assertion");
 }
 
-export const tokenEndpoint = [parseTokenRequest, authenticateTokenClient, grantTokens] as const;
+export const tokenEndpoint = [tokenCors, parseTokenRequest, authenticateTokenClient, grantTokens] as const;

@@ -2,6 +2,19 @@ import type { AuthenticatedClient } from "../client-auth";
 import type { Config } from "../config";
 import type { Params } from "../http/form";
 import type { Keyring } from "../keys/keyring";
+import type { ConsentStore } from "../consent/store";
+import type { ReplayCache } from "../replay/replay-cache";
+import type { UserStore } from "../users/model";
+
+/** Storage a grant may use. */
+export interface GrantServices {
+  db: D1Database;
+  kv: KVNamespace;
+  users: UserStore;
+  consents: ConsentStore;
+  replay: ReplayCache;
+  encryptionKey: string;
+}
 
 /** What a grant sees: the parsed parameters, the authenticated client, and the services it may use. */
 export interface GrantContext {
@@ -10,6 +23,7 @@ export interface GrantContext {
   config: Config;
   keys: Keyring;
   now: number;
+  services: GrantServices;
 }
 
 /** The token response members (RFC 6749 §5.1); the endpoint adds the headers. */

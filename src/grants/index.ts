@@ -1,6 +1,7 @@
+import { authorizationCode } from "./authorization-code";
 import { clientCredentials } from "./client-credentials";
 import type { Grant } from "./grant";
 
 /** The grant registry: discovery's grant_types_supported is derived from it. */
-export const GRANTS: readonly Grant[] = [clientCredentials];
+export const GRANTS: readonly Grant[] = [authorizationCode, clientCredentials];
 export const grantByType = new Map(GRANTS.map((g) => [g.type, g]));

@@ -1,0 +1,117 @@
+import { CODE_NAMESPACE, openCode, type CodePayload } from "../authorize/codes";
+import { PKCE_VALUE } from "../authorize/request";
+import { base64url } from "../crypto/encoding";
+import { sha256, timingSafeEqual } from "../crypto/hash";
+import { OAuthError, ensure } from "../errors/oauth-error";
+import { issueAccessToken } from "../tokens/access-token";
+import { issueIdToken } from "../tokens/id-token";
+import { issueRefreshToken, revokeRefreshToken } from "../tokens/refresh-token";
+import { revokeAccessToken } from "../tokens/revocation";
+import type { Grant, GrantContext, TokenResponse } from "./grant";
+
+/** What a redeemed code produced, attached to its reservation so a reuse can revoke it (RFC 6749 §4.1.2). */
+interface Issued {
+  accessToken: { jti: string; exp: number };
+  refreshTokenHash?: string;
+}
+
+/**
+ * authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.5–4.6, OIDC Core §3.1.3). Every check runs
+ * before the code is consumed, so a failed attempt (wrong verifier, wrong client) does not burn
+ * the legitimate client's code; then the code's `jti` is reserved atomically — of N concurrent
+ * redemptions exactly one wins — and a later use revokes what the first one issued.
+ */
+export const authorizationCode: Grant = {
+  type: "authorization_code",
+  allowPublic: true,
+  async handle(ctx) {
+    const { params, now } = ctx;
+    const { client } = ctx.client;
+    const codeValue = params.get("code");
+    ensure(codeValue !== undefined, "missing_parameter", "The code parameter is missing.");
+    const code = await openCode(codeValue, ctx.services.encryptionKey);
+    ensure(code.exp > now, "code_expired");
+    ensure(code.clientId === client.clientId, "code_client_mismatch");
+
+    const redirectUri = params.get("redirect_uri");
+    if (code.redirectUriSent || redirectUri !== undefined) ensure(redirectUri === code.redirectUri, "redirect_uri_mismatch");
+    await checkPkce(code, params.get("code_verifier"));
+
+    const user = await ctx.services.users.get(code.sub);
+    ensure(user !== null && !user.disabled, "grant_user_disabled");
+    ensure(user.emailVerified, "grant_user_unverified");
+    const consent = await ctx.services.consents.get(code.sub, code.clientId);
+    ensure(consent !== null && consent.grantId === code.grantId, "grant_consent_revoked");
+
+    const first = await ctx.services.replay.reserve(CODE_NAMESPACE, code.jti, code.exp + ctx.config.clockSkew);
+    if (!first) {
+      await revokeWhatTheFirstUseIssued(ctx, code);
+      throw new OAuthError("code_reused");
+    }
+    const response = await issueTokens(ctx, code);
+    return response;
+  },
+};
+
+async function checkPkce(code: CodePayload, verifier: string | undefined): Promise<void> {
+  if (code.codeChallenge === undefined) {
+    // RFC 9700 §4.8.2: a verifier without a challenge is a PKCE downgrade attempt.
+    ensure(verifier === undefined, "pkce_verifier_unexpected");
+    return;
+  }
+  ensure(verifier !== undefined, "pkce_verifier_missing");
+  ensure(PKCE_VALUE.test(verifier), "pkce_verifier_malformed");
+  const derived = code.codeChallengeMethod === "S256" ? base64url(await sha256(verifier)) : verifier;
+  ensure(timingSafeEqual(derived, code.codeChallenge), "pkce_verifier_mismatch");
+}
+
+async function issueTokens(ctx: GrantContext, code: CodePayload): Promise<TokenResponse> {
+  const { config, keys, now, services } = ctx;
+  const { client } = ctx.client;
+  const access = await issueAccessToken(
+    { sub: code.sub, clientId: code.clientId, scope: code.scope, authTime: code.authTime, grantId: code.grantId },
+    { config, keys, now },
+  );
+  const response: TokenResponse = {
+    access_token: access.token,
+    token_type: "Bearer",
+    expires_in: access.expiresIn,
+    scope: code.scope.join(" "),
+  };
+  const issued: Issued = { accessToken: { jti: access.jti, exp: now + access.expiresIn } };
+  if (code.scope.includes("offline_access") && code.grantId !== undefined) {
+    const refresh = await issueRefreshToken(
+      services.db,
+      { grantId: code.grantId, clientId: code.clientId, userId: code.sub, scope: code.scope, authTime: code.authTime, sid: code.sid },
+      { now, ttl: config.refreshTokenTtl },
+    );
+    response.refresh_token = refresh.token;
+    issued.refreshTokenHash = refresh.hash;
+  }
+  if (code.scope.includes("openid")) {
+    response.id_token = await issueIdToken(
+      {
+        sub: code.sub,
+        clientId: code.clientId,
+        alg: client.idTokenSignedResponseAlg,
+        ttl: config.idTokenTtl,
+        authTime: code.authTime,
+        ...(code.nonce !== undefined && { nonce: code.nonce }),
+        accessToken: access.token,
+        sid: code.sid,
+        amr: code.amr,
+      },
+      { config, keys, now },
+    );
+  }
+  await services.replay.attach(CODE_NAMESPACE, code.jti, JSON.stringify(issued));
+  return response;
+}
+
+async function revokeWhatTheFirstUseIssued(ctx: GrantContext, code: CodePayload): Promise<void> {
+  const attached = await ctx.services.replay.attached(CODE_NAMESPACE, code.jti);
+  if (attached === null) return;
+  const issued = JSON.parse(attached) as Issued;
+  await revokeAccessToken(ctx.services.kv, issued.accessToken.jti, issued.accessToken.exp, ctx.now);
+  if (issued.refreshTokenHash) await revokeRefreshToken(ctx.services.db, issued.refreshTokenHash, ctx.now);
+}
