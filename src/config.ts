@@ -44,6 +44,41 @@ export interface Config {
   readonly refreshTokenTtl: number;
   /** Require PKCE S256 from every client, not only public ones. Default true (RFC 9700 §2.1.1). */
   readonly requirePkceForAll: boolean;
+  /**
+   * Browser-session lifetime (absolute, from sign-in). Default 14 days (SESSION_TTL): long enough
+   * that people are not asked for their password every few days, short enough that a forgotten
+   * session on a shared computer ends; clients needing fresher authentication send max_age.
+   */
+  readonly sessionTtl: number;
+  /**
+   * Email-verification link lifetime. Default 24 h: a person may read the mail the next day; the
+   * link is single use and bound to the address it was sent to.
+   */
+  readonly emailVerificationTtl: number;
+  /**
+   * Failed sign-ins allowed per key within a window, after which sign-in is refused (too_many_attempts)
+   * until the window, which starts at the first failure, has passed (RFC 9700 §4.x; OWASP
+   * Authentication Cheat Sheet). Per account: 5 per 15 min, which bounds online guessing of one
+   * password to 480 a day while a person who mistypes a few times is not locked out for long. Per
+   * client IP (CF-Connecting-IP; IPv6 per /64): 50 per 15 min, which slows one source spraying many
+   * accounts yet leaves room for a shared NAT or office.
+   */
+  readonly loginThrottle: {
+    readonly account: ThrottlePolicy;
+    readonly ip: ThrottlePolicy;
+  };
+  /** How mail is sent: "outbox" (D1 table, local development; the default) or "cloudflare" (Email Service). */
+  readonly mailProvider: "outbox" | "cloudflare";
+  /** Sender of outgoing mail (MAIL_FROM); default "Latchkey <no-reply@<issuer host>>". */
+  readonly mailFrom: string;
+  /** Self-service sign-up. Default false: a deployment opts in (SIGNUP_ENABLED=true); operators create users. */
+  readonly signupEnabled: boolean;
+}
+
+/** A failure budget: at most `limit` failures within `windowSeconds` of the first one. */
+export interface ThrottlePolicy {
+  readonly limit: number;
+  readonly windowSeconds: number;
 }
 
 const parsed = new WeakMap<object, Config>();
@@ -75,9 +110,34 @@ export function configFrom(env: Env): Config {
     idTokenTtl: 600,
     refreshTokenTtl: 30 * 24 * 3600,
     requirePkceForAll: env.REQUIRE_PKCE_FOR_ALL !== "false",
+    sessionTtl: seconds(env.SESSION_TTL, 14 * 24 * 3600, "SESSION_TTL"),
+    emailVerificationTtl: 24 * 3600,
+    loginThrottle: {
+      account: { limit: 5, windowSeconds: 15 * 60 },
+      ip: { limit: 50, windowSeconds: 15 * 60 },
+    },
+    ...mailSettings(env, issuer),
+    signupEnabled: flag(env.SIGNUP_ENABLED, false, "SIGNUP_ENABLED"),
   };
   parsed.set(env, config);
   return config;
+}
+
+function flag(value: string | undefined, fallback: boolean, name: string): boolean {
+  if (value === undefined || value === "") return fallback;
+  if (value !== "true" && value !== "false") throw new Error(`${name} must be "true" or "false"`);
+  return value === "true";
+}
+
+/** MAIL_PROVIDER=cloudflare needs the `send_email` binding and a sender; refuse to run without them. */
+function mailSettings(env: Env, issuer: string): Pick<Config, "mailProvider" | "mailFrom"> {
+  const provider = env.MAIL_PROVIDER || "outbox";
+  if (provider !== "outbox" && provider !== "cloudflare") throw new Error('MAIL_PROVIDER must be "outbox" or "cloudflare"');
+  if (provider === "cloudflare") {
+    if (!env.EMAIL) throw new Error("MAIL_PROVIDER is cloudflare but the EMAIL send_email binding is missing (see src/mail/cloudflare.ts)");
+    if (!env.MAIL_FROM) throw new Error("MAIL_PROVIDER is cloudflare but MAIL_FROM is not set");
+  }
+  return { mailProvider: provider, mailFrom: env.MAIL_FROM || `Latchkey <no-reply@${new URL(issuer).hostname}>` };
 }
 
 function validIssuer(value: string | undefined): string {

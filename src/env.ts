@@ -1,3 +1,4 @@
+import type { LoginThrottle } from "../workers/login-throttle";
 import type { ReplayGuard } from "../workers/replay-guard";
 
 /** The bindings wrangler.toml declares, plus secrets (`wrangler secret put`). */
@@ -8,6 +9,18 @@ export interface Env {
   KV: KVNamespace;
   /** Durable Object: the atomic arbiter of single-use values (assertion `jti`s). */
   REPLAY_GUARD: DurableObjectNamespace<ReplayGuard>;
+  /** Durable Object: counts failed sign-ins per account and per client IP (src/users/throttle.ts). */
+  LOGIN_THROTTLE: DurableObjectNamespace<LoginThrottle>;
+  /** Cloudflare Email Service `send_email` binding; required when MAIL_PROVIDER is "cloudflare". */
+  EMAIL?: EmailSendBinding;
+  /** "outbox" (default: mail is written to the D1 `outbox` table, for local development) or "cloudflare". */
+  MAIL_PROVIDER?: string;
+  /** Sender address of outgoing mail, e.g. "Latchkey <login@example.com>"; required with MAIL_PROVIDER=cloudflare. */
+  MAIL_FROM?: string;
+  /** "true" lets people create their own accounts on the sign-in page. Default false: operators create users. */
+  SIGNUP_ENABLED?: string;
+  /** Optional: browser-session lifetime in seconds (default in src/config.ts). */
+  SESSION_TTL?: string;
   /** The issuer identifier (RFC 8414 §2): https origin (and optional path), no query or fragment. */
   ISSUER: string;
   /** Audience of access tokens when the request names none; empty → the issuer. */
@@ -22,4 +35,18 @@ export interface Env {
   REQUIRE_PKCE_FOR_ALL?: string;
   /** Optional tuning, seconds; see src/config.ts for defaults. */
   ACCESS_TOKEN_TTL?: string;
+}
+
+/**
+ * The part of Cloudflare Email Service's `send_email` binding that Latchkey uses (see
+ * src/mail/cloudflare.ts). Typed here, minimally, so the adapter does not depend on the full
+ * workers-types declaration, which is still evolving while the service is in beta.
+ */
+export interface EmailSendBinding {
+  send(message: {
+    from: string | { email: string; name: string };
+    to: string;
+    subject: string;
+    text: string;
+  }): Promise<{ messageId: string }>;
 }
