@@ -1,0 +1,74 @@
+import { CsrfField, Layout } from "./layout";
+
+/**
+ * Why the last attempt failed. An unknown email and a wrong password are both
+ * `invalid_credentials` and show the same words, so the page does not reveal who has an account.
+ */
+export type SignInError = "invalid_credentials" | "too_many_attempts";
+
+const SIGN_IN_ERRORS: Record<SignInError, string> = {
+  invalid_credentials: "The email address or password is incorrect.",
+  too_many_attempts: "Too many failed sign-in attempts. Wait a few minutes and try again.",
+};
+
+export interface SignInPageProps {
+  nonce: string;
+  csrf: string;
+  /** The pending authorization request this sign-in continues. */
+  txn: string;
+  /** Prefills the email field (OIDC `login_hint`, or the address just typed). */
+  loginHint?: string;
+  error?: SignInError;
+  clientName?: string;
+  signupEnabled: boolean;
+}
+
+/** POST /login: email and password, with hidden `txn` and `csrf`. */
+export function SignInPage({ nonce, csrf, txn, loginHint, error, clientName, signupEnabled }: SignInPageProps) {
+  return (
+    <Layout title="Sign in" nonce={nonce}>
+      <h1>Sign in</h1>
+      {clientName ? (
+        <p class="lead">
+          to continue to <strong>{clientName}</strong>
+        </p>
+      ) : null}
+      {error ? (
+        <p class="alert" role="alert" id="signin-error">
+          {SIGN_IN_ERRORS[error]}
+        </p>
+      ) : null}
+      <form method="post" action="/login">
+        <input type="hidden" name="txn" value={txn} />
+        <CsrfField token={csrf} />
+        <div class="field">
+          <label for="email">Email address</label>
+          <input
+            id="email"
+            name="email"
+            type="email"
+            autocomplete="username"
+            autocapitalize="none"
+            spellcheck={false}
+            required
+            autofocus={!loginHint}
+            value={loginHint ?? ""}
+            aria-describedby={error ? "signin-error" : undefined}
+          />
+        </div>
+        <div class="field">
+          <label for="password">Password</label>
+          <input id="password" name="password" type="password" autocomplete="current-password" required autofocus={!!loginHint} />
+        </div>
+        <div class="actions">
+          <button type="submit">Sign in</button>
+        </div>
+      </form>
+      {signupEnabled ? (
+        <p class="alt">
+          New here? <a href={`/signup?txn=${encodeURIComponent(txn)}`}>Create an account</a>
+        </p>
+      ) : null}
+    </Layout>
+  );
+}
