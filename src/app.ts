@@ -1,9 +1,12 @@
 import { Hono } from "hono";
 import { configFrom } from "./config";
 import { admin } from "./endpoints/admin";
+import { authorizeEndpoint, continueEndpoint } from "./endpoints/authorize";
+import { interaction } from "./endpoints/interaction";
+import { userinfoEndpoint, userinfoPreflight } from "./endpoints/userinfo";
 import { discovery } from "./endpoints/discovery";
 import { jwks } from "./endpoints/jwks";
-import { rejectOtherMethods, tokenEndpoint } from "./endpoints/token";
+import { rejectOtherMethods, tokenEndpoint, tokenPreflight } from "./endpoints/token";
 import { OAuthError } from "./errors/oauth-error";
 import { errorResponse } from "./errors/respond";
 import type { AppEnv, Step } from "./http/context";
@@ -21,9 +24,17 @@ export const app = new Hono<AppEnv>()
   .get("/.well-known/openid-configuration", discovery)
   .get("/.well-known/oauth-authorization-server", discovery)
   .get("/jwks", jwks)
+  .get("/authorize", ...authorizeEndpoint)
+  .post("/authorize", ...authorizeEndpoint)
+  .get("/authorize/continue", ...continueEndpoint)
   .post("/token", ...tokenEndpoint)
+  .options("/token", tokenPreflight)
   .all("/token", rejectOtherMethods)
-  .route("/admin", admin);
+  .get("/userinfo", ...userinfoEndpoint)
+  .post("/userinfo", ...userinfoEndpoint)
+  .options("/userinfo", userinfoPreflight)
+  .route("/admin", admin)
+  .route("/", interaction);
 
 app.notFound(() => {
   throw new OAuthError("not_found");

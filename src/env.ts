@@ -33,6 +33,8 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** "false" lets confidential clients omit PKCE (public clients always need it). Default: required. */
   REQUIRE_PKCE_FOR_ALL?: string;
+  /** "true" serves the local mail outbox at /dev/outbox (development only; it shows verification links). */
+  SHOW_DEV_OUTBOX?: string;
   /** Optional tuning, seconds; see src/config.ts for defaults. */
   ACCESS_TOKEN_TTL?: string;
 }

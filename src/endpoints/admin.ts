@@ -7,6 +7,7 @@ import { OAuthError, ensure } from "../errors/oauth-error";
 import { NO_STORE, type AppContext, type AppEnv, type Step } from "../http/context";
 import { ensureSigningKeys } from "../keys/provision";
 import { d1KeyStore } from "../keys/store";
+import { adminUsers } from "./admin-users";
 
 /**
  * The operator API (under /admin), protected by the ADMIN_TOKEN secret. It is the one code path
@@ -64,4 +65,5 @@ export const admin = new Hono<AppEnv>()
     const client = await d1ClientStore(c.env.DB).get(c.req.param("client_id"));
     ensure(client !== null, "not_found", "No such client.");
     return c.json(clientMetadata(client), 200, NO_STORE);
-  });
+  })
+  .route("/users", adminUsers);

@@ -1,7 +1,9 @@
 import { CLIENT_AUTH_METHODS } from "../client-auth";
 import type { Config } from "../config";
 import { GRANTS } from "../grants";
-import { ASYMMETRIC_ASSERTION_ALGS, HMAC_ASSERTION_ALGS } from "../keys/algorithms";
+import { ASYMMETRIC_ASSERTION_ALGS, HMAC_ASSERTION_ALGS, SERVER_SIGNING_ALGS } from "../keys/algorithms";
+import { STANDARD_SCOPES } from "../authorize/request";
+import { SCOPE_CLAIMS } from "../tokens/claims";
 import type { Step } from "../http/context";
 
 /**
@@ -13,10 +15,24 @@ export function serverMetadata(config: Config): Record<string, unknown> {
   const { issuer } = config;
   return {
     issuer,
+    authorization_endpoint: `${issuer}/authorize`,
     token_endpoint: config.tokenEndpoint,
+    userinfo_endpoint: `${issuer}/userinfo`,
     jwks_uri: `${issuer}/jwks`,
+    scopes_supported: [...STANDARD_SCOPES],
+    claims_supported: ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr",
+      ...new Set(Object.values(SCOPE_CLAIMS).flat())],
     grant_types_supported: GRANTS.map((g) => g.type),
-    response_types_supported: [],
+    response_types_supported: ["code"],
+    response_modes_supported: ["query", "fragment", "form_post"],
+    code_challenge_methods_supported: ["S256"],
+    prompt_values_supported: ["none", "login", "consent"],
+    subject_types_supported: ["public"],
+    id_token_signing_alg_values_supported: [...SERVER_SIGNING_ALGS],
+    authorization_response_iss_parameter_supported: true,
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
     token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.map((m) => m.name),
     token_endpoint_auth_signing_alg_values_supported: [...Object.keys(HMAC_ASSERTION_ALGS), ...ASYMMETRIC_ASSERTION_ALGS],
     tls_client_certificate_bound_access_tokens: false,

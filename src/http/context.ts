@@ -1,5 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AuthenticatedClient } from "../client-auth";
+import type { Client } from "../clients/model";
+import type { RedirectTarget, Transaction } from "../authorize/request";
 import type { Config } from "../config";
 import type { Env } from "../env";
 import type { Params } from "./form";
@@ -11,6 +13,14 @@ export interface Variables {
   now: number;
   params: Params;
   client: AuthenticatedClient;
+  /** Authorization endpoint: parameters sent more than once (reported after redirect validation). */
+  duplicateParams: string[];
+  /** Authorization endpoint: the client named by client_id (not authenticated). */
+  authzClient: Client;
+  /** Authorization endpoint: set once client_id and redirect_uri are validated; errors may then be redirected. */
+  redirectTarget: RedirectTarget;
+  /** Authorization endpoint and interaction pages: the request being served. */
+  transaction: Transaction;
 }
 
 export type AppEnv = { Bindings: Env; Variables: Variables };

@@ -1,0 +1,115 @@
+import { matchRedirectUri } from "../clients/redirect-uris";
+import { d1ClientStore } from "../clients/store";
+import { proceed } from "../authorize/flow";
+import {
+  newTransaction, openTransaction, responseModeOf, validateAuthorizationRequest,
+} from "../authorize/request";
+import { authorizationError } from "../authorize/response";
+import { OAuthError, ensure, errorBody } from "../errors/oauth-error";
+import type { Step } from "../http/context";
+import { parseFormEncodedMulti, readFormText } from "../http/form";
+import { renderErrorPage } from "../pages";
+
+/**
+ * The authorization endpoint (RFC 6749 §3.1, §4.1.1; OIDC Core §3.1.2), GET and POST, as a
+ * pipeline. Until client_id and redirect_uri are validated every error is an HTML page and nothing
+ * is redirected (RFC 6749 §3.1.2.4, §4.1.2.1); after that, errors go to the redirect URI.
+ */
+
+/** Browser-facing errors become HTML pages (400 for request errors); what the redirect step handled stays handled. */
+export const pageErrors: Step = async function pageErrors(c, next) {
+  await next();
+  const err = c.error;
+  if (!err) return;
+  c.error = undefined;
+  c.res = await renderErrorPage(c, err instanceof OAuthError ? err : new OAuthError("server_error"));
+};
+
+/** After validation: redirectable errors are delivered to the client (with state and iss). */
+export const redirectErrors: Step = async function redirectErrors(c, next) {
+  await next();
+  const err = c.error;
+  if (!(err instanceof OAuthError) || !err.entry.redirect) return;
+  c.error = undefined;
+  const body = errorBody(err);
+  c.res = await authorizationError(c, c.var.redirectTarget, body.error, body.error_description);
+};
+
+export const readAuthorizationParams: Step = async function readAuthorizationParams(c, next) {
+  const source =
+    c.req.method === "POST"
+      ? await readFormText(c.req.raw, c.var.config.maxBodyBytes)
+      : new URL(c.req.url).search.slice(1);
+  const multi = parseFormEncodedMulti(source, "authorization request");
+  const single = new Map<string, string>();
+  const duplicates: string[] = [];
+  for (const [name, values] of multi) {
+    if (values.length > 1) duplicates.push(name);
+    single.set(name, values[0]!);
+  }
+  ensure(!duplicates.includes("client_id") && !duplicates.includes("redirect_uri"), "authorize_duplicate_parameter");
+  c.set("params", single);
+  // Other duplicates are reported once redirecting is safe (validateRequest).
+  c.set("duplicateParams", duplicates);
+  await next();
+};
+
+export const identifyClient: Step = async function identifyClient(c, next) {
+  const clientId = c.var.params.get("client_id");
+  ensure(clientId !== undefined, "authorize_missing_client_id");
+  ensure(/^[\x21-\x7e]{1,128}$/.test(clientId), "authorize_unknown_client");
+  const client = await d1ClientStore(c.env.DB).get(clientId);
+  ensure(client !== null && !client.disabled, "authorize_unknown_client");
+  c.set("authzClient", client);
+  await next();
+};
+
+export const resolveRedirectUri: Step = async function resolveRedirectUri(c, next) {
+  const client = c.var.authzClient;
+  const requested = c.var.params.get("redirect_uri");
+  let redirectUri: string | undefined;
+  if (requested === undefined) {
+    // RFC 6749 §3.1.2.3 allows omitting it with exactly one registered; OIDC Core §3.1.2.1 requires it.
+    const openid = (c.var.params.get("scope") ?? "").split(" ").includes("openid");
+    ensure(client.redirectUris.length === 1 && !openid, "authorize_missing_redirect_uri",
+      openid ? "OpenID Connect requests must include redirect_uri." : undefined);
+    redirectUri = client.redirectUris[0];
+  } else {
+    redirectUri = matchRedirectUri(client, requested);
+    ensure(redirectUri !== undefined, "authorize_redirect_uri_mismatch");
+  }
+  const state = c.var.params.get("state");
+  c.set("redirectTarget", {
+    redirectUri: redirectUri!,
+    responseMode: responseModeOf(c.var.params).mode,
+    ...(state !== undefined && { state }),
+  });
+  await next();
+};
+
+export const validateRequest: Step = async function validateRequest(c, next) {
+  const duplicates = c.var.duplicateParams;
+  if (duplicates.length) throw new OAuthError("duplicate_parameter", `The ${duplicates[0]} parameter was sent more than once.`);
+  const target = { ...c.var.redirectTarget, redirectUriSent: c.var.params.has("redirect_uri") };
+  const request = validateAuthorizationRequest(c.var.params, c.var.authzClient, target, c.var.config);
+  c.set("transaction", newTransaction(request, c.var.config, c.var.now));
+  await next();
+};
+
+export const decide: Step = async function decide(c) {
+  return proceed(c, c.var.authzClient, c.var.transaction);
+};
+
+/** GET /authorize/continue?txn=…: where the interaction pages send the browser back. */
+export const resumeTransaction: Step = async function resumeTransaction(c, next) {
+  const txn = await openTransaction(c.req.query("txn"), c.env.ENCRYPTION_KEY, c.var.now);
+  const client = await d1ClientStore(c.env.DB).get(txn.request.clientId);
+  ensure(client !== null && !client.disabled, "authorize_unknown_client");
+  c.set("authzClient", client);
+  c.set("transaction", txn);
+  c.set("redirectTarget", txn.request);
+  await next();
+};
+
+export const authorizeEndpoint = [pageErrors, readAuthorizationParams, identifyClient, resolveRedirectUri, redirectErrors, validateRequest, decide] as const;
+export const continueEndpoint = [pageErrors, resumeTransaction, redirectErrors, decide] as const;

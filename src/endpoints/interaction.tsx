@@ -1,0 +1,229 @@
+import { Hono } from "hono";
+import { currentSession, toInteraction } from "../authorize/flow";
+import { openTransaction, sealTransaction, type Transaction } from "../authorize/request";
+import { d1ClientStore } from "../clients/store";
+import { d1ConsentStore } from "../consent/store";
+import { OAuthError, ensure } from "../errors/oauth-error";
+import type { AppContext, AppEnv } from "../http/context";
+import { readForm, type Params } from "../http/form";
+import { checkCsrf, csrfFor, renderPage } from "../http/page-security";
+import { listOutbox, mailerFrom } from "../mail";
+import {
+  ConsentPage, OutboxPage, SignInPage, SignUpPage, VerifyEmailConfirmPage, VerifyEmailDonePage, VerifyEmailSentPage,
+  describeScopes, type SignInError, type SignUpError,
+} from "../pages";
+import { sessionCookie } from "../sessions/cookie";
+import { d1SessionStore } from "../sessions/store";
+import { verifyPassword } from "../users/password";
+import { createUser, d1UserStore } from "../users/store";
+import { durableLoginThrottle, loginThrottleKeys, tooManyAttempts, accountKey } from "../users/throttle";
+import { completeVerification, startVerification } from "../users/verification";
+import type { User } from "../users/model";
+import { pageErrors } from "./authorize";
+import { authorizationError } from "../authorize/response";
+
+/**
+ * The pages a person meets between the authorization request and the code: sign-in, sign-up,
+ * email verification and consent. Each GET renders a page; each POST checks CSRF, acts, and
+ * sends the browser on with 303 (RFC 9700 §4.12), usually back to /authorize/continue.
+ */
+const continueUrl = async (c: AppContext, txn: Transaction) =>
+  `/authorize/continue?txn=${encodeURIComponent(await sealTransaction(txn, c.env.ENCRYPTION_KEY))}`;
+
+const seeOther = (location: string, headers: Record<string, string> = {}) =>
+  new Response(null, { status: 303, headers: { location, "cache-control": "no-store", ...headers } });
+
+async function postedForm(c: AppContext): Promise<Params> {
+  const form = await readForm(c.req.raw, c.var.config.maxBodyBytes);
+  await checkCsrf(c.req.raw, form.get("csrf"), c.env.ENCRYPTION_KEY);
+  return form;
+}
+
+const txnFrom = (c: AppContext, value: string | undefined) => openTransaction(value, c.env.ENCRYPTION_KEY, c.var.now);
+
+async function clientName(c: AppContext, clientId: string): Promise<string> {
+  const client = await d1ClientStore(c.env.DB).get(clientId);
+  return client?.clientName ?? clientId;
+}
+
+async function signInPage(c: AppContext, txnValue: string, txn: Transaction, error?: SignInError, email?: string) {
+  const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+  const name = await clientName(c, txn.request.clientId);
+  const hint = email ?? txn.request.loginHint;
+  return renderPage(
+    c,
+    (nonce) => (
+      <SignInPage nonce={nonce} csrf={csrf.token} txn={txnValue} clientName={name} signupEnabled={c.var.config.signupEnabled}
+        {...(hint !== undefined && { loginHint: hint })} {...(error !== undefined && { error })} />
+    ),
+    { status: error ? 400 : 200, setCookies: [csrf.setCookie] },
+  );
+}
+
+async function verifySentPage(c: AppContext, email: string, txnValue?: string) {
+  const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+  return renderPage(
+    c,
+    (nonce) => (
+      <VerifyEmailSentPage nonce={nonce} csrf={csrf.token} email={email} outboxHint={c.env.SHOW_DEV_OUTBOX === "true"}
+        {...(txnValue !== undefined && { txn: txnValue })} />
+    ),
+    { setCookies: [csrf.setCookie] },
+  );
+}
+
+function verificationDeps(c: AppContext) {
+  return { db: c.env.DB, mailer: mailerFrom(c.env), issuer: c.var.config.issuer, ttl: c.var.config.emailVerificationTtl, now: c.var.now };
+}
+
+async function signIn(c: AppContext, user: User): Promise<{ sid: string; cookie: string }> {
+  const { cookieValue, session } = await d1SessionStore(c.env.DB, { ttl: c.var.config.sessionTtl }).create(
+    { userId: user.id, authTime: c.var.now, amr: ["pwd"] },
+    c.var.now,
+  );
+  return { sid: session.sid, cookie: sessionCookie(cookieValue, c.var.config.sessionTtl) };
+}
+
+// Every route starts with pageErrors (not `.use("*")`: this app is mounted at "/", where a
+// wildcard would turn the JSON errors of /token into pages).
+export const interaction = new Hono<AppEnv>()
+  // ── sign-in ────────────────────────────────────────────────────────────────────────────────
+  .get("/login", pageErrors, async (c) => {
+    const value = c.req.query("txn");
+    return signInPage(c, value!, await txnFrom(c, value));
+  })
+  .post("/login", pageErrors, async (c) => {
+    const form = await postedForm(c);
+    const txnValue = form.get("txn");
+    const txn = await txnFrom(c, txnValue);
+    const email = form.get("email") ?? "";
+    const password = form.get("password") ?? "";
+    const throttle = durableLoginThrottle(c.env.LOGIN_THROTTLE, c.var.config.loginThrottle, c.var.now);
+    const keys = loginThrottleKeys(email, c.req.raw);
+    const verdict = await throttle.check(keys);
+    if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfter);
+
+    const user = email ? await d1UserStore(c.env.DB).getByEmail(email.trim()) : null;
+    // Unknown users, wrong passwords and disabled accounts get the same answer and similar work.
+    const ok = (await verifyPassword(password, user?.passwordHash)) && user !== null && !user.disabled;
+    if (!ok) {
+      const after = await throttle.recordFailure(keys);
+      return signInPage(c, txnValue!, txn, after.allowed ? "invalid_credentials" : "too_many_attempts", email);
+    }
+    await throttle.reset(accountKey(email));
+    const { sid, cookie } = await signIn(c, user!);
+    return seeOther(await continueUrl(c, { ...txn, authenticatedSid: sid }), { "set-cookie": cookie });
+  })
+  // ── sign-up ────────────────────────────────────────────────────────────────────────────────
+  .get("/signup", pageErrors, async (c) => {
+    ensure(c.var.config.signupEnabled, "signup_disabled");
+    const txnValue = c.req.query("txn");
+    if (txnValue !== undefined) await txnFrom(c, txnValue);
+    const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+    return renderPage(c, (nonce) => <SignUpPage nonce={nonce} csrf={csrf.token} {...(txnValue !== undefined && { txn: txnValue })} />,
+      { setCookies: [csrf.setCookie] });
+  })
+  .post("/signup", pageErrors, async (c) => {
+    ensure(c.var.config.signupEnabled, "signup_disabled");
+    const form = await postedForm(c);
+    const txnValue = form.get("txn");
+    const txn = txnValue !== undefined ? await txnFrom(c, txnValue) : undefined;
+    const email = form.get("email") ?? "";
+    const name = form.get("name");
+    let user: User;
+    try {
+      user = await createUser(
+        { users: d1UserStore(c.env.DB), now: c.var.now },
+        { email, password: form.get("password") ?? "", ...(name !== undefined && { claims: { name } }) },
+      );
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      // An address that is already registered gets the same page as a new one (no account enumeration).
+      if (err.code === "email_taken") return verifySentPage(c, email.trim(), txnValue);
+      const reason: SignUpError =
+        err.code === "invalid_email" ? "invalid_email" : err.code === "password_policy" ? "weak_password" : "invalid_name";
+      const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+      return renderPage(
+        c,
+        (nonce) => (
+          <SignUpPage nonce={nonce} csrf={csrf.token} error={reason} email={email}
+            {...(name !== undefined && { name })} {...(txnValue !== undefined && { txn: txnValue })} />
+        ),
+        { status: 400, setCookies: [csrf.setCookie] },
+      );
+    }
+    await startVerification(verificationDeps(c), user);
+    const { sid, cookie } = await signIn(c, user);
+    c.header("set-cookie", cookie);
+    const nextTxn = txn ? await sealTransaction({ ...txn, authenticatedSid: sid }, c.env.ENCRYPTION_KEY) : undefined;
+    return verifySentPage(c, user.email, nextTxn);
+  })
+  // ── email verification ─────────────────────────────────────────────────────────────────────
+  .get("/verify-email", pageErrors, async (c) => {
+    const token = c.req.query("token") ?? "";
+    const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+    return renderPage(c, (nonce) => <VerifyEmailConfirmPage nonce={nonce} csrf={csrf.token} token={token} />, { setCookies: [csrf.setCookie] });
+  })
+  .post("/verify-email", pageErrors, async (c) => {
+    const form = await postedForm(c);
+    await completeVerification({ db: c.env.DB, now: c.var.now }, form.get("token"));
+    return renderPage(c, (nonce) => <VerifyEmailDonePage nonce={nonce} />);
+  })
+  .get("/verify-email/needed", pageErrors, async (c) => {
+    const txnValue = c.req.query("txn");
+    const txn = await txnFrom(c, txnValue);
+    const session = await currentSession(c);
+    if (session === null) return toInteraction(c, "/login", txn);
+    const user = await d1UserStore(c.env.DB).get(session.userId);
+    ensure(user !== null, "interaction_expired");
+    if (user.emailVerified) return seeOther(await continueUrl(c, txn));
+    return verifySentPage(c, user.email, txnValue);
+  })
+  .post("/verify-email/resend", pageErrors, async (c) => {
+    const form = await postedForm(c);
+    const txnValue = form.get("txn");
+    const session = await currentSession(c);
+    ensure(session !== null, "interaction_expired");
+    const user = await d1UserStore(c.env.DB).get(session.userId);
+    ensure(user !== null, "interaction_expired");
+    if (!user.emailVerified) await startVerification(verificationDeps(c), user);
+    return verifySentPage(c, user.email, txnValue);
+  })
+  // ── consent ────────────────────────────────────────────────────────────────────────────────
+  .get("/consent", pageErrors, async (c) => {
+    const txnValue = c.req.query("txn")!;
+    const txn = await txnFrom(c, txnValue);
+    const session = await currentSession(c);
+    if (session === null) return toInteraction(c, "/login", txn);
+    const user = await d1UserStore(c.env.DB).get(session.userId);
+    ensure(user !== null, "interaction_expired");
+    const client = await d1ClientStore(c.env.DB).get(txn.request.clientId);
+    ensure(client !== null, "interaction_expired");
+    const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+    const clientUri = typeof client.metadata.client_uri === "string" ? client.metadata.client_uri : undefined;
+    return renderPage(
+      c,
+      (nonce) => (
+        <ConsentPage nonce={nonce} csrf={csrf.token} txn={txnValue} clientName={client.clientName ?? client.clientId}
+          scopes={describeScopes(txn.request.scope)} userEmail={user.email} {...(clientUri !== undefined && { clientUri })} />
+      ),
+      { setCookies: [csrf.setCookie] },
+    );
+  })
+  .post("/consent", pageErrors, async (c) => {
+    const form = await postedForm(c);
+    const txn = await txnFrom(c, form.get("txn"));
+    const session = await currentSession(c);
+    if (session === null) return toInteraction(c, "/login", txn);
+    if (form.get("decision") !== "allow") {
+      return authorizationError(c, txn.request, "access_denied", "The user denied the request.");
+    }
+    await d1ConsentStore(c.env.DB).grant(session.userId, txn.request.clientId, txn.request.scope, c.var.now);
+    return seeOther(await continueUrl(c, { ...txn, consented: true }));
+  })
+  // ── local development ──────────────────────────────────────────────────────────────────────
+  .get("/dev/outbox", pageErrors, async (c) => {
+    ensure(c.env.SHOW_DEV_OUTBOX === "true" && c.var.config.mailProvider === "outbox", "not_found");
+    const messages = (await listOutbox(c.env.DB)).map((m) => ({ recipient: m.to, subject: m.subject, body: m.text, createdAt: m.createdAt }));
+    return renderPage(c, (nonce) => <OutboxPage nonce={nonce} messages={messages} />);
+  });
