@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ISSUER, JWT_BEARER, assertion, basic, call, createClient, keyPair, tokenRequest } from "./helpers";
+import { Browser, authorize, codeRequest, oidcClient, person, redeem } from "./oidc-helpers";
 
 type Metadata = Record<string, unknown> & {
   issuer: string;
@@ -34,7 +35,8 @@ describe("RFC 8414 §3 / OIDC Discovery §4 metadata", () => {
     expect(endpoints.length).toBeGreaterThanOrEqual(2);
     for (const [name, url] of endpoints) {
       expect(String(url).startsWith(ISSUER), name).toBe(true);
-      const res = await call(new URL(String(url)).pathname, name === "jwks_uri" ? {} : { method: "POST" });
+      const method = name === "jwks_uri" || name === "authorization_endpoint" ? "GET" : "POST";
+      const res = await call(new URL(String(url)).pathname, { method });
       expect(res.status, name).not.toBe(404);
       expect(res.status, name).toBeLessThan(500);
     }
@@ -43,10 +45,31 @@ describe("RFC 8414 §3 / OIDC Discovery §4 metadata", () => {
   it("every advertised grant type is accepted", async () => {
     const m = await metadata(DOCS[0]!);
     for (const grant of m.grant_types_supported) {
-      const c = await createClient({ grant_types: [grant] });
-      const res = await tokenRequest({ grant_type: grant }, { authorization: basic(c.client_id, c.client_secret!) });
-      expect(res.status, grant).toBe(200);
+      if (grant === "authorization_code") {
+        const client = await oidcClient();
+        const { params, verifier } = await codeRequest(client.client_id);
+        const { params: back } = await authorize(new Browser(), params, await person());
+        expect((await redeem(client, back.get("code")!, verifier)).status, grant).toBe(200);
+      } else {
+        const c = await createClient({ grant_types: [grant] });
+        const res = await tokenRequest({ grant_type: grant }, { authorization: basic(c.client_id, c.client_secret!) });
+        expect(res.status, grant).toBe(200);
+      }
     }
+  });
+
+  it("every advertised response mode delivers a code; scopes and claims are listed", async () => {
+    const m = await metadata(DOCS[0]!);
+    const client = await oidcClient();
+    const user = await person();
+    for (const mode of m.response_modes_supported as string[]) {
+      const { params } = await codeRequest(client.client_id, { response_mode: mode });
+      const { params: back } = await authorize(new Browser(), params, user);
+      expect(back.get("code"), mode).toBeTruthy();
+    }
+    expect(m.scopes_supported).toContain("openid");
+    expect(m.code_challenge_methods_supported).toEqual(["S256"]);
+    expect(m.id_token_signing_alg_values_supported).toContain("RS256");
   });
 
   it("every advertised client authentication method is accepted", async () => {
@@ -102,10 +125,12 @@ describe("RFC 8414 §3 / OIDC Discovery §4 metadata", () => {
 
   it("advertises nothing it does not implement", async () => {
     const m = await metadata(DOCS[0]!);
-    for (const key of ["authorization_endpoint", "userinfo_endpoint", "revocation_endpoint", "introspection_endpoint", "registration_endpoint"]) {
+    for (const key of ["revocation_endpoint", "introspection_endpoint", "registration_endpoint", "end_session_endpoint"]) {
       expect(m[key], key).toBeUndefined();
     }
-    expect(m.response_types_supported).toEqual([]);
+    expect(m.response_types_supported).toEqual(["code"]);
+    expect(m.request_parameter_supported).toBe(false);
+    expect(m.id_token_signing_alg_values_supported).not.toContain("none");
   });
 });
 
