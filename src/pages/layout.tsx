@@ -26,7 +26,9 @@ main.wide{max-width:48rem}
 h1{font-size:1.5rem;line-height:1.25;margin:0 0 .5rem}
 h2{font-size:1.05rem;margin:1.25rem 0 .5rem}
 p{margin:0 0 1rem}
+main>:last-child,.message:last-child,.message pre:last-child{margin-bottom:0}
 .lead{color:var(--muted)}
+.lead strong{color:var(--text);overflow-wrap:anywhere}
 a{color:var(--accent);text-underline-offset:2px}
 a:hover{color:var(--accent-hover)}
 form{margin:0}
@@ -83,6 +85,8 @@ export function Layout({ title, nonce, wide, children }: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="robots" content="noindex, nofollow" />
         <meta name="color-scheme" content="light dark" />
+        {/* No favicon request: the server has none to serve. */}
+        <link rel="icon" href="data:," />
         <title>{`${title} · Latchkey`}</title>
         <style nonce={nonce} dangerouslySetInnerHTML={{ __html: STYLES }} />
       </head>

@@ -4,7 +4,7 @@
  * defines, shown by name.
  */
 const DESCRIPTIONS: Readonly<Record<string, string>> = {
-  openid: "Confirm that it is you, using your account ID",
+  openid: "Know who you are: your account ID on this server",
   profile: "See your basic profile: name, nickname, picture, website, gender, birthday, time zone and language",
   email: "See your email address and whether it is verified",
   address: "See your postal address",
