@@ -56,7 +56,9 @@ async function signInPage(c: AppContext, txnValue: string, txn: Transaction, err
       <SignInPage nonce={nonce} csrf={csrf.token} txn={txnValue} clientName={name} signupEnabled={c.var.config.signupEnabled}
         {...(hint !== undefined && { loginHint: hint })} {...(error !== undefined && { error })} />
     ),
-    { status: error ? 400 : 200, setCookies: [csrf.setCookie] },
+    // form-action also governs the redirects after the POST (Chromium enforces it on the whole
+    // chain), so the client's redirect URI must be allowed on pages whose POST ends there.
+    { status: error ? 400 : 200, setCookies: [csrf.setCookie], formActionOrigins: [txn.request.redirectUri] },
   );
 }
 
@@ -207,7 +209,7 @@ export const interaction = new Hono<AppEnv>()
         <ConsentPage nonce={nonce} csrf={csrf.token} txn={txnValue} clientName={client.clientName ?? client.clientId}
           scopes={describeScopes(txn.request.scope)} userEmail={user.email} {...(clientUri !== undefined && { clientUri })} />
       ),
-      { setCookies: [csrf.setCookie] },
+      { setCookies: [csrf.setCookie], formActionOrigins: [txn.request.redirectUri] },
     );
   })
   .post("/consent", pageErrors, async (c) => {
