@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { app } from "../src/app";
 import { configFrom } from "../src/config";
 import { d1ConsentStore } from "../src/consent/store";
-import { userinfoEndpoint, userinfoPreflight } from "../src/endpoints/userinfo";
+import { rejectOtherUserinfoMethods, userinfoEndpoint, userinfoPreflight } from "../src/endpoints/userinfo";
 import { OAuthError } from "../src/errors/oauth-error";
 import { errorResponse } from "../src/errors/respond";
 import type { AppEnv } from "../src/http/context";
@@ -27,7 +27,8 @@ const local = new Hono<AppEnv>()
   })
   .get("/userinfo", ...userinfoEndpoint)
   .post("/userinfo", ...userinfoEndpoint)
-  .options("/userinfo", userinfoPreflight);
+  .options("/userinfo", userinfoPreflight)
+  .all("/userinfo", rejectOtherUserinfoMethods);
 local.onError(errorResponse);
 const mounted = app.routes.some((route) => route.path === "/userinfo" && route.method === "GET");
 
@@ -227,6 +228,17 @@ describe("RFC 6750 §3.1 insufficient_scope (403)", () => {
     const { token } = await issue();
     const { challenge } = await expectBearerError(await userinfo({ headers: bearer(token) }), 403, "insufficient_scope", "insufficient_scope");
     expect(challenge).toContain('scope="openid"');
+  });
+});
+
+describe("other methods", () => {
+  it("PUT and DELETE → 405 with Allow (RFC 9110 §15.5.6)", async () => {
+    for (const method of ["PUT", "DELETE"]) {
+      // The local app always has the step; src/app.ts may or may not mount it.
+      const res = await local.request(`${ISSUER}/userinfo`, { method }, env);
+      await expectError(res, 405, "invalid_request", "method_not_allowed");
+      expect(res.headers.get("allow")).toBe("GET, POST, OPTIONS");
+    }
   });
 });
 

@@ -172,6 +172,11 @@ export const userinfoPreflight: Step = async function userinfoPreflight(c) {
   });
 };
 
+/** Any other method: 405 with Allow (RFC 9110 §15.5.6). */
+export const rejectOtherUserinfoMethods: Step = async function rejectOtherUserinfoMethods() {
+  throw new OAuthError("method_not_allowed", "The UserInfo endpoint accepts GET and POST.", { headers: { allow: "GET, POST, OPTIONS" } });
+};
+
 /** The steps of GET and POST /userinfo, given where users are stored. */
 export function userinfoSteps(users: (c: AppContext) => UserStore) {
   return [userinfoErrors, readBearerToken, verifyBearerToken, requireOpenidScope, requireLiveConsent, sendUserinfo(users)] as const;
