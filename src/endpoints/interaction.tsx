@@ -68,7 +68,7 @@ async function verifySentPage(c: AppContext, email: string, txnValue?: string) {
     c,
     (nonce) => (
       <VerifyEmailSentPage nonce={nonce} csrf={csrf.token} email={email} outboxHint={c.env.SHOW_DEV_OUTBOX === "true"}
-        {...(txnValue !== undefined && { txn: txnValue })} />
+        {...(txnValue !== undefined && { txn: txnValue, continueUrl: `/verify-email/needed?txn=${encodeURIComponent(txnValue)}` })} />
     ),
     { setCookies: [csrf.setCookie] },
   );

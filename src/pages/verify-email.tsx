@@ -9,10 +9,13 @@ export interface VerifyEmailSentPageProps {
   txn?: string;
   /** Local development with the outbox mailer: link to /dev/outbox. */
   outboxHint?: boolean;
+  /** Where "I have verified, continue" leads (the pending authorization request); same-server paths only. */
+  continueUrl?: string;
 }
 
-/** "Check your email", with a resend form (POST /verify-email/resend). */
-export function VerifyEmailSentPage({ nonce, csrf, email, txn, outboxHint }: VerifyEmailSentPageProps) {
+/** "Check your email", with a resend form (POST /verify-email/resend) and a way back to the pending request. */
+export function VerifyEmailSentPage({ nonce, csrf, email, txn, outboxHint, continueUrl }: VerifyEmailSentPageProps) {
+  const next = localHref(continueUrl);
   return (
     <Layout title="Check your email" nonce={nonce}>
       <h1>Check your email</h1>
@@ -24,6 +27,13 @@ export function VerifyEmailSentPage({ nonce, csrf, email, txn, outboxHint }: Ver
       {outboxHint ? (
         <p class="notice">
           Development server: mail is not sent, it goes to the <a href="/dev/outbox">local outbox</a>.
+        </p>
+      ) : null}
+      {next ? (
+        <p>
+          <a class="button" href={next}>
+            I have verified my address, continue
+          </a>
         </p>
       ) : null}
       <form method="post" action="/verify-email/resend">
