@@ -3,7 +3,7 @@ import { configFrom } from "./config";
 import { admin } from "./endpoints/admin";
 import { authorizeEndpoint, continueEndpoint } from "./endpoints/authorize";
 import { interaction } from "./endpoints/interaction";
-import { userinfoEndpoint, userinfoPreflight } from "./endpoints/userinfo";
+import { rejectOtherUserinfoMethods, userinfoEndpoint, userinfoPreflight } from "./endpoints/userinfo";
 import { discovery } from "./endpoints/discovery";
 import { jwks } from "./endpoints/jwks";
 import { rejectOtherMethods, tokenEndpoint, tokenPreflight } from "./endpoints/token";
@@ -33,6 +33,7 @@ export const app = new Hono<AppEnv>()
   .get("/userinfo", ...userinfoEndpoint)
   .post("/userinfo", ...userinfoEndpoint)
   .options("/userinfo", userinfoPreflight)
+  .all("/userinfo", rejectOtherUserinfoMethods)
   .route("/admin", admin)
   .route("/", interaction);
 
