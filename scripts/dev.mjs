@@ -2,16 +2,19 @@
 // (local D1, KV and Durable Objects under .wrangler/state). Safe to run again: .dev.vars is kept,
 // the schema is idempotent, keys are only created when missing and the demo clients are PUT.
 //
-//   1. .dev.vars (gitignored): random ENCRYPTION_KEY and ADMIN_TOKEN, ALLOW_INSECURE_CLIENT_URIS=true
+//   1. .dev.vars (gitignored): random ENCRYPTION_KEY and ADMIN_TOKEN, ALLOW_INSECURE_CLIENT_URIS,
+//      SIGNUP_ENABLED and SHOW_DEV_OUTBOX true, MAIL_PROVIDER=outbox (an older .dev.vars that lacks
+//      one of these settings gets it with `wrangler dev --var`, so old checkouts work unchanged)
 //   2. schema.sql → local D1        3. wrangler dev on port 8787
-//   4. POST /admin/keys             5. demo clients (scripts/seed.mjs), then a curl example
+//   4. POST /admin/keys             5. demo clients and user (scripts/seed.mjs), then examples
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DEMO_SECRETS, readDevVar, seedDemo } from "./seed.mjs";
+import { LOCAL_DEV_VARS } from "./local-worker.mjs";
+import { DEMO_SECRETS, DEMO_USER, DEMO_WEB_REDIRECT_URIS, readDevVar, seedDemo } from "./seed.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -19,6 +22,8 @@ const PORT = 8787;
 const URL_BASE = `http://localhost:${PORT}`;
 const DEV_VARS = join(ROOT, ".dev.vars");
 const STARTUP_TIMEOUT_MS = 90_000;
+/** Local-only settings: http loopback client URIs, self-service sign-up, mail to /dev/outbox. */
+const DEV_SETTINGS = { ALLOW_INSECURE_CLIENT_URIS: "true", ...LOCAL_DEV_VARS };
 
 if (Number(process.versions.node.split(".")[0]) < 22) {
   console.error(`Node ${process.versions.node} is too old for wrangler; run \`npm run dev\` (it uses the project's Node 22).`);
@@ -61,7 +66,8 @@ async function ensureDevVars() {
       "# (then also delete .wrangler/state: stored signing keys are sealed under ENCRYPTION_KEY).",
       `ENCRYPTION_KEY="${secret()}"`,
       `ADMIN_TOKEN="${secret()}"`,
-      'ALLOW_INSECURE_CLIENT_URIS="true"',
+      "# Local development only: http loopback redirect URIs, sign-up, mail kept in the outbox (/dev/outbox).",
+      ...Object.entries(DEV_SETTINGS).map(([name, value]) => `${name}="${value}"`),
       "",
     ].join("\n"),
     { mode: 0o600 },
@@ -90,12 +96,26 @@ async function provision(adminToken) {
   if (res.status !== 200) throw new Error(`POST /admin/keys answered ${res.status}: ${await res.text()}`);
   const { created } = await res.json();
   console.log(created.length ? `Created signing keys: ${created.join(", ")}` : "Signing keys already present.");
-  console.log("\nDemo clients (local demo credentials, never use them elsewhere):\n");
+  console.log("\nDemo clients and user (local demo credentials, never use them elsewhere):\n");
   await seedDemo({ url: URL_BASE, adminToken, stateDir: join(ROOT, ".wrangler", "demo") });
+  const signIn = new URL("/authorize", URL_BASE);
+  for (const [name, value] of Object.entries({
+    response_type: "code", client_id: "demo-web", redirect_uri: DEMO_WEB_REDIRECT_URIS[0], scope: "openid profile email",
+    state: "demo-state", nonce: "demo-nonce",
+    // PKCE (RFC 7636 Appendix B): this challenge belongs to the verifier dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk
+    code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256",
+  })) signIn.searchParams.set(name, value);
   console.log(`
 Try it:
   curl -s -u demo-basic:${DEMO_SECRETS["demo-basic"]} \\
     -d grant_type=client_credentials -d scope=read ${URL_BASE}/token
+
+Sign in (open in a browser; ${DEMO_USER.email} / ${DEMO_USER.password}, or create an account):
+  ${signIn}
+  The browser lands on ${DEMO_WEB_REDIRECT_URIS[0]}?code=…; redeem the code with
+  curl -s -u demo-web:${DEMO_SECRETS["demo-web"]} -d grant_type=authorization_code -d code=CODE \\
+    -d redirect_uri=${DEMO_WEB_REDIRECT_URIS[0]} -d code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk ${URL_BASE}/token
+Mail (verification links): ${URL_BASE}/dev/outbox
 
 Metadata: ${URL_BASE}/.well-known/oauth-authorization-server   Keys: ${URL_BASE}/jwks
 Admin API: Authorization: Bearer <ADMIN_TOKEN from .dev.vars>   Stop: Ctrl-C
@@ -109,8 +129,13 @@ if (!adminToken) throw new Error(".dev.vars has no ADMIN_TOKEN; add one or delet
 await run(["d1", "execute", "DB", "--local", "--file", "schema.sql"]);
 console.log("Applied schema.sql to the local D1 database.");
 
-// The issuer is this local origin; wrangler.toml holds the production placeholder.
-const dev = wrangler(["dev", "--port", String(PORT), "--var", `ISSUER:${URL_BASE}`]);
+// The issuer is this local origin; wrangler.toml holds the production placeholder. Local settings
+// that .dev.vars does not name (made by an older dev.mjs) are passed on the command line.
+const devVarArgs = [];
+for (const [name, value] of Object.entries(DEV_SETTINGS)) {
+  if ((await readDevVar(name, DEV_VARS)) === undefined) devVarArgs.push("--var", `${name}:${value}`);
+}
+const dev = wrangler(["dev", "--port", String(PORT), "--var", `ISSUER:${URL_BASE}`, ...devVarArgs]);
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => {

@@ -1,11 +1,14 @@
 // Starts the real Latchkey Worker bundle in workerd through Miniflare, for end-to-end tests and
 // the benchmark. The bundle is exactly what `wrangler deploy` would upload; the bindings mirror
-// wrangler.toml (D1 DB, KV KV, SQLite-backed Durable Object REPLAY_GUARD → ReplayGuard).
+// wrangler.toml (D1 DB, KV KV, SQLite-backed Durable Objects REPLAY_GUARD → ReplayGuard and
+// LOGIN_THROTTLE → LoginThrottle).
 //
 //   const { url, adminToken, mf, dispose } = await startLocalWorker({ vars: { … } });
 //
 // `url` is the issuer (http://127.0.0.1:PORT) and a real listening HTTP server; `mf.dispatchFetch`
 // reaches the same Worker and can attach a `cf` object (e.g. cf.tlsClientAuth for mTLS tests).
+// Like `npm run dev`, it runs as a local development server (LOCAL_DEV_VARS: self-service sign-up,
+// mail to the D1 outbox, shown at /dev/outbox); `vars` override those.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -22,6 +25,16 @@ const WORKER_NAME = "latchkey";
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 /** Inputs of the bundle: when none is newer than it, the cached bundle is reused. */
 const SOURCES = ["src", "workers", "wrangler.toml", "package-lock.json"];
+
+/**
+ * Settings for local development only (npm run dev, tests, the benchmark), never for a deployment:
+ * people may sign up, and mail is not sent but kept in the D1 outbox and shown at /dev/outbox.
+ */
+export const LOCAL_DEV_VARS = Object.freeze({
+  SIGNUP_ENABLED: "true",
+  SHOW_DEV_OUTBOX: "true",
+  MAIL_PROVIDER: "outbox",
+});
 
 const randomSecret = () => randomBytes(32).toString("base64url");
 
@@ -120,7 +133,7 @@ export async function startLocalWorker({ vars = {}, persistTo = undefined, port 
   const [scriptPath, date, secret] = await Promise.all([buildWorker(), compatibilityDate(), secrets(persistTo)]);
   const listenPort = port || (await freePort());
   const url = `http://127.0.0.1:${listenPort}`;
-  const bindings = { ISSUER: url, ...secret, ...vars };
+  const bindings = { ISSUER: url, ...LOCAL_DEV_VARS, ...secret, ...vars };
 
   const text = (value) => ({ type: "text", value: String(value) });
   const mf = new Miniflare({
@@ -143,9 +156,13 @@ export async function startLocalWorker({ vars = {}, persistTo = undefined, port 
             DB: { type: "d1", id: "latchkey" },
             KV: { type: "kv", id: "latchkey" },
             REPLAY_GUARD: { type: "durable-object", worker: WORKER_NAME, exportName: "ReplayGuard" },
+            LOGIN_THROTTLE: { type: "durable-object", worker: WORKER_NAME, exportName: "LoginThrottle" },
           },
-          // wrangler.toml's migration v1 (new_sqlite_classes) as a live export declaration.
-          exports: { ReplayGuard: { type: "durable-object", storage: "sqlite" } },
+          // wrangler.toml's migrations v1 and v2 (new_sqlite_classes) as live export declarations.
+          exports: {
+            ReplayGuard: { type: "durable-object", storage: "sqlite" },
+            LoginThrottle: { type: "durable-object", storage: "sqlite" },
+          },
         },
       },
     ],

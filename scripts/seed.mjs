@@ -1,6 +1,8 @@
-// Seeds the documented demo clients through the operator API: one confidential client per token
-// endpoint authentication method, plus one public client. Idempotent: every client is written with
-// PUT /admin/clients/<fixed id>, and generated key material is kept in `stateDir` and reused.
+// Seeds the documented demo clients and the demo person through the operator API: one confidential
+// client per token endpoint authentication method, a confidential web client and a public client
+// for sign-in (authorization code + PKCE), and the user demo@example.com. Idempotent: every client
+// is written with PUT /admin/clients/<fixed id>, generated key material is kept in `stateDir` and
+// reused, and the user is looked up by email first (created once, then only kept verified).
 //
 //   node scripts/seed.mjs [--url http://localhost:8787] [--admin-token T] [--state-dir .wrangler/demo]
 //
@@ -21,9 +23,35 @@ export const DEMO_SECRETS = {
   "demo-post": "demo-post-secret-not-for-production-use-000000",
   // 64 bytes, so it is long enough for every HMAC alg, HS512 included (RFC 7518 §3.2).
   "demo-secret-jwt": "demo-secret-jwt-secret-not-for-production-use-000000000000000000",
+  "demo-web": "demo-web-secret-not-for-production-use-00000000",
 };
 export const DEMO_MTLS_SUBJECT_DN = "CN=demo-mtls,O=Latchkey Demo";
 export const DEMO_PUBLIC_REDIRECT_URI = "http://127.0.0.1:8080/callback";
+/** demo-web's redirect URIs (http on loopback: needs ALLOW_INSECURE_CLIENT_URIS=true, which dev sets). */
+export const DEMO_WEB_REDIRECT_URIS = ["http://localhost:8080/callback", "http://127.0.0.1:8080/callback"];
+
+/** The demo person: a verified account with profile, address and phone claims. */
+export const DEMO_USER = Object.freeze({
+  email: "demo@example.com",
+  password: "demo-password-not-for-production",
+  claims: {
+    name: "Dana Demo",
+    given_name: "Dana",
+    family_name: "Demo",
+    preferred_username: "dana",
+    locale: "en-GB",
+    zoneinfo: "Europe/London",
+    website: "https://example.com/dana",
+    phone_number: "+44 20 7946 0000",
+    phone_number_verified: true,
+    address: {
+      street_address: "1 Example Street",
+      locality: "London",
+      postal_code: "EC1A 1AA",
+      country: "GB",
+    },
+  },
+});
 
 const CONFIDENTIAL = { grant_types: ["client_credentials"], scope: "read write" };
 
@@ -70,6 +98,37 @@ async function demoSelfSignedCert(stateDir) {
   return { certFile, keyFile, cert, jwk };
 }
 
+async function admin(url, adminToken, method, path, body) {
+  return fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined && { "content-type": "application/json" }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+}
+
+/**
+ * Makes sure DEMO_USER exists: GET /admin/users?email=… first; when missing, POST /admin/users
+ * with the documented password. An existing account keeps its password (and so its sessions) and
+ * is only set verified with the demo claims again. Returns the user JSON ({ id, email, … }).
+ */
+export async function seedDemoUser({ url, adminToken }) {
+  url = url.replace(/\/+$/, "");
+  const found = await admin(url, adminToken, "GET", `/admin/users?email=${encodeURIComponent(DEMO_USER.email)}`);
+  if (found.status === 200) {
+    const user = await found.json();
+    const res = await admin(url, adminToken, "PATCH", `/admin/users/${encodeURIComponent(user.id)}`, {
+      email_verified: true,
+      claims: DEMO_USER.claims,
+    });
+    if (res.status !== 200) throw new Error(`PATCH /admin/users/${user.id} answered ${res.status}: ${await res.text()}`);
+    return { ...(await res.json()), created: false };
+  }
+  if (found.status !== 404) throw new Error(`GET /admin/users?email=… answered ${found.status}: ${await found.text()}`);
+  const res = await admin(url, adminToken, "POST", "/admin/users", { ...DEMO_USER, email_verified: true });
+  if (res.status !== 201) throw new Error(`POST /admin/users answered ${res.status}: ${await res.text()}`);
+  return { ...(await res.json()), created: true };
+}
+
 async function putClient(url, adminToken, clientId, metadata) {
   const res = await fetch(`${url}/admin/clients/${encodeURIComponent(clientId)}`, {
     method: "PUT",
@@ -83,9 +142,10 @@ async function putClient(url, adminToken, clientId, metadata) {
 /**
  * Creates (or re-creates, unchanged) the demo clients and returns one row per client:
  * { client_id, method, credential } plus what a caller needs to use it (client_secret,
- * private_key_file, certificate_file, certificate_key_file, subject_dn, redirect_uri).
+ * private_key_file, certificate_file, certificate_key_file, subject_dn, redirect_uri(s)). With
+ * `withUser` (default), also seeds DEMO_USER; the array then carries it as `.user`.
  */
-export async function seedDemo({ url, adminToken, stateDir, print = true }) {
+export async function seedDemo({ url, adminToken, stateDir, print = true, withUser = true }) {
   url = url.replace(/\/+$/, "");
   stateDir = resolve(stateDir);
   await mkdir(stateDir, { recursive: true });
@@ -146,23 +206,53 @@ export async function seedDemo({ url, adminToken, stateDir, print = true }) {
     notes.push("demo-self-signed-mtls skipped: the openssl CLI is not installed (it makes the demo certificate).");
   }
 
+  // Sign-in (authorization code). A confidential web app; http redirect URIs on loopback are
+  // accepted for web clients only with ALLOW_INSECURE_CLIENT_URIS=true (local development).
+  await putClient(url, adminToken, "demo-web", {
+    client_name: "Demo Web App",
+    token_endpoint_auth_method: "client_secret_basic",
+    client_secret: DEMO_SECRETS["demo-web"],
+    grant_types: ["authorization_code", "client_credentials"],
+    response_types: ["code"],
+    redirect_uris: DEMO_WEB_REDIRECT_URIS,
+    scope: "read write",
+  });
+  rows.push({
+    client_id: "demo-web",
+    method: "client_secret_basic",
+    credential: `secret ${DEMO_SECRETS["demo-web"]}; code flow + PKCE, redirect_uri ${DEMO_WEB_REDIRECT_URIS.join(" or ")}`,
+    client_secret: DEMO_SECRETS["demo-web"],
+    redirect_uris: DEMO_WEB_REDIRECT_URIS,
+  });
+
+  // A native (public) app: no secret, PKCE required; its loopback redirect URI matches on any
+  // port (RFC 8252 §7.3), so a local tool may listen wherever it likes.
   await putClient(url, adminToken, "demo-public", {
+    client_name: "Demo Public App",
+    application_type: "native",
     token_endpoint_auth_method: "none",
     grant_types: ["authorization_code"],
+    response_types: ["code"],
     redirect_uris: [DEMO_PUBLIC_REDIRECT_URI],
   });
   rows.push({
     client_id: "demo-public",
     method: "none",
-    credential: `none (public client, redirect_uri ${DEMO_PUBLIC_REDIRECT_URI})`,
+    credential: `none (public native client, PKCE; redirect_uri ${DEMO_PUBLIC_REDIRECT_URI}, any loopback port)`,
     redirect_uri: DEMO_PUBLIC_REDIRECT_URI,
   });
+
+  const user = withUser ? await seedDemoUser({ url, adminToken }) : undefined;
 
   if (print) {
     console.log(formatTable(rows));
     for (const note of notes) console.log(`note: ${note}`);
+    if (user) {
+      console.log(`\nDemo user (${user.created ? "created" : "already present"}, email verified): ${DEMO_USER.email} / ${DEMO_USER.password}` +
+        (user.created ? "" : " (unless its password was changed)"));
+    }
   }
-  return rows;
+  return withUser ? Object.assign(rows, { user }) : rows;
 }
 
 export function formatTable(rows) {
@@ -191,8 +281,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   if (values.help) {
     console.log(`Usage: node scripts/seed.mjs [--url URL] [--admin-token TOKEN] [--state-dir DIR]
 
-Creates or updates the demo clients (one per token endpoint authentication method, plus a public
-client) on a running Latchkey through its admin API, and prints their credentials.
+Creates or updates the demo clients (one per token endpoint authentication method, a web client
+and a public client for sign-in) and the demo user ${DEMO_USER.email} on a running Latchkey
+through its admin API, and prints their credentials.
 
   --url          the server (default $LATCHKEY_URL, else http://localhost:8787)
   --admin-token  the ADMIN_TOKEN secret (default $ADMIN_TOKEN, else the value in .dev.vars)
