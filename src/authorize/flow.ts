@@ -38,10 +38,12 @@ export async function proceed(c: AppContext, client: Client, txn: Transaction): 
 
   const session = await currentSession(c);
   const authenticatedHere = session !== null && txn.authenticatedSid === session.sid;
+  // max_age=0 is prompt=login (OIDC Core §3.1.2.1): stale even within the second of the last sign-in.
   const stale =
     session !== null &&
     !authenticatedHere &&
-    (request.prompt === "login" || (request.maxAge !== undefined && now - session.authTime > request.maxAge));
+    (request.prompt === "login" ||
+      (request.maxAge !== undefined && (request.maxAge === 0 || now - session.authTime > request.maxAge)));
   if (session === null || stale) {
     if (silent) throw new OAuthError("login_required");
     return toInteraction(c, "/login", txn);
