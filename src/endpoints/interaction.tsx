@@ -14,7 +14,7 @@ import {
 } from "../pages";
 import { sessionCookie } from "../sessions/cookie";
 import { d1SessionStore } from "../sessions/store";
-import { verifyPassword } from "../users/password";
+import { hashPassword, needsRehash, verifyPassword } from "../users/password";
 import { createUser, d1UserStore } from "../users/store";
 import { durableLoginThrottle, loginThrottleKeys, tooManyAttempts, accountKey } from "../users/throttle";
 import { completeVerification, startVerification } from "../users/verification";
@@ -113,6 +113,10 @@ export const interaction = new Hono<AppEnv>()
       return signInPage(c, txnValue!, txn, after.allowed ? "invalid_credentials" : "too_many_attempts", email);
     }
     await throttle.reset(accountKey(email));
+    // Stored hashes follow the current parameters: rehash on sign-in when they were raised.
+    if (needsRehash(user!.passwordHash!)) {
+      await d1UserStore(c.env.DB).update(user!.id, { passwordHash: await hashPassword(password) }, c.var.now);
+    }
     const { sid, cookie } = await signIn(c, user!);
     return seeOther(await continueUrl(c, { ...txn, authenticatedSid: sid }), { "set-cookie": cookie });
   })
