@@ -334,11 +334,47 @@ export function formPostOf(html: string): { method: string; action: string; fiel
   };
 }
 
+/**
+ * A form_post authorization response (OAuth 2.0 Form Post Response Mode §2): a 200 HTML page, not
+ * cached, no Location, whose only form POSTs to the redirect URI exactly, carries the response as
+ * hidden fields, is submitted by a script the CSP nonce allows, and may be sent there by the CSP's
+ * form-action. Returns the fields.
+ */
+export async function expectFormPost(res: Response, redirectUri = REDIRECT_URI): Promise<URLSearchParams> {
+  const html = await res.text();
+  expect(res.status, html.slice(0, 300)).toBe(200);
+  expect(res.headers.get("location")).toBeNull();
+  expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+  expect(res.headers.get("cache-control")).toBe("no-store");
+  const { method, action, fields } = formPostOf(html);
+  expect(method.toLowerCase()).toBe("post");
+  expect(action).toBe(redirectUri);
+  expect(html.match(/<form/g)).toHaveLength(1);
+  const csp = res.headers.get("content-security-policy") ?? "";
+  const formAction = /form-action ([^;]*)/.exec(csp)?.[1]?.split(" ") ?? [];
+  const url = new URL(redirectUri);
+  expect(formAction).toContain(url.protocol === "https:" || url.protocol === "http:" ? url.origin : url.protocol);
+  const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
+  expect(nonce).toBeTruthy();
+  expect(html).toMatch(new RegExp(`<script nonce="${nonce}">document\\.forms\\[0\\]\\.submit\\(\\);</script>`));
+  return fields;
+}
+
+type RegisteredClient = { client_id: string; client_secret?: string; token_endpoint_auth_method?: unknown };
+
+/** Redeems a code the way the client is registered to authenticate: Basic, client_secret_post, or none (client_id in the body). */
+export function redeemAsRegistered(client: RegisteredClient, code: string, verifier?: string, extra: Record<string, string> = {}) {
+  const method = client.token_endpoint_auth_method;
+  if (method === "client_secret_post") return redeem({ client_id: client.client_id }, code, verifier, { client_id: client.client_id, client_secret: client.client_secret!, ...extra });
+  if (method === "none") return redeem({ client_id: client.client_id }, code, verifier, { client_id: client.client_id, ...extra });
+  return redeem(client, code, verifier, extra);
+}
+
 /** Runs the code flow once so that `browser` holds a session for `user`; returns the flow's tokens. */
-export async function signIn(browser: Browser, client: { client_id: string; client_secret?: string }, user: { email: string }, extra: Record<string, string> = {}) {
+export async function signIn(browser: Browser, client: RegisteredClient, user: { email: string }, extra: Record<string, string> = {}) {
   const { params, verifier } = await codeRequest(client.client_id, extra);
   const flow = await authorize(browser, params, user);
   const back = clientRedirect(flow.response);
-  const tokens = await expectTokenResponse(await redeem(client, back.get("code")!, verifier));
+  const tokens = await expectTokenResponse(await redeemAsRegistered(client, back.get("code")!, verifier));
   return { params, flow, tokens, idToken: await verifyIdToken(tokens.id_token!, client.client_id, { nonce: params.nonce, accessToken: tokens.access_token }) };
 }
