@@ -124,7 +124,7 @@ describe("prompt, max_age and nonce modules (form_post)", () => {
     const clock = frozenClock();
     const browser = new Browser();
     const first = await signIn(browser, client, user);
-    for (const extra of [{ prompt: "login" }, { max_age: "1" }]) {
+    for (const extra of [{ prompt: "login" }, { max_age: "1" }] as Record<string, string>[]) {
       clock.advance(2);
       const { params, verifier } = await codeRequest(client.client_id, { ...FORM_POST, ...extra });
       const { response, pages } = await authorize(browser, params, user);
