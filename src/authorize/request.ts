@@ -34,6 +34,15 @@ export const STANDARD_SCOPES = ["openid", "profile", "email", "address", "phone"
 const PROMPTS = ["none", "login", "consent"] as const;
 /** RFC 7636 §4.1 / §4.2: 43–128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~". */
 export const PKCE_VALUE = /^[A-Za-z0-9\-._~]{43,128}$/;
+/**
+ * Longest accepted state and nonce, and login_hint (characters). Generous (FAPI 2.0 asks that
+ * 384-character nonces work) yet bounded, since state is echoed in the redirect and all three are
+ * sealed into the transaction the sign-in pages carry in their URLs.
+ */
+export const MAX_STATE_OR_NONCE = 2048;
+export const MAX_LOGIN_HINT = 512;
+/** Longest sealed transaction openTransaction accepts: it travels in URLs (`?txn=`) and hidden fields. */
+export const MAX_SEALED_TRANSACTION = 8192;
 
 export function responseModeOf(params: ReadonlyMap<string, string>): { mode: ResponseMode; valid: boolean } {
   const requested = params.get("response_mode");
@@ -99,6 +108,11 @@ export function validateAuthorizationRequest(
     maxAge = Number(maxAgeValue);
   }
 
+  for (const [name, max] of [["state", MAX_STATE_OR_NONCE], ["nonce", MAX_STATE_OR_NONCE], ["login_hint", MAX_LOGIN_HINT]] as const) {
+    const value = params.get(name);
+    ensure(value === undefined || value.length <= max, "invalid_request", `${name} must be at most ${max} characters.`);
+  }
+
   const request: AuthorizationRequest = { ...target, clientId: client.clientId, scope };
   const optional = {
     nonce: params.get("nonce"),
@@ -136,7 +150,7 @@ export function sealTransaction(txn: Transaction, encryptionKey: string): Promis
 }
 
 export async function openTransaction(value: string | undefined, encryptionKey: string, now: number): Promise<Transaction> {
-  if (!value || value.length > 8192) throw new OAuthError("interaction_expired");
+  if (!value || value.length > MAX_SEALED_TRANSACTION) throw new OAuthError("interaction_expired");
   let txn: Transaction;
   try {
     txn = JSON.parse(await open(encryptionKey, "interaction", "txn", value)) as Transaction;
