@@ -1,8 +1,9 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ISSUER, createClient } from "./helpers";
 import {
   Browser, REDIRECT_URI, authorize, clientRedirect, codeRequest, expectRedirectError, expectTokenResponse, oidcClient, person,
-  redeem, responseParams,
+  redeem, responseParams, signIn, workerWithEnv,
 } from "./oidc-helpers";
 
 /**
@@ -188,5 +189,48 @@ describe("consent denied (RFC 6749 §4.1.2.1 access_denied)", () => {
     await authorize(browser, (await codeRequest(client.client_id)).params, user, { consent: "deny" });
     const { pages } = await authorize(browser, (await codeRequest(client.client_id)).params, user);
     expect(pages).toEqual(["consent"]);
+  });
+});
+
+describe("server_error instead of a 500 (RFC 6749 §4.1.2.1)", () => {
+  /** D1 whose session queries fail, as in an outage: everything else works. */
+  const sessionsDown = new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === "prepare") {
+        return (sql: string) => {
+          if (/\bsessions\b/.test(sql)) throw new Error("D1_ERROR: simulated outage");
+          return target.prepare(sql);
+        };
+      }
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+
+  it("an unexpected failure after the redirect URI is validated → server_error sent to the client with state and iss", async () => {
+    const client = await oidcClient();
+    const user = await person();
+    const signedIn = new Browser();
+    await signIn(signedIn, client, user);
+    const broken = new Browser(workerWithEnv({ DB: sessionsDown }));
+    for (const [name, value] of signedIn.cookies) broken.cookies.set(name, value);
+    const { params } = await codeRequest(client.client_id);
+    const res = await broken.fetch(`/authorize?${q(params)}`);
+    expectRedirectError(res, "server_error", { state: params.state });
+  });
+
+  it("the same failure before the redirect URI is validated → a 500 page, nothing redirected", async () => {
+    const clientsDown = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare") return () => { throw new Error("D1_ERROR: simulated outage"); };
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const { params } = await codeRequest("any-client");
+    const res = await new Browser(workerWithEnv({ DB: clientsDown })).fetch(`/authorize?${q(params)}`);
+    expect(res.status).toBe(500);
+    expect(res.headers.get("location")).toBeNull();
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
   });
 });

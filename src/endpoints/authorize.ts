@@ -25,11 +25,16 @@ export const pageErrors: Step = async function pageErrors(c, next) {
   c.res = await renderErrorPage(c, err instanceof OAuthError ? err : new OAuthError("server_error"));
 };
 
-/** After validation: redirectable errors are delivered to the client (with state and iss). */
+/**
+ * After validation: redirectable errors are delivered to the client (with state and iss). An
+ * unexpected failure becomes `server_error` there too, since a 500 cannot reach the client through
+ * a redirect (RFC 6749 §4.1.2.1); app.onError has already logged it.
+ */
 export const redirectErrors: Step = async function redirectErrors(c, next) {
   await next();
-  const err = c.error;
-  if (!(err instanceof OAuthError) || !err.entry.redirect) return;
+  if (!c.error) return;
+  const err = c.error instanceof OAuthError ? c.error : new OAuthError("server_error");
+  if (!err.entry.redirect) return;
   c.error = undefined;
   const body = errorBody(err);
   c.res = await authorizationError(c, c.var.redirectTarget, body.error, body.error_description);
