@@ -10,6 +10,7 @@
 // Exit status: 0 when every request succeeded (targets are reported as PASS/MISS, not enforced);
 // 1 when any request failed or the bench could not run.
 
+import { execFileSync } from "node:child_process";
 import { generateKeyPairSync, randomUUID, sign } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -101,6 +102,17 @@ const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 const pct = (r) => (Number.isFinite(r) ? `${(r * 100).toFixed(1)}%` : "n/a");
 const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 
+/** The commit measured (with "+dirty" when the Worker's sources have uncommitted changes). */
+function commit() {
+  try {
+    const git = (...a) => execFileSync("git", a, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = git("status", "--porcelain", "--", "src", "workers", "wrangler.toml", "package-lock.json") !== "";
+    return `${git("rev-parse", "--short", "HEAD")}${dirty ? "+dirty" : ""}`;
+  } catch {
+    return "unknown";
+  }
+}
+
 function table(rows, columns) {
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells) => cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join("  ");
@@ -109,6 +121,7 @@ function table(rows, columns) {
 
 async function main() {
   const started = Date.now();
+  const measured = commit(); // before the build: HEAD may move while the bench runs
   const disposers = [];
   try {
     log("building the Worker and starting it in Miniflare (workerd) …");
@@ -260,7 +273,7 @@ async function main() {
     const order = ["basic", "floorSign", "privateKeyJwt", "floorVerifySign"];
     const letters = { basic: "a", privateKeyJwt: "b", floorSign: "c", floorVerifySign: "d" };
     console.log();
-    console.log(`Latchkey token endpoint bench — ${new Date().toISOString()}`);
+    console.log(`Latchkey token endpoint bench — ${new Date().toISOString()} — commit ${measured}`);
     console.log(
       `${rounds} round(s) of ${durationMs / 1000} s per scenario (after ${warmupMs / 1000} s warm-up each), concurrency ${concurrency}, storage on ${args.storage}, ${cpus().length} CPUs`,
     );
@@ -304,6 +317,7 @@ async function main() {
 
     const report = {
       date: new Date().toISOString(),
+      commit: measured,
       machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length, cpuModel: cpus()[0]?.model },
       settings: { rounds, concurrency, warmupSeconds: warmupMs / 1000, durationSeconds: durationMs / 1000, storage: args.storage },
       scenarios: Object.fromEntries(order.map((k) => [k, results[k]])),
@@ -316,7 +330,8 @@ async function main() {
       totalSeconds: (Date.now() - started) / 1000,
     };
     await mkdir(dirname(args.out), { recursive: true });
-    await writeFile(args.out, `${JSON.stringify(report, null, 2)}\n`);
+    const rounded = (_key, value) => (typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value);
+    await writeFile(args.out, `${JSON.stringify(report, rounded, 2)}\n`);
     console.log(`Results: ${relative(process.cwd(), args.out)} (total ${fmt(report.totalSeconds, 0)} s)`);
     return failures === 0 ? 0 : 1;
   } finally {
