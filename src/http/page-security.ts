@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { isValidElement } from "hono/jsx";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { base64url, fromBase64url, randomBytes, randomToken, utf8 } from "../crypto/encoding";
 import { timingSafeEqual } from "../crypto/hash";
@@ -185,8 +184,8 @@ export interface RenderOptions extends PageHeaderOptions {
   setCookies?: readonly (string | undefined)[];
 }
 
-/** A page: either a function of the nonce (preferred: the nonce cannot be mismatched) or an element with a `nonce` prop. */
-export type PageSource = ((nonce: string) => JSX.Element) | JSX.Element;
+/** A page as a function of the response's nonce, so the page and the CSP header cannot disagree. */
+export type PageSource = (nonce: string) => JSX.Element;
 
 /**
  * Renders a page to a complete HTML response with `pageHeaders`. Headers already set on `c`
@@ -195,18 +194,8 @@ export type PageSource = ((nonce: string) => JSX.Element) | JSX.Element;
  *   return renderPage(c, (nonce) => <SignInPage nonce={nonce} … />, { setCookies: [csrf.setCookie] });
  */
 export async function renderPage(c: Context, page: PageSource, options: RenderOptions = {}): Promise<Response> {
-  let nonce: string;
-  let element: JSX.Element;
-  if (typeof page === "function") {
-    nonce = newNonce();
-    element = page(nonce);
-  } else {
-    const props: unknown = isValidElement(page) ? page.props : undefined;
-    const fromProps = (props as { nonce?: unknown } | undefined)?.nonce;
-    if (typeof fromProps !== "string") throw new Error("renderPage: the page element has no nonce prop");
-    nonce = fromProps;
-    element = page;
-  }
+  const nonce = newNonce();
+  const element = page(nonce);
   const html = `<!DOCTYPE html>${await (await element).toString()}`;
   for (const cookie of options.setCookies ?? []) if (cookie) c.header("set-cookie", cookie, { append: true });
   return c.body(html, (options.status ?? 200) as 200, pageHeaders(nonce, options));
