@@ -34,6 +34,12 @@ export interface Config {
   readonly jwksCacheTtl: number;
   /** Allow http:// client URIs (development only). Default false: https only. */
   readonly allowInsecureClientUris: boolean;
+  /**
+   * How long an isolate may reuse a client's registration at the token endpoint. Default 30 s: a
+   * rotated secret or disabled client takes effect everywhere within that time, and the hot path
+   * skips a D1 read per request (docs/performance.md).
+   */
+  readonly clientCacheTtl: number;
   /** Authorization-code lifetime. Default 60 s (RFC 6749 §4.1.2 recommends ≤ 10 min; FAPI 2.0 ≤ 60 s). */
   readonly codeTtl: number;
   /** How long a person has to finish sign-in and consent for one authorization request. Default 600 s. */
@@ -105,6 +111,7 @@ export function configFrom(env: Env): Config {
     jwksFetchTimeoutMs: 3000,
     jwksCacheTtl: 300,
     allowInsecureClientUris: env.ALLOW_INSECURE_CLIENT_URIS === "true",
+    clientCacheTtl: 30,
     codeTtl: 60,
     interactionTtl: 600,
     idTokenTtl: 600,

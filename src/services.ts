@@ -1,5 +1,5 @@
 import type { ClientAuthDeps } from "./client-auth/types";
-import { d1ClientStore } from "./clients/store";
+import { cachedClientStore, d1ClientStore } from "./clients/store";
 import type { AppContext } from "./http/context";
 import { keyring, type Keyring } from "./keys/keyring";
 import { d1KeyStore } from "./keys/store";
@@ -10,14 +10,14 @@ import { d1UserStore } from "./users/store";
 
 /** Wires the storage ports to this request's bindings. The adapters are thin; building them is cheap. */
 export function replayCache(c: AppContext): ReplayCache {
-  return durableReplayCache(c.env.REPLAY_GUARD, c.env.KV, c.var.now, (work) => c.executionCtx.waitUntil(work));
+  return durableReplayCache(c.env.REPLAY_GUARD, c.var.now);
 }
 
 export function clientAuthDeps(c: AppContext): ClientAuthDeps {
   const { env, var: v } = c;
   return {
     config: v.config,
-    clients: d1ClientStore(env.DB),
+    clients: cachedClientStore(d1ClientStore(env.DB), v.now, v.config.clientCacheTtl),
     replay: replayCache(c),
     encryptionKey: env.ENCRYPTION_KEY,
     now: v.now,

@@ -140,3 +140,40 @@ export function d1ClientStore(db: D1Database): ClientStore {
     },
   };
 }
+
+/**
+ * An isolate-level cache in front of a ClientStore, for the token endpoint's hot path: a D1 read
+ * and the row's JSON decoding were most of a client_credentials request's CPU (docs/performance.md).
+ * Entries live `ttl` seconds; `put` through this store drops its entry at once in this isolate, and
+ * other isolates see a change (a rotated secret, a disabled client) within `ttl`. Unknown ids are
+ * not cached, so a client is usable the moment it is registered. Bounded: cleared at 1000 entries.
+ */
+const clientCache = new Map<string, { at: number; client: Client }>();
+const CLIENT_CACHE_MAX = 1000;
+
+export function cachedClientStore(inner: ClientStore, now: number, ttl: number): ClientStore {
+  return {
+    async get(clientId) {
+      const hit = clientCache.get(clientId);
+      if (hit && now - hit.at < ttl && now >= hit.at) return hit.client;
+      const client = await inner.get(clientId);
+      if (client === null) {
+        clientCache.delete(clientId);
+      } else {
+        if (clientCache.size >= CLIENT_CACHE_MAX) clientCache.clear();
+        clientCache.set(clientId, { at: now, client });
+      }
+      return client;
+    },
+    async put(client) {
+      await inner.put(client);
+      clientCache.delete(client.clientId);
+    },
+    allowsOrigin: (origin) => inner.allowsOrigin(origin),
+  };
+}
+
+/** Drops every cached client in this isolate (after an operator change; tests). */
+export function clearClientCache(): void {
+  clientCache.clear();
+}

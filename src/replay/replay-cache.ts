@@ -3,13 +3,13 @@ import { sha256 } from "../crypto/hash";
 import type { ReplayGuard } from "../../workers/replay-guard";
 
 /**
- * Single-use reservations (client-assertion `jti`s now; DPoP proofs later).
+ * Single-use reservations (client-assertion `jti`s, authorization codes; DPoP proofs later).
  *
  * KV cannot arbitrate "first use wins": it is eventually consistent and has no compare-and-set.
  * So the atomic step is a Durable Object (`ReplayGuard`): one object per (namespace, shard) owns
  * its keys, and its single-threaded SQLite write decides, for N concurrent callers, exactly one
- * winner. KV keeps a replicated copy of every reservation (TTL = remaining lifetime, at least the
- * 60 s KV minimum) so that a replay seen anywhere is refused at every edge from a local read.
+ * winner. (An earlier KV mirror of each reservation was removed: it never decided anything, and a
+ * KV write per token request cost more CPU and money than the whole reservation — docs/storage.md.)
  */
 export interface ReplayCache {
   /** Records `key` in `namespace` until `expiresAt` (Unix s). True on first use, false on any reuse. */
@@ -21,14 +21,8 @@ export interface ReplayCache {
 
 /** Shards per namespace: spreads one busy client's reservations over 16 objects. */
 const SHARD_HEX_DIGITS = 1;
-const KV_MIN_TTL = 60;
 
-export function durableReplayCache(
-  guard: DurableObjectNamespace<ReplayGuard>,
-  kv: KVNamespace,
-  now: number,
-  defer: (work: Promise<unknown>) => void,
-): ReplayCache {
+export function durableReplayCache(guard: DurableObjectNamespace<ReplayGuard>, now: number): ReplayCache {
   const locate = async (namespace: string, key: string) => {
     const digest = hex(await sha256(`${namespace}\u0000${key}`));
     return { digest, stub: guard.get(guard.idFromName(`${namespace}/${digest.slice(0, SHARD_HEX_DIGITS)}`)) };
@@ -44,11 +38,7 @@ export function durableReplayCache(
     },
     async reserve(namespace, key, expiresAt) {
       const { digest, stub } = await locate(namespace, key);
-      const kvKey = `replay:${namespace}:${digest}`;
-      const [seenAtEdge, first] = await Promise.all([kv.get(kvKey), stub.reserve(digest, expiresAt, now)]);
-      if (!first || seenAtEdge !== null) return false;
-      defer(kv.put(kvKey, "1", { expirationTtl: Math.max(KV_MIN_TTL, expiresAt - now) }));
-      return true;
+      return stub.reserve(digest, expiresAt, now);
     },
   };
 }
