@@ -3,6 +3,7 @@ import type { Client } from "./model";
 /** A client's registration as RFC 7591 §3.2.1 metadata (no secret material). */
 export function clientMetadata(client: Client): Record<string, unknown> {
   const out: Record<string, unknown> = {
+    ...client.metadata,
     client_id: client.clientId,
     client_id_issued_at: client.createdAt,
     token_endpoint_auth_method: client.authMethod,

@@ -32,7 +32,14 @@ export interface ClientInput {
   allow_plain_pkce?: boolean;
   plain_oauth2?: boolean;
   allowed_cors_origins?: string[];
+  /** RFC 7591 §2 human-facing URLs, shown on the consent page (https only). */
+  client_uri?: string;
+  logo_uri?: string;
+  policy_uri?: string;
+  tos_uri?: string;
 }
+
+const HUMAN_URLS = ["client_uri", "logo_uri", "policy_uri", "tos_uri"] as const;
 
 export interface Registered {
   client: Client;
@@ -90,6 +97,13 @@ export async function registerClient(
   for (const origin of input.allowed_cors_origins ?? []) {
     ensure(typeof origin === "string" && isOrigin(origin), "invalid_client_metadata", "allowed_cors_origins must hold origins such as https://app.example.");
   }
+  const metadata: Record<string, unknown> = {};
+  for (const field of HUMAN_URLS) {
+    const value = input[field];
+    if (value === undefined) continue;
+    ensure(typeof value === "string" && isHttpsUrl(value), "invalid_client_metadata", `${field} must be an https URL.`);
+    metadata[field] = value;
+  }
   const idTokenAlg = input.id_token_signed_response_alg ?? "RS256";
   ensure((SERVER_SIGNING_ALGS as readonly string[]).includes(idTokenAlg), "invalid_client_metadata",
     `id_token_signed_response_alg must be one of ${SERVER_SIGNING_ALGS.join(", ")}.`);
@@ -133,7 +147,7 @@ export async function registerClient(
     plainOAuth2: input.plain_oauth2 === true,
     allowedCorsOrigins: input.allowed_cors_origins ?? [],
     postLogoutRedirectUris: input.post_logout_redirect_uris ?? [],
-    metadata: {},
+    metadata,
     disabled: false,
     createdAt: existing?.createdAt ?? deps.now,
     updatedAt: deps.now,

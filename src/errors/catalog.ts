@@ -90,7 +90,7 @@ export const catalog = {
   authorize_missing_client_id: entry("invalid_request", 400, "The request has no client_id.", "RFC 6749 4.1.2.1"),
   authorize_unknown_client: entry("invalid_request", 400, "The client is unknown or disabled.", "RFC 6749 4.1.2.1"),
   authorize_missing_redirect_uri: entry("invalid_request", 400, "The request has no redirect_uri and the client has several.", "RFC 6749 3.1.2.3"),
-  authorize_redirect_uri_mismatch: entry("invalid_request", 400, "The redirect_uri is not registered for this client.", "RFC 6749 3.1.2.2; RFC 9700 4.1.3"),
+  authorize_redirect_uri_mismatch: entry("invalid_request", 400, "The app that sent you here is not set up correctly (its redirect_uri is not registered). Contact its developer.", "RFC 6749 3.1.2.2; RFC 9700 4.1.3"),
   authorize_duplicate_parameter: entry("invalid_request", 400, "client_id or redirect_uri was sent more than once.", "RFC 6749 3.1"),
   // ── authorization endpoint: redirected to the validated redirect URI ─────────────────────
   unsupported_response_type: entry("unsupported_response_type", 400, "Only response_type=code is supported.", "RFC 6749 4.1.2.1", true),

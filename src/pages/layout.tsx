@@ -41,7 +41,7 @@ background:var(--card);border:1px solid var(--border);border-radius:8px;padding:
 input:hover{border-color:var(--muted)}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 input:focus-visible{outline-offset:0;border-color:var(--accent)}
-button,.button{display:inline-flex;align-items:center;justify-content:center;width:100%;min-height:2.75rem;font:inherit;font-weight:600;
+button,.button{display:inline-flex;align-items:center;justify-content:center;text-align:center;width:100%;min-height:2.75rem;font:inherit;font-weight:600;
 border-radius:8px;padding:.6rem 1rem;cursor:pointer;border:1px solid var(--accent);background:var(--accent);color:var(--accent-text);text-decoration:none}
 button:hover,.button:hover{background:var(--accent-hover);border-color:var(--accent-hover);color:var(--accent-text)}
 button.secondary{background:transparent;color:var(--text);border-color:var(--border)}

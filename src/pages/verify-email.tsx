@@ -26,7 +26,7 @@ export function VerifyEmailSentPage({ nonce, csrf, email, txn, outboxHint, conti
       <p class="lead">The link expires after a while. If nothing arrives, check your spam folder or send it again.</p>
       {outboxHint ? (
         <p class="notice">
-          Development server: mail is not sent, it goes to the <a href="/dev/outbox">local outbox</a>.
+          Development server: mail is not sent, it goes to the <a href="/dev/outbox" target="_blank" rel="noopener">local outbox</a> (opens in a new tab).
         </p>
       ) : null}
       {next ? (
