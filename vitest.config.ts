@@ -18,6 +18,11 @@ export default defineConfig(async () => {
             // docs/errors.md as committed, so a test can check it matches the catalog.
             TEST_ERRORS_DOC: await readFile("docs/errors.md", "utf8"),
             ISSUER: "https://latchkey.test",
+            // Explicit, so a developer's .dev.vars (read through wrangler.toml) cannot change results.
+            ALLOW_INSECURE_CLIENT_URIS: "false",
+            SIGNUP_ENABLED: "false",
+            SHOW_DEV_OUTBOX: "false",
+            MAIL_PROVIDER: "outbox",
             // Test-only secrets; real deployments set these with `wrangler secret put`.
             ENCRYPTION_KEY: "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGVzIQ",
             ADMIN_TOKEN: "test-admin-token",

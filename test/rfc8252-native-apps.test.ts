@@ -76,17 +76,14 @@ describe("RFC 8252 §7.3 loopback interface redirection", () => {
     });
   }
 
-  // Known deviation, reported: src/clients/redirect-uris.ts compares the parsed URL, so spellings
-  // that parse to the same host and path (userinfo, 127.1, dot segments) also match. They cannot
-  // leave the loopback interface, but RFC 8252 §7.3 allows only the port to vary.
-  // Flip these to it() when matchRedirectUri compares the URI text with only the port removed.
+  // RFC 8252 §7.3 lets only the port vary: spellings that parse to the same host and path do not match.
   for (const [what, requested] of [
     ["userinfo", "http://evil@127.0.0.1:5000/cb"],
     ["a shortened IPv4 address", "http://127.1:5000/cb"],
     ["dot segments", "http://127.0.0.1:5000/x/../cb"],
     ["a tab inside the path (the URL parser drops it)", "http://127.0.0.1:5000/c\tb"],
   ] as const) {
-    it.fails(`only the port may differ: ${what} → error page (known deviation)`, async () => {
+    it(`only the port may differ: ${what} → error page`, async () => {
       const client = await nativeClient(["http://127.0.0.1/cb"]);
       const { params } = await codeRequest(client.client_id, { redirect_uri: requested });
       await expectErrorPage(await firstResponse(params), "authorize_redirect_uri_mismatch");

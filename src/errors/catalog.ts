@@ -100,7 +100,7 @@ export const catalog = {
   pkce_invalid_challenge: entry("invalid_request", 400, "code_challenge must be 43-128 characters of [A-Za-z0-9-._~].", "RFC 7636 4.2", true),
   pkce_method_not_allowed: entry("invalid_request", 400, "Unsupported code_challenge_method; use S256.", "RFC 7636 4.4.1; RFC 9700 2.1.1", true),
   openid_scope_required: entry("invalid_scope", 400, "The openid scope is required.", "OIDC Core 3.1.2.1", true),
-  invalid_prompt: entry("invalid_request", 400, "Unsupported prompt value; send one of none, login, consent, select_account.", "OIDC Core 3.1.2.1", true),
+  invalid_prompt: entry("invalid_request", 400, "Unsupported prompt value; send one of none, login, consent.", "OIDC Core 3.1.2.1", true),
   invalid_max_age: entry("invalid_request", 400, "max_age must be a non-negative integer.", "OIDC Core 3.1.2.1", true),
   request_not_supported: entry("request_not_supported", 400, "The request parameter is not supported.", "OIDC Core 3.1.2.6", true),
   request_uri_not_supported: entry("request_uri_not_supported", 400, "The request_uri parameter is not supported.", "OIDC Core 3.1.2.6", true),
