@@ -19,9 +19,19 @@ describe("single-use reservations (ReplayGuard Durable Object)", () => {
     expect(await cache.reserve("a", key, nowSeconds() + 60)).toBe(true);
     expect(await cache.reserve("b", key, nowSeconds() + 60)).toBe(true);
     expect(await cache.attached("a", key)).toBeNull();
-    await cache.attach("a", key, "issued");
+    expect(await cache.attach("a", key, "issued")).toBe(false);
     expect(await cache.reserve("a", key, nowSeconds() + 60)).toBe(false);
     expect(await cache.attached("a", key)).toBe("issued");
+  });
+
+  it("RFC 6749 §4.1.2: a reuse that races the winner is reported to the winner when it attaches", async () => {
+    const cache = durableReplayCache(env.REPLAY_GUARD, nowSeconds());
+    const key = crypto.randomUUID();
+    expect(await cache.reserve("code", key, nowSeconds() + 60)).toBe(true);
+    // The second redemption arrives before the first has recorded what it issued.
+    expect(await cache.reserve("code", key, nowSeconds() + 60)).toBe(false);
+    expect(await cache.attached("code", key)).toBeNull();
+    expect(await cache.attach("code", key, "issued")).toBe(true);
   });
 
   it("the alarm purges expired keys and re-arms for the next expiry; an expired key may be reserved again", async () => {

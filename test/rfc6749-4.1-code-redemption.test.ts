@@ -85,12 +85,15 @@ describe("RFC 6749 §4.1.2 the code itself", () => {
     );
   });
 
-  it("N=10 concurrent redemptions of one code → exactly one 200, nine invalid_grant", async () => {
+  it("N=10 concurrent redemptions of one code → exactly one 200, nine invalid_grant, and the winner's tokens revoked", async () => {
     const { client, code, verifier } = await issuedCode();
     const results = await Promise.all(Array.from({ length: 10 }, () => redeem(client, code, verifier)));
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([200, ...Array<number>(9).fill(400)]);
     for (const res of results.filter((r) => r.status === 400)) await expectError(res, 400, "invalid_grant", "code_reused");
+    // Whether the reuses came before or after the winner recorded its tokens, they are revoked.
+    const winner = (await results.find((r) => r.status === 200)!.json()) as { access_token: string };
+    expect((await call("/userinfo", { headers: { authorization: `Bearer ${winner.access_token}` } })).status).toBe(401);
   });
 
   it("a reuse revokes the access token of the first redemption", async () => {

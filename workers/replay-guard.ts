@@ -11,11 +11,19 @@ export class ReplayGuard extends DurableObject<Env> {
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
     const columns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(seen)").toArray();
     if (!columns.some((c) => c.name === "attached")) ctx.storage.sql.exec("ALTER TABLE seen ADD COLUMN attached TEXT");
+    if (!columns.some((c) => c.name === "reused")) ctx.storage.sql.exec("ALTER TABLE seen ADD COLUMN reused INTEGER NOT NULL DEFAULT 0");
   }
 
-  /** Remembers what the winner of a reservation produced (e.g. the tokens a code issued). */
-  async attach(key: string, data: string): Promise<void> {
-    this.ctx.storage.sql.exec("UPDATE seen SET attached = ? WHERE key = ?", data, key);
+  /**
+   * Remembers what the winner of a reservation produced (e.g. the tokens a code issued). Returns
+   * true if someone tried to reserve the key in the meantime, so the winner can revoke what it
+   * just issued: a reuse racing the first redemption is caught either way (RFC 6749 §4.1.2).
+   */
+  async attach(key: string, data: string): Promise<boolean> {
+    const row = this.ctx.storage.sql
+      .exec<{ reused: number }>("UPDATE seen SET attached = ? WHERE key = ? RETURNING reused", data, key)
+      .toArray()[0];
+    return row !== undefined && row.reused === 1;
   }
 
   /** What was attached to a reservation, if it is still held. */
@@ -28,12 +36,13 @@ export class ReplayGuard extends DurableObject<Env> {
   async reserve(key: string, expiresAt: number, now: number): Promise<boolean> {
     const cursor = this.ctx.storage.sql.exec(
       `INSERT INTO seen (key, expires_at) VALUES (?, ?)
-       ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, attached = NULL WHERE seen.expires_at <= ?`,
+       ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, attached = NULL, reused = 0 WHERE seen.expires_at <= ?`,
       key,
       expiresAt,
       now,
     );
     const reserved = cursor.rowsWritten > 0;
+    if (!reserved) this.ctx.storage.sql.exec("UPDATE seen SET reused = 1 WHERE key = ?", key);
     if (reserved && (await this.ctx.storage.getAlarm()) === null) {
       await this.ctx.storage.setAlarm((expiresAt + 1) * 1000);
     }

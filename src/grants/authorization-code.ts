@@ -104,14 +104,21 @@ async function issueTokens(ctx: GrantContext, code: CodePayload): Promise<TokenR
       { config, keys, now },
     );
   }
-  await services.replay.attach(CODE_NAMESPACE, code.jti, JSON.stringify(issued));
+  const reusedMeanwhile = await services.replay.attach(CODE_NAMESPACE, code.jti, JSON.stringify(issued));
+  // A second redemption that arrived while these tokens were being made found nothing to revoke:
+  // revoke them here. This redemption still answers (exactly one of N concurrent ones succeeds),
+  // but what it issued is dead, as after any reuse (RFC 6749 §4.1.2, §10.5).
+  if (reusedMeanwhile) await revoke(ctx, issued);
   return response;
 }
 
 async function revokeWhatTheFirstUseIssued(ctx: GrantContext, code: CodePayload): Promise<void> {
   const attached = await ctx.services.replay.attached(CODE_NAMESPACE, code.jti);
   if (attached === null) return;
-  const issued = JSON.parse(attached) as Issued;
+  await revoke(ctx, JSON.parse(attached) as Issued);
+}
+
+async function revoke(ctx: GrantContext, issued: Issued): Promise<void> {
   await revokeAccessToken(ctx.services.kv, issued.accessToken.jti, issued.accessToken.exp, ctx.now);
   if (issued.refreshTokenHash) await revokeRefreshToken(ctx.services.db, issued.refreshTokenHash, ctx.now);
 }

@@ -14,8 +14,12 @@ import type { ReplayGuard } from "../../workers/replay-guard";
 export interface ReplayCache {
   /** Records `key` in `namespace` until `expiresAt` (Unix s). True on first use, false on any reuse. */
   reserve(namespace: string, key: string, expiresAt: number): Promise<boolean>;
-  /** Records what the winning reservation produced, for whoever comes second (code reuse, RFC 6749 §4.1.2). */
-  attach(namespace: string, key: string, data: string): Promise<void>;
+  /**
+   * Records what the winning reservation produced, for whoever comes second (code reuse, RFC 6749
+   * §4.1.2). Resolves true if a second reservation was already attempted: the winner must then
+   * revoke what it produced.
+   */
+  attach(namespace: string, key: string, data: string): Promise<boolean>;
   attached(namespace: string, key: string): Promise<string | null>;
 }
 
@@ -30,7 +34,7 @@ export function durableReplayCache(guard: DurableObjectNamespace<ReplayGuard>, n
   return {
     async attach(namespace, key, data) {
       const { digest, stub } = await locate(namespace, key);
-      await stub.attach(digest, data);
+      return stub.attach(digest, data);
     },
     async attached(namespace, key) {
       const { digest, stub } = await locate(namespace, key);
