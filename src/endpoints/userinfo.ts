@@ -8,15 +8,6 @@ import { verifyAccessToken, type AccessTokenClaims } from "../tokens/verify-acce
 import type { UserStore } from "../users/model";
 import { d1UserStore } from "../users/store";
 
-declare module "hono" {
-  interface ContextVariableMap {
-    /** The bearer token of a UserInfo request, as sent (RFC 6750 §2.1 or §2.2). */
-    userinfoToken: string;
-    /** Its verified claims. */
-    userinfoClaims: AccessTokenClaims;
-  }
-}
-
 /**
  * The UserInfo endpoint (OIDC Core §5.3) as a pipeline of named steps, for GET and POST. A protected
  * resource: the bearer token is the only credential, errors are RFC 6750 §3 challenges, and any

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AuthenticatedClient } from "../client-auth";
 import type { Client } from "../clients/model";
 import type { RedirectTarget, Transaction } from "../authorize/request";
+import type { AccessTokenClaims } from "../tokens/verify-access-token";
 import type { Config } from "../config";
 import type { Env } from "../env";
 import type { Params } from "./form";
@@ -21,6 +22,10 @@ export interface Variables {
   redirectTarget: RedirectTarget;
   /** Authorization endpoint and interaction pages: the request being served. */
   transaction: Transaction;
+  /** UserInfo: the bearer token as sent (RFC 6750 §2.1 or §2.2). */
+  userinfoToken: string;
+  /** UserInfo: its verified claims. */
+  userinfoClaims: AccessTokenClaims;
 }
 
 export type AppEnv = { Bindings: Env; Variables: Variables };
