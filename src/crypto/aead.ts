@@ -1,3 +1,4 @@
+import { derivedKey } from "./derive";
 import { base64url, decodeUtf8, fromBase64url, utf8 } from "./encoding";
 
 /**
@@ -10,29 +11,8 @@ import { base64url, decodeUtf8, fromBase64url, utf8 } from "./encoding";
  */
 export type Purpose = "signing-key" | "client-secret" | "interaction" | "authorization-code";
 
-const derived = new Map<string, Promise<CryptoKey>>();
-
-function subkey(root: string, purpose: Purpose): Promise<CryptoKey> {
-  const cacheKey = `${purpose}:${root}`;
-  let key = derived.get(cacheKey);
-  if (!key) {
-    key = (async () => {
-      const raw = fromBase64url(root);
-      if (!raw || raw.byteLength < 32) throw new Error("ENCRYPTION_KEY must be at least 32 random bytes, base64url-encoded");
-      const ikm = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: utf8("latchkey"), info: utf8(`latchkey/${purpose}/v1`) },
-        ikm,
-        { name: "AES-GCM", length: 256 },
-        false,
-        ["encrypt", "decrypt"],
-      );
-    })();
-    key.catch(() => derived.delete(cacheKey));
-    derived.set(cacheKey, key);
-  }
-  return key;
-}
+const subkey = (root: string, purpose: Purpose) =>
+  derivedKey(root, { purpose, algorithm: { name: "AES-GCM", length: 256 }, usages: ["encrypt", "decrypt"] });
 
 export async function seal(root: string, purpose: Purpose, aad: string, plaintext: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
-import { base64url, fromBase64url, randomBytes, randomToken, utf8 } from "../crypto/encoding";
+import { derivedKey } from "../crypto/derive";
+import { base64url, randomBytes, randomToken, utf8 } from "../crypto/encoding";
 import { timingSafeEqual } from "../crypto/hash";
 import { OAuthError } from "../errors/oauth-error";
 
@@ -97,28 +98,8 @@ export const CSRF_COOKIE = "__Host-csrf";
 export const CSRF_FIELD = "csrf";
 
 const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
-const csrfKeys = new Map<string, Promise<CryptoKey>>();
-
-function csrfKey(secret: string): Promise<CryptoKey> {
-  let key = csrfKeys.get(secret);
-  if (!key) {
-    key = (async () => {
-      const raw = fromBase64url(secret);
-      if (!raw || raw.byteLength < 32) throw new Error("ENCRYPTION_KEY must be at least 32 random bytes, base64url-encoded");
-      const ikm = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: utf8("latchkey"), info: utf8("latchkey/csrf/v1") },
-        ikm,
-        { name: "HMAC", hash: "SHA-256", length: 256 },
-        false,
-        ["sign"],
-      );
-    })();
-    key.catch(() => csrfKeys.delete(secret));
-    csrfKeys.set(secret, key);
-  }
-  return key;
-}
+const csrfKey = (secret: string) =>
+  derivedKey(secret, { purpose: "csrf", algorithm: { name: "HMAC", hash: "SHA-256", length: 256 }, usages: ["sign"] });
 
 async function csrfMac(secret: string, cookieValue: string): Promise<string> {
   const mac = await crypto.subtle.sign("HMAC", await csrfKey(secret), utf8(`csrf:${cookieValue}`));
