@@ -133,6 +133,16 @@ export const catalog = {
   grant_user_unverified: entry("invalid_grant", 400, "The user's email address is no longer verified.", "issue 3"),
   grant_user_disabled: entry("invalid_grant", 400, "The user account is disabled.", "issue 3"),
   grant_consent_revoked: entry("invalid_grant", 400, "The consent behind this grant was withdrawn.", "issue 3"),
+  // ── refresh_token grant (RFC 6749 §6, §10.4; RFC 9700 §4.14) ─────────────────────────────
+  refresh_token_invalid: entry("invalid_grant", 400, "The refresh token is invalid.", "RFC 6749 5.2, 6"),
+  refresh_token_expired: entry("invalid_grant", 400, "The refresh token has expired.", "RFC 6749 5.2; RFC 9700 4.14.2"),
+  refresh_token_revoked: entry("invalid_grant", 400, "The refresh token was revoked.", "RFC 6749 5.2; RFC 7009 2"),
+  refresh_token_reused: entry("invalid_grant", 400, "The refresh token was already used; every token of its family is revoked.", "RFC 9700 4.14.2"),
+  refresh_token_client_mismatch: entry("invalid_grant", 400, "The refresh token was issued to another client.", "RFC 6749 6, 10.4"),
+  refresh_scope_widened: entry("invalid_scope", 400, "The requested scope exceeds the scope granted with the refresh token.", "RFC 6749 6"),
+  // ── revocation (RFC 7009) and introspection (RFC 7662) ───────────────────────────────────
+  unsupported_token_type: entry("unsupported_token_type", 400, "This server cannot revoke that type of token.", "RFC 7009 2.2.1"),
+  introspection_public_client: entry("invalid_client", 401, "Public clients may not introspect tokens; authenticate with a client credential.", "RFC 7662 2.1, 4"),
   // ── client metadata (RFC 7591 §3.2.2) ─────────────────────────────────────────────────────
   invalid_client_metadata: entry("invalid_client_metadata", 400, "A client metadata value is invalid.", "RFC 7591 3.2.2"),
   invalid_redirect_uri: entry("invalid_redirect_uri", 400, "A redirect URI is invalid.", "RFC 7591 3.2.2"),
