@@ -2,7 +2,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from "jo
 import { seal } from "../crypto/aead";
 import { SERVER_SIGNING_ALGS, type SigningAlg } from "./algorithms";
 import { invalidateKeyring } from "./keyring";
-import type { KeyStore } from "./store";
+import type { KeyStore, SigningKeyRow } from "./store";
 
 /**
  * Operator path: make sure every server algorithm has a current signing key. Called by the admin
@@ -32,12 +32,19 @@ export async function createSigningKey(
   alg: SigningAlg,
   state: "next" | "current",
 ): Promise<string> {
+  const row = await newSigningKey(encryptionKey, now, alg, state);
+  await store.insert(row);
+  return row.kid;
+}
+
+/** Generates a key pair for `alg` and returns its row (private JWK sealed, kid = RFC 7638 thumbprint), not yet stored. */
+export async function newSigningKey(encryptionKey: string, now: number, alg: SigningAlg, state: "next" | "current"): Promise<SigningKeyRow> {
   const options = alg === "RS256" ? { modulusLength: 2048, extractable: true } : { extractable: true };
   const { publicKey, privateKey } = await generateKeyPair(alg, options);
   const publicJwk: JWK = await exportJWK(publicKey);
   const privateJwk: JWK = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(publicJwk, "sha256");
-  await store.insert({
+  return {
     kid,
     alg,
     state,
@@ -47,6 +54,5 @@ export async function createSigningKey(
     activated_at: state === "current" ? now : null,
     retired_at: null,
     expires_at: null,
-  });
-  return kid;
+  };
 }
