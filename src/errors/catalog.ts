@@ -226,6 +226,8 @@ export const catalog = {
   insufficient_scope: entry("insufficient_scope", 403, "The access token does not carry the openid scope.", "RFC 6750 3.1"),
   bearer_token_missing: entry("invalid_request", 401, "No access token was sent.", "RFC 6750 3.1"),
   multiple_bearer_tokens: entry("invalid_request", 400, "The access token was sent in more than one way.", "RFC 6750 2"),
+  // ── operator API (/admin) ─────────────────────────────────────────────────────────────────
+  client_has_no_secret: entry("invalid_request", 400, "The client's authentication method uses no client secret.", "RFC 7591 2"),
   // ── generic ───────────────────────────────────────────────────────────────────────────────
   not_found: entry("invalid_request", 404, "No such endpoint.", "RFC 9110 15.5.5"),
   server_error: entry("server_error", 500, "The server encountered an unexpected condition.", "RFC 6749 4.1.2.1", true),
