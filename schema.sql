@@ -128,6 +128,44 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_grant ON refresh_tokens (grant_id);
 
+-- Refresh-token families (RFC 9700 §4.14.2): the chain of rotations that starts when one
+-- authorization code is redeemed. Revoking a family revokes every refresh token in it and puts the
+-- access tokens issued with them on the KV revocation list. `expires_at` is the absolute limit no
+-- rotation extends. (Beside refresh_tokens rather than new columns in it: databases created before
+-- rotation need no ALTER.)
+CREATE TABLE IF NOT EXISTS refresh_token_families (
+  family_id TEXT PRIMARY KEY,
+  grant_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  -- reuse | revocation | code_reuse
+  revoked_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS refresh_token_families_grant ON refresh_token_families (grant_id);
+
+-- Rotation state of each refresh token (one row per refresh_tokens row, same token_hash).
+CREATE TABLE IF NOT EXISTS refresh_token_rotations (
+  token_hash TEXT PRIMARY KEY,
+  family_id TEXT NOT NULL,
+  -- The access token issued together with this refresh token (jti, exp): revoked with the family.
+  access_jti TEXT,
+  access_exp INTEGER,
+  -- Set once, by the one request that rotated this token (a conditional UPDATE decides which).
+  rotated_at INTEGER,
+  successor_hash TEXT,
+  -- The rotating request's scope parameter, normalized ('' when it sent none): a retry must match.
+  rotation_scope TEXT,
+  -- The rotating request's answer, sealed (src/crypto/aead.ts, purpose refresh-retry), so a retry
+  -- within the grace window gets the same successor. Cleared when the successor is used or the
+  -- family is revoked; useless after the grace window.
+  retry_sealed TEXT
+);
+CREATE INDEX IF NOT EXISTS refresh_token_rotations_family ON refresh_token_rotations (family_id);
+CREATE INDEX IF NOT EXISTS refresh_token_rotations_successor ON refresh_token_rotations (successor_hash);
+
 -- Browser origins allowed to call the token endpoint with CORS, per client (derived from the
 -- client's redirect URIs or an explicit allow-list at registration).
 CREATE TABLE IF NOT EXISTS client_origins (

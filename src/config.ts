@@ -46,8 +46,31 @@ export interface Config {
   readonly interactionTtl: number;
   /** ID-token lifetime. Default 600 s: an ID token is consumed once by the client at sign-in. */
   readonly idTokenTtl: number;
-  /** Refresh-token lifetime (absolute). Default 30 days; rotation and idle limits come with issue 4. */
+  /**
+   * Absolute lifetime of a refresh-token family: from the authorization code's redemption, no
+   * rotation extends it (REFRESH_TOKEN_TTL). Default 30 days: a person who uses an app signs in
+   * again about once a month, which bounds what a stolen-but-unnoticed family is worth (RFC 9700
+   * §4.14.2). A client may carry its own value in metadata (`refresh_token_absolute_lifetime`).
+   */
   readonly refreshTokenTtl: number;
+  /**
+   * Idle lifetime: a refresh token not used within this time expires; each rotation starts a new
+   * period, never beyond the absolute limit (REFRESH_TOKEN_IDLE_TTL). Default 14 days: an app in
+   * regular use never notices it, a device left in a drawer for two weeks must sign in again (RFC
+   * 9700 §4.14.2: "refresh tokens … expire if they are not used for a certain time"). Per client:
+   * `refresh_token_idle_lifetime`.
+   */
+  readonly refreshTokenIdleTtl: number;
+  /**
+   * Reuse grace window (REFRESH_TOKEN_REUSE_GRACE, 0 disables it): within this many seconds of a
+   * rotation, the same request again (same client, same refresh token, same requested scope) gets
+   * the same answer — the same successor — instead of counting as reuse, which would revoke the
+   * whole family. Default 30 s: mobile apps retry a refresh whose answer was lost on the network,
+   * and several browser tabs refresh at once; both are within seconds. At most 300 s and less than
+   * the access-token lifetime, since the retry gets the access token issued at the rotation. Per
+   * client: `refresh_token_reuse_grace`.
+   */
+  readonly refreshTokenReuseGrace: number;
   /** Require PKCE S256 from every client, not only public ones. Default true (RFC 9700 §2.1.1). */
   readonly requirePkceForAll: boolean;
   /**
@@ -100,11 +123,12 @@ export function configFrom(env: Env): Config {
   const cached = parsed.get(env);
   if (cached) return cached;
   const issuer = validIssuer(env.ISSUER);
+  const accessTokenTtl = seconds(env.ACCESS_TOKEN_TTL, 600, "ACCESS_TOKEN_TTL");
   const config: Config = {
     issuer,
     tokenEndpoint: `${issuer}/token`,
     accessTokenAudience: env.ACCESS_TOKEN_AUDIENCE || issuer,
-    accessTokenTtl: seconds(env.ACCESS_TOKEN_TTL, 600, "ACCESS_TOKEN_TTL"),
+    accessTokenTtl,
     clockSkew: 15,
     maxAssertionLifetime: 600,
     maxBodyBytes: 64 * 1024,
@@ -115,7 +139,9 @@ export function configFrom(env: Env): Config {
     codeTtl: 60,
     interactionTtl: 600,
     idTokenTtl: 600,
-    refreshTokenTtl: 30 * 24 * 3600,
+    refreshTokenTtl: seconds(env.REFRESH_TOKEN_TTL, 30 * 24 * 3600, "REFRESH_TOKEN_TTL"),
+    refreshTokenIdleTtl: seconds(env.REFRESH_TOKEN_IDLE_TTL, 14 * 24 * 3600, "REFRESH_TOKEN_IDLE_TTL"),
+    refreshTokenReuseGrace: reuseGrace(env.REFRESH_TOKEN_REUSE_GRACE, accessTokenTtl),
     requirePkceForAll: env.REQUIRE_PKCE_FOR_ALL !== "false",
     sessionTtl: seconds(env.SESSION_TTL, 14 * 24 * 3600, "SESSION_TTL"),
     emailVerificationTtl: 24 * 3600,
@@ -128,6 +154,15 @@ export function configFrom(env: Env): Config {
   };
   parsed.set(env, config);
   return config;
+}
+
+/** REFRESH_TOKEN_REUSE_GRACE: 0 (off) to 300 s, and shorter than the access-token lifetime (default 30 s). */
+function reuseGrace(value: string | undefined, accessTokenTtl: number): number {
+  if (value === undefined || value === "") return Math.min(30, accessTokenTtl - 1);
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 300) throw new Error("REFRESH_TOKEN_REUSE_GRACE must be an integer number of seconds from 0 to 300");
+  if (n >= accessTokenTtl) throw new Error("REFRESH_TOKEN_REUSE_GRACE must be shorter than ACCESS_TOKEN_TTL");
+  return n;
 }
 
 function flag(value: string | undefined, fallback: boolean, name: string): boolean {

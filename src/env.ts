@@ -37,6 +37,10 @@ export interface Env {
   SHOW_DEV_OUTBOX?: string;
   /** Optional tuning, seconds; see src/config.ts for defaults. */
   ACCESS_TOKEN_TTL?: string;
+  /** Refresh tokens: absolute and idle lifetimes, and the reuse grace window (0 = off); seconds, defaults in src/config.ts. */
+  REFRESH_TOKEN_TTL?: string;
+  REFRESH_TOKEN_IDLE_TTL?: string;
+  REFRESH_TOKEN_REUSE_GRACE?: string;
 }
 
 /**

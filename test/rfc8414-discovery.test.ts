@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ISSUER, JWT_BEARER, assertion, basic, call, createClient, keyPair, tokenRequest } from "./helpers";
 import { Browser, authorize, codeRequest, oidcClient, person, redeem } from "./oidc-helpers";
+import { offlineTokens, refresh, refreshClient } from "./rfc6749-6-helpers";
 
 type Metadata = Record<string, unknown> & {
   issuer: string;
@@ -50,6 +51,10 @@ describe("RFC 8414 §3 / OIDC Discovery §4 metadata", () => {
         const { params, verifier } = await codeRequest(client.client_id);
         const { params: back } = await authorize(new Browser(), params, await person());
         expect((await redeem(client, back.get("code")!, verifier)).status, grant).toBe(200);
+      } else if (grant === "refresh_token") {
+        const client = await refreshClient();
+        const { tokens } = await offlineTokens(client);
+        expect((await refresh(client, tokens.refresh_token)).status, grant).toBe(200);
       } else {
         const c = await createClient({ grant_types: [grant] });
         const res = await tokenRequest({ grant_type: grant }, { authorization: basic(c.client_id, c.client_secret!) });

@@ -17,6 +17,14 @@ export interface ConsentStore {
   /** Adds `scope` to the stored consent (creating it, with a new grant id, if there is none). */
   grant(userId: string, clientId: string, scope: string[], now: number): Promise<Consent>;
   revoke(userId: string, clientId: string): Promise<void>;
+  /** Everything a person granted, one consent per client, oldest first. */
+  listForUser(userId: string): Promise<Consent[]>;
+  /**
+   * Withdraws the person's grant to a client in one transaction: the consent row is deleted and the
+   * grant's refresh tokens are revoked. Its access tokens then fail at UserInfo, whose check finds
+   * no consent with their `gid`. Resolves the withdrawn consent, or null when there was none.
+   */
+  withdraw(userId: string, clientId: string, now: number): Promise<Consent | null>;
 }
 
 interface ConsentRow {
@@ -63,6 +71,23 @@ export function d1ConsentStore(db: D1Database): ConsentStore {
     },
     async revoke(userId, clientId) {
       await db.prepare("DELETE FROM consents WHERE user_id = ? AND client_id = ?").bind(userId, clientId).run();
+    },
+    async listForUser(userId) {
+      const { results } = await db.prepare("SELECT * FROM consents WHERE user_id = ? ORDER BY created_at, client_id").bind(userId).all<ConsentRow>();
+      return results.map(fromRow);
+    },
+    async withdraw(userId, clientId, now) {
+      const [, deleted] = await db.batch<ConsentRow>([
+        db
+          .prepare(
+            `UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL
+               AND grant_id = (SELECT grant_id FROM consents WHERE user_id = ? AND client_id = ?)`,
+          )
+          .bind(now, userId, clientId),
+        db.prepare("DELETE FROM consents WHERE user_id = ? AND client_id = ? RETURNING *").bind(userId, clientId),
+      ]);
+      const row = deleted?.results[0];
+      return row ? fromRow(row) : null;
     },
   };
 }

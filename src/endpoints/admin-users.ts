@@ -1,21 +1,31 @@
 import { Hono } from "hono";
-import { OAuthError, ensure } from "../errors/oauth-error";
+import { ensure } from "../errors/oauth-error";
+import { d1ClientStore } from "../clients/store";
+import { d1ConsentStore, type Consent } from "../consent/store";
 import { NO_STORE, type AppContext, type AppEnv } from "../http/context";
 import { d1SessionStore } from "../sessions/store";
 import type { User } from "../users/model";
 import { hashPassword } from "../users/password";
 import { createUser, d1UserStore, validClaims } from "../users/store";
+import { jsonObject, optionalBoolean, pageParams } from "./admin-input";
 
 /**
  * The operator API for people, mounted at /admin/users behind `requireOperator`:
  *
- *   POST  /            { email, password?, claims?, email_verified? }  → 201 user
- *   GET   /?email=…    look a user up by email (case-insensitively)    → 200 user | 404
- *   GET   /:id                                                          → 200 user | 404
- *   PATCH /:id         { email_verified?, disabled?, claims?, password? (null removes it) } → 200 user
+ *   POST   /            { email, password?, claims?, email_verified? }  → 201 user
+ *   GET    /            ?limit=&after=  every user, by email            → 200 { users: [...], next }
+ *   GET    /?email=…    look a user up by email (case-insensitively)    → 200 user | 404
+ *   GET    /:id                                                          → 200 user | 404
+ *   PATCH  /:id         { email_verified?, disabled?, claims?, password? (null removes it) } → 200 user
+ *   GET    /:id/grants  what the person granted: one entry per client   → 200 { grants: [...] }
+ *   DELETE /:id/grants/:client_id  withdraw that grant                   → 204 | 404
  *
  * A user is answered in snake_case JSON; the password hash never leaves the server (has_password
  * says whether there is one). Changing the password or disabling the user ends their sessions.
+ *
+ * Withdrawing a grant deletes the consent and revokes its refresh tokens (ConsentStore.withdraw);
+ * its access tokens then fail at UserInfo (their `gid` names no consent any more) and stay valid
+ * only at resource servers that verify them locally, until they expire.
  */
 export function userJson(u: User) {
   return {
@@ -28,26 +38,6 @@ export function userJson(u: User) {
     created_at: u.createdAt,
     updated_at: u.updatedAt,
   };
-}
-
-async function jsonObject(c: AppContext, allowed: readonly string[]): Promise<Record<string, unknown>> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw new OAuthError("invalid_request", "The body must be a JSON object.");
-  }
-  ensure(body !== null && typeof body === "object" && !Array.isArray(body), "invalid_request", "The body must be a JSON object.");
-  for (const name of Object.keys(body)) {
-    ensure(allowed.includes(name), "invalid_request", `Unknown member ${name}; expected one of ${allowed.join(", ")}.`);
-  }
-  return body as Record<string, unknown>;
-}
-
-function optionalBoolean(body: Record<string, unknown>, name: string): boolean | undefined {
-  const value = body[name];
-  ensure(value === undefined || typeof value === "boolean", "invalid_request", `${name} must be true or false.`);
-  return value;
 }
 
 async function loadUser(c: AppContext): Promise<User> {
@@ -74,7 +64,11 @@ export const adminUsers = new Hono<AppEnv>()
   })
   .get("/", async (c) => {
     const email = c.req.query("email");
-    ensure(email !== undefined && email.trim() !== "", "invalid_request", "Query parameter email is required.");
+    if (email === undefined) {
+      const page = await listUsers(c.env.DB, pageParams(c));
+      return c.json({ users: page.users.map(userJson), next: page.next }, 200, NO_STORE);
+    }
+    ensure(email.trim() !== "", "invalid_request", "Query parameter email must not be empty.");
     const user = await d1UserStore(c.env.DB).getByEmail(email);
     ensure(user !== null, "not_found", "No user with this email address.");
     return c.json(userJson(user), 200, NO_STORE);
@@ -94,4 +88,40 @@ export const adminUsers = new Hono<AppEnv>()
       await d1SessionStore(c.env.DB, { ttl: c.var.config.sessionTtl }).endAllForUser(user.id, c.var.now);
     }
     return c.json(userJson((await users.get(user.id))!), 200, NO_STORE);
+  })
+  .get("/:id/grants", async (c) => {
+    const user = await loadUser(c);
+    const consents = await d1ConsentStore(c.env.DB).listForUser(user.id);
+    const clients = d1ClientStore(c.env.DB);
+    const grants = await Promise.all(consents.map(async (consent) => grantJson(consent, (await clients.get(consent.clientId))?.clientName ?? null)));
+    return c.json({ grants }, 200, NO_STORE);
+  })
+  .delete("/:id/grants/:client_id", async (c) => {
+    const user = await loadUser(c);
+    const withdrawn = await d1ConsentStore(c.env.DB).withdraw(user.id, c.req.param("client_id"), c.var.now);
+    ensure(withdrawn !== null, "not_found", "This user has no grant for this client.");
+    return c.body(null, 204, NO_STORE);
   });
+
+/** A grant as the operator sees it: the client, the scopes, when it was first given and last widened. */
+function grantJson(consent: Consent, clientName: string | null) {
+  return {
+    client_id: consent.clientId,
+    client_name: clientName,
+    scope: consent.scope.join(" "),
+    created_at: consent.createdAt,
+    updated_at: consent.updatedAt,
+  };
+}
+
+/** One page of users in email order (case-insensitive); `after` is the last email of the previous page. */
+async function listUsers(db: D1Database, page: { limit: number; after?: string }): Promise<{ users: User[]; next: string | null }> {
+  const { results } = await db
+    .prepare("SELECT id, email FROM users WHERE email > ? ORDER BY email LIMIT ?")
+    .bind(page.after ?? "", page.limit + 1)
+    .all<{ id: string; email: string }>();
+  const rows = results.slice(0, page.limit);
+  const store = d1UserStore(db);
+  const users = (await Promise.all(rows.map((row) => store.get(row.id)))).filter((u): u is User => u !== null);
+  return { users, next: results.length > page.limit ? rows.at(-1)!.email : null };
+}

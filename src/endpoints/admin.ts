@@ -1,18 +1,23 @@
 import { Hono } from "hono";
-import { clientMetadata } from "../clients/metadata";
-import { registerClient, type ClientInput } from "../clients/register";
-import { d1ClientStore } from "../clients/store";
 import { sha256, timingSafeEqual } from "../crypto/hash";
 import { OAuthError, ensure } from "../errors/oauth-error";
-import { NO_STORE, type AppContext, type AppEnv, type Step } from "../http/context";
-import { ensureSigningKeys } from "../keys/provision";
-import { d1KeyStore } from "../keys/store";
+import type { AppEnv, Step } from "../http/context";
+import { adminClients } from "./admin-clients";
+import { adminKeys } from "./admin-keys";
 import { adminUsers } from "./admin-users";
 
 /**
  * The operator API (under /admin), protected by the ADMIN_TOKEN secret. It is the one code path
- * for provisioning: `npm run dev` seeds the demo through it, and deployments create keys and
- * clients with it. When ADMIN_TOKEN is unset the API does not exist (404).
+ * for provisioning: `npm run dev` seeds the demo through it, `npm run admin` (scripts/admin.mjs)
+ * drives it, and deployments create keys and clients with it. When ADMIN_TOKEN is unset the API
+ * does not exist (404).
+ *
+ *   /admin/keys      signing keys: provision, list, rotate          (admin-keys.ts)
+ *   /admin/clients   clients: list, create, show, replace, patch, delete, rotate secret (admin-clients.ts)
+ *   /admin/users     people: create, list, show, change, and their grants (admin-users.ts)
+ *
+ * Errors are the catalog's JSON (`error`, `error_description`, `error_code`); a missing or wrong
+ * operator token is 401 `invalid_token` with a Bearer challenge.
  */
 export const requireOperator: Step = async function requireOperator(c, next) {
   const expected = c.env.ADMIN_TOKEN;
@@ -24,46 +29,8 @@ export const requireOperator: Step = async function requireOperator(c, next) {
   await next();
 };
 
-async function jsonBody(c: AppContext): Promise<ClientInput> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw new OAuthError("invalid_request", "The body must be a JSON object.");
-  }
-  ensure(body !== null && typeof body === "object" && !Array.isArray(body), "invalid_request", "The body must be a JSON object.");
-  return body as ClientInput;
-}
-
-function registrationDeps(c: AppContext) {
-  return {
-    store: d1ClientStore(c.env.DB),
-    encryptionKey: c.env.ENCRYPTION_KEY,
-    now: c.var.now,
-    allowInsecureUris: c.var.config.allowInsecureClientUris,
-  };
-}
-
 export const admin = new Hono<AppEnv>()
   .use("*", requireOperator)
-  .post("/keys", async (c) => {
-    const created = await ensureSigningKeys(d1KeyStore(c.env.DB), c.env.ENCRYPTION_KEY, c.var.now);
-    return c.json({ created }, 200, NO_STORE);
-  })
-  .post("/clients", async (c) => {
-    const input = await jsonBody(c);
-    ensure(input.client_id === undefined, "invalid_client_metadata", "client_id is assigned by the server; use PUT to choose one.");
-    const { client, clientSecret } = await registerClient(registrationDeps(c), input);
-    return c.json({ ...clientMetadata(client), ...(clientSecret && { client_secret: clientSecret }) }, 201, NO_STORE);
-  })
-  .put("/clients/:client_id", async (c) => {
-    const input = { ...(await jsonBody(c)), client_id: c.req.param("client_id") };
-    const { client, clientSecret } = await registerClient(registrationDeps(c), input);
-    return c.json({ ...clientMetadata(client), ...(clientSecret && { client_secret: clientSecret }) }, 200, NO_STORE);
-  })
-  .get("/clients/:client_id", async (c) => {
-    const client = await d1ClientStore(c.env.DB).get(c.req.param("client_id"));
-    ensure(client !== null, "not_found", "No such client.");
-    return c.json(clientMetadata(client), 200, NO_STORE);
-  })
+  .route("/keys", adminKeys)
+  .route("/clients", adminClients)
   .route("/users", adminUsers);

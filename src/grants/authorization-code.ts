@@ -5,7 +5,7 @@ import { sha256, timingSafeEqual } from "../crypto/hash";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { issueAccessToken } from "../tokens/access-token";
 import { issueIdToken } from "../tokens/id-token";
-import { issueRefreshToken, revokeRefreshToken } from "../tokens/refresh-token";
+import { issueRefreshToken, refreshPolicy, revokeRefreshToken } from "../tokens/refresh-token";
 import { revokeAccessToken } from "../tokens/revocation";
 import type { Grant, GrantContext, TokenResponse } from "./grant";
 
@@ -82,8 +82,11 @@ async function issueTokens(ctx: GrantContext, code: CodePayload): Promise<TokenR
   if (code.scope.includes("offline_access") && code.grantId !== undefined) {
     const refresh = await issueRefreshToken(
       services.db,
-      { grantId: code.grantId, clientId: code.clientId, userId: code.sub, scope: code.scope, authTime: code.authTime, sid: code.sid },
-      { now, ttl: config.refreshTokenTtl },
+      {
+        grantId: code.grantId, clientId: code.clientId, userId: code.sub, scope: code.scope, authTime: code.authTime, sid: code.sid,
+        accessToken: issued.accessToken,
+      },
+      { now, policy: refreshPolicy(config, client) },
     );
     response.refresh_token = refresh.token;
     issued.refreshTokenHash = refresh.hash;
@@ -120,5 +123,5 @@ async function revokeWhatTheFirstUseIssued(ctx: GrantContext, code: CodePayload)
 
 async function revoke(ctx: GrantContext, issued: Issued): Promise<void> {
   await revokeAccessToken(ctx.services.kv, issued.accessToken.jti, issued.accessToken.exp, ctx.now);
-  if (issued.refreshTokenHash) await revokeRefreshToken(ctx.services.db, issued.refreshTokenHash, ctx.now);
+  if (issued.refreshTokenHash) await revokeRefreshToken(ctx.services.db, ctx.services.kv, issued.refreshTokenHash, ctx.now);
 }

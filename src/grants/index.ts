@@ -1,7 +1,8 @@
 import { authorizationCode } from "./authorization-code";
 import { clientCredentials } from "./client-credentials";
 import type { Grant } from "./grant";
+import { refreshToken } from "./refresh-token";
 
 /** The grant registry: discovery's grant_types_supported is derived from it. */
-export const GRANTS: readonly Grant[] = [authorizationCode, clientCredentials];
+export const GRANTS: readonly Grant[] = [authorizationCode, clientCredentials, refreshToken];
 export const grantByType = new Map(GRANTS.map((g) => [g.type, g]));

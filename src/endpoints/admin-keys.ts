@@ -1,0 +1,47 @@
+import { Hono } from "hono";
+import { NO_STORE, type AppEnv } from "../http/context";
+import { ensureSigningKeys } from "../keys/provision";
+import { rotateSigningKeys, rotationPolicy } from "../keys/rotation";
+import { d1KeyStore, type SigningKeyRow } from "../keys/store";
+import { jsonObject, optionalBoolean } from "./admin-input";
+
+/**
+ * The operator API for signing keys, mounted at /admin/keys behind `requireOperator`:
+ *
+ *   POST /          make sure every algorithm has a current key (new deployments) → 200 { created }
+ *   GET  /          every stored key, no private material                         → 200 { keys }
+ *   POST /rotate    { force? }  one rotation step (src/keys/rotation.ts)          → 200 { deleted, algs, keys }
+ *
+ * `force: true` promotes the waiting next key (or a new one) at once; see rotation.ts for the risk.
+ */
+function keyJson(row: SigningKeyRow, now: number) {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    state: row.state,
+    created_at: row.created_at,
+    activated_at: row.activated_at,
+    retired_at: row.retired_at,
+    expires_at: row.expires_at,
+    /** Whether /jwks lists it (retired keys until expires_at). */
+    published: row.state !== "retired" || row.expires_at === null || row.expires_at > now,
+  };
+}
+
+export const adminKeys = new Hono<AppEnv>()
+  .post("/", async (c) => {
+    const created = await ensureSigningKeys(d1KeyStore(c.env.DB), c.env.ENCRYPTION_KEY, c.var.now);
+    return c.json({ created }, 200, NO_STORE);
+  })
+  .get("/", async (c) => {
+    const rows = await d1KeyStore(c.env.DB).all();
+    return c.json({ keys: rows.map((row) => keyJson(row, c.var.now)) }, 200, NO_STORE);
+  })
+  .post("/rotate", async (c) => {
+    const body = await jsonObject(c, ["force"], { optional: true });
+    const force = optionalBoolean(body, "force") ?? false;
+    const store = d1KeyStore(c.env.DB);
+    const report = await rotateSigningKeys(store, c.var.now, rotationPolicy(c.var.config, { force }), c.env.ENCRYPTION_KEY);
+    const keys = (await store.all()).map((row) => keyJson(row, c.var.now));
+    return c.json({ ...report, keys }, 200, NO_STORE);
+  });

@@ -1,0 +1,108 @@
+import { isPublic, type Client } from "../clients/model";
+import { cachedClientStore, d1ClientStore } from "../clients/store";
+import { OAuthError, ensure } from "../errors/oauth-error";
+import type { GrantServices } from "../grants/grant";
+import { NO_STORE, type AppContext, type Step } from "../http/context";
+import { grantServices, requestKeyring } from "../services";
+import { findToken } from "../tokens/find-token";
+import { expiryOf, isExpired, refreshPolicy, type StoredRefreshToken } from "../tokens/refresh-token";
+import type { AccessTokenClaims } from "../tokens/verify-access-token";
+import { authenticateTokenClient, parseTokenRequest } from "./token";
+
+/**
+ * The introspection endpoint (RFC 7662) as a pipeline of named steps.
+ *
+ * Who may ask (§2.1, §4 — the endpoint must stop token scanning): an authenticated confidential
+ * client, through the token endpoint's dispatcher (src/client-auth). Public clients prove nothing
+ * and are refused (401 invalid_client). A client sees only tokens issued to it; a client whose
+ * registration metadata has `"introspection": "any"` — a resource server's credential, set by an
+ * operator — may introspect any token of this server.
+ *
+ * The answer (§2.2) is `{"active": false}` and nothing else for a token that is unknown, malformed,
+ * expired, revoked, rotated, issued under a consent since withdrawn, for a disabled user, or not
+ * visible to the caller — the caller is never told which. An active token gets its claims:
+ * access tokens `token_type: "Bearer"`, scope, client_id, sub, aud, iss, exp, iat, jti, and
+ * auth_time and cnf when present; refresh tokens `token_type: "refresh_token"` (so a resource
+ * server that checks token_type never takes one for an access token), scope, client_id, sub, iss,
+ * exp (the earlier of idle and absolute expiry), iat. Never cached (Cache-Control: no-store).
+ */
+export const requireConfidentialCaller: Step = async function requireConfidentialCaller(c, next) {
+  ensure(!isPublic(c.var.client.client), "introspection_public_client");
+  await next();
+};
+
+export const introspectToken: Step = async function introspectToken(c) {
+  const { config, now, params } = c.var;
+  const token = params.get("token");
+  ensure(token !== undefined, "missing_parameter", "The token parameter is missing.");
+  const caller = c.var.client.client;
+  const visible = (owner: string) => owner === caller.clientId || caller.metadata.introspection === "any";
+  const found = await findToken(token, { config, keys: await requestKeyring(c), db: c.env.DB, kv: c.env.KV, now });
+  const services = grantServices(c);
+  let answer: Record<string, unknown> = { active: false };
+  if (found?.type === "access_token" && visible(found.claims.client_id) && (await accessTokenHolds(found.claims, services))) {
+    answer = accessTokenAnswer(found.claims);
+  } else if (found?.type === "refresh_token" && visible(found.stored.clientId)) {
+    const owner = found.stored.clientId === caller.clientId ? caller : await clientOf(c, found.stored.clientId);
+    if (owner !== null && (await refreshTokenHolds(found.stored, owner, c, services))) answer = refreshTokenAnswer(found.stored, owner, c);
+  }
+  return c.json(answer, 200, NO_STORE);
+};
+
+/** As UserInfo: a user's token lives while the user does and the consent it was issued under is current. */
+async function accessTokenHolds(claims: AccessTokenClaims, services: GrantServices): Promise<boolean> {
+  if (claims.gid === undefined) return true; // client_credentials: the client acts for itself
+  const [user, consent] = await Promise.all([services.users.get(claims.sub), services.consents.get(claims.sub, claims.client_id)]);
+  return user !== null && !user.disabled && consent !== null && consent.grantId === claims.gid;
+}
+
+/** As the refresh grant would see it: not revoked or rotated, not expired, the grant behind it still holding. */
+async function refreshTokenHolds(stored: StoredRefreshToken, owner: Client, c: AppContext, services: GrantServices): Promise<boolean> {
+  if (stored.revokedAt !== null || stored.family.revokedAt !== null || stored.rotation !== null) return false;
+  if (owner.disabled || isExpired(stored, refreshPolicy(c.var.config, owner), c.var.now)) return false;
+  const [user, consent] = await Promise.all([services.users.get(stored.userId), services.consents.get(stored.userId, stored.clientId)]);
+  return user !== null && !user.disabled && user.emailVerified && consent !== null && consent.grantId === stored.grantId;
+}
+
+function accessTokenAnswer(claims: AccessTokenClaims): Record<string, unknown> {
+  const answer: Record<string, unknown> = {
+    active: true,
+    token_type: "Bearer",
+    scope: claims.scope,
+    client_id: claims.client_id,
+    sub: claims.sub,
+    aud: claims.aud,
+    iss: claims.iss,
+    exp: claims.exp,
+    iat: claims.iat,
+    jti: claims.jti,
+  };
+  if (claims.auth_time !== undefined) answer.auth_time = claims.auth_time;
+  const cnf = (claims as unknown as Record<string, unknown>).cnf;
+  if (typeof cnf === "object" && cnf !== null) answer.cnf = cnf;
+  return answer;
+}
+
+function refreshTokenAnswer(stored: StoredRefreshToken, owner: Client, c: AppContext): Record<string, unknown> {
+  return {
+    active: true,
+    token_type: "refresh_token",
+    scope: stored.scope.join(" "),
+    client_id: stored.clientId,
+    sub: stored.userId,
+    iss: c.var.config.issuer,
+    exp: expiryOf(stored, refreshPolicy(c.var.config, owner)),
+    iat: stored.createdAt,
+  };
+}
+
+function clientOf(c: AppContext, clientId: string): Promise<Client | null> {
+  return cachedClientStore(d1ClientStore(c.env.DB), c.var.now, c.var.config.clientCacheTtl).get(clientId);
+}
+
+export const rejectOtherIntrospectionMethods: Step = async function rejectOtherIntrospectionMethods() {
+  throw new OAuthError("method_not_allowed", "The introspection endpoint accepts POST only.", { headers: { allow: "POST" } });
+};
+
+/** POST /introspect. No CORS: resource servers call it from their servers. */
+export const introspectionEndpoint = [parseTokenRequest, authenticateTokenClient, requireConfidentialCaller, introspectToken] as const;

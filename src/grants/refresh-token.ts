@@ -1,0 +1,141 @@
+import { randomToken } from "../crypto/encoding";
+import { OAuthError, ensure, toErrorText } from "../errors/oauth-error";
+import { log } from "../log";
+import { issueAccessToken } from "../tokens/access-token";
+import { issueIdToken } from "../tokens/id-token";
+import {
+  findRefreshToken, isExpired, openRetryAnswer, refreshPolicy, revokeFamily, rotateRefreshToken,
+  type RefreshPolicy, type StoredRefreshToken, type Successor,
+} from "../tokens/refresh-token";
+import type { Grant, GrantContext, TokenResponse } from "./grant";
+import { parseScope } from "./scope";
+
+/**
+ * refresh_token (RFC 6749 §6; RFC 9700 §4.14.2; OIDC Core §12). Every use rotates the token
+ * (src/tokens/refresh-token.ts). In order:
+ *
+ * 1. The token must exist and belong to the authenticated client (`invalid_grant`; a token
+ *    presented by another client is not burnt). Confidential clients have authenticated at the
+ *    endpoint; public ones are identified by client_id, and rotation is their protection.
+ * 2. The grant behind it must still hold: the family not revoked, the user enabled with a
+ *    verified email, the consent still the one the token was issued under.
+ * 3. A token already rotated is reuse: the whole family is revoked — unless this is the same
+ *    request again (same requested scope; the token itself fixes client and grant) within the grace
+ *    window and the successor has not been used, which gets the rotation's answer again.
+ * 4. Idle and absolute expiry; a requested scope may narrow the access token's, never widen it
+ *    (`invalid_scope`); the successor keeps the original scope (§6).
+ * 5. Tokens are made, then one conditional write decides whether this request rotates the token;
+ *    a request that lost a race is treated as in step 3.
+ */
+export const refreshToken: Grant = {
+  type: "refresh_token",
+  allowPublic: true,
+  async handle(ctx) {
+    const { params, now, services } = ctx;
+    const { client } = ctx.client;
+    const value = params.get("refresh_token");
+    ensure(value !== undefined, "missing_parameter", "The refresh_token parameter is missing.");
+    const requested = parseScope(params.get("scope"));
+    const requestScope = requested === undefined ? "" : [...requested].sort().join(" ");
+    const policy = refreshPolicy(ctx.config, client);
+
+    const stored = await findRefreshToken(services.db, value);
+    ensure(stored !== null, "refresh_token_invalid");
+    ensure(stored.clientId === client.clientId, "refresh_token_client_mismatch");
+    await checkGrantHolds(ctx, stored);
+    if (stored.rotation !== null) return retryOrRevoke(ctx, stored, requestScope, policy);
+    ensure(!isExpired(stored, policy, now), "refresh_token_expired");
+
+    const scope = requested ?? stored.scope;
+    const widened = scope.find((s) => !stored.scope.includes(s));
+    if (widened !== undefined) {
+      throw new OAuthError("refresh_scope_widened", `The scope ${toErrorText(widened, 64)} was not granted with this refresh token.`);
+    }
+
+    const successor = await makeTokens(ctx, stored, scope, requestScope);
+    const rotated = await rotateRefreshToken(services.db, stored, successor, { now, policy, encryptionKey: services.encryptionKey });
+    if (rotated) return successor.response;
+    // Another request rotated (or revoked) the token between our read and our write.
+    const after = await findRefreshToken(services.db, value);
+    ensure(after !== null && after.revokedAt === null && after.family.revokedAt === null && after.rotation !== null, "refresh_token_revoked");
+    return retryOrRevoke(ctx, after, requestScope, policy);
+  },
+};
+
+/** Step 2: the family, the user and the consent behind the token. */
+async function checkGrantHolds(ctx: GrantContext, stored: StoredRefreshToken): Promise<void> {
+  ensure(stored.revokedAt === null && stored.family.revokedAt === null, "refresh_token_revoked");
+  const [user, consent] = await Promise.all([
+    ctx.services.users.get(stored.userId),
+    ctx.services.consents.get(stored.userId, stored.clientId),
+  ]);
+  ensure(user !== null && !user.disabled, "grant_user_disabled");
+  ensure(user.emailVerified, "grant_user_unverified");
+  ensure(consent !== null && consent.grantId === stored.grantId, "grant_consent_revoked");
+}
+
+/**
+ * Step 3, for a token already rotated: the rotation's own answer again when this is a retry of the
+ * same request within the grace window (and its successor is unused, which keeps the answer
+ * stored); otherwise reuse, which revokes the family (RFC 9700 §4.14.2).
+ */
+async function retryOrRevoke(ctx: GrantContext, stored: StoredRefreshToken, requestScope: string, policy: RefreshPolicy): Promise<TokenResponse> {
+  const rotation = stored.rotation!;
+  const { now, services } = ctx;
+  const withinGrace = policy.grace > 0 && now - rotation.rotatedAt <= policy.grace;
+  if (withinGrace && rotation.scope === requestScope) {
+    const answer = await openRetryAnswer(stored, services.encryptionKey);
+    if (answer !== null) {
+      const { expires_at: exp, ...response } = answer as unknown as TokenResponse & { expires_at: number };
+      return { ...response, expires_in: Math.max(1, exp - now) };
+    }
+  }
+  await revokeFamily(services.db, services.kv, stored.familyId, { now, reason: "reuse" });
+  log("warn", "refresh_token_reuse", { client_id: stored.clientId, family: stored.familyId, rotated_at: rotation.rotatedAt, now });
+  throw new OAuthError("refresh_token_reused");
+}
+
+/**
+ * The successor and the answer: a new access token (`gid` = the grant), a new refresh token of
+ * the original scope, and an ID token when the scope has openid (OIDC Core §12.2: same sub, the
+ * original auth_time and sid, no nonce).
+ */
+async function makeTokens(ctx: GrantContext, stored: StoredRefreshToken, scope: string[], requestScope: string): Promise<Successor & { response: TokenResponse }> {
+  const { config, keys, now } = ctx;
+  const { client } = ctx.client;
+  const access = await issueAccessToken(
+    { sub: stored.userId, clientId: stored.clientId, scope, authTime: stored.authTime, grantId: stored.grantId },
+    { config, keys, now },
+  );
+  const token = randomToken(32);
+  const response: TokenResponse = {
+    access_token: access.token,
+    token_type: "Bearer",
+    expires_in: access.expiresIn,
+    scope: scope.join(" "),
+    refresh_token: token,
+  };
+  if (scope.includes("openid")) {
+    response.id_token = await issueIdToken(
+      {
+        sub: stored.userId,
+        clientId: stored.clientId,
+        alg: client.idTokenSignedResponseAlg,
+        ttl: config.idTokenTtl,
+        authTime: stored.authTime,
+        accessToken: access.token,
+        ...(stored.sid !== null && { sid: stored.sid }),
+      },
+      { config, keys, now },
+    );
+  }
+  const exp = now + access.expiresIn;
+  return {
+    token,
+    accessToken: { jti: access.jti, exp },
+    // What a retry gets: the same answer, expires_in recomputed from expires_at (see retryOrRevoke).
+    retryAnswer: { ...response, expires_at: exp },
+    response,
+    requestScope,
+  };
+}

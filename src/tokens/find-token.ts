@@ -1,0 +1,73 @@
+import { compactVerify, decodeJwt, decodeProtectedHeader } from "jose";
+import type { Config } from "../config";
+import { OAuthError } from "../errors/oauth-error";
+import type { Keyring } from "../keys/keyring";
+import { findRefreshToken, type StoredRefreshToken } from "./refresh-token";
+import { verifyAccessToken, type AccessTokenClaims } from "./verify-access-token";
+
+/**
+ * What a token presented to /revoke or /introspect turned out to be (RFC 7009 §2.1, RFC 7662 §2.1).
+ *
+ * Our two revocable types differ in shape — access tokens are JWTs (RFC 9068), refresh tokens
+ * 43 base64url characters without dots — so the token itself says where to look and
+ * `token_type_hint` is not needed: whatever the hint, every type is searched (RFC 7009 §2.1 "MUST
+ * extend its search"), and an unknown hint value is ignored.
+ *
+ * Access tokens are found only when they verify and are live (signature, issuer, expiry, the KV
+ * revocation list); one that fails any check is no token at all here — both endpoints then answer
+ * as for an unknown token. ID tokens of ours are recognised so revocation can say it cannot revoke
+ * them (RFC 7009 §2.2.1 unsupported_token_type).
+ */
+export type FoundToken =
+  | { type: "access_token"; claims: AccessTokenClaims }
+  | { type: "refresh_token"; stored: StoredRefreshToken }
+  | { type: "id_token"; audience: string[] };
+
+export interface FindTokenDeps {
+  config: Config;
+  keys: Keyring;
+  db: D1Database;
+  kv: KVNamespace;
+  now: number;
+}
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const MAX_TOKEN_LENGTH = 4096;
+
+export async function findToken(token: string, deps: FindTokenDeps): Promise<FoundToken | null> {
+  if (token.length > MAX_TOKEN_LENGTH) return null;
+  if (!COMPACT_JWS.test(token)) {
+    const stored = await findRefreshToken(deps.db, token);
+    return stored === null ? null : { type: "refresh_token", stored };
+  }
+  let typ: unknown;
+  try {
+    typ = decodeProtectedHeader(token).typ;
+  } catch {
+    return null;
+  }
+  if (typeof typ === "string" && typ.toLowerCase() === "jwt") return idToken(token, deps);
+  try {
+    return { type: "access_token", claims: await verifyAccessToken(token, deps) };
+  } catch (cause) {
+    if (cause instanceof OAuthError) return null;
+    throw cause;
+  }
+}
+
+/** One of our ID tokens (OIDC Core §2): signed by a key of ours, our issuer. Expired ones count too. */
+async function idToken(token: string, deps: FindTokenDeps): Promise<FoundToken | null> {
+  try {
+    const { kid, alg } = decodeProtectedHeader(token);
+    if (typeof kid !== "string") return null;
+    const key = await deps.keys.verifier(kid);
+    if (key === undefined || alg !== key.alg) return null;
+    await compactVerify(token, key.key, { algorithms: [key.alg] });
+    const { iss, aud } = decodeJwt(token);
+    if (iss !== deps.config.issuer) return null;
+    const audience = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud.filter((a) => typeof a === "string") : [];
+    return { type: "id_token", audience };
+  } catch {
+    return null;
+  }
+}
