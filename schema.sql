@@ -173,3 +173,21 @@ CREATE TABLE IF NOT EXISTS client_origins (
   client_id TEXT NOT NULL,
   PRIMARY KEY (origin, client_id)
 );
+
+-- Registration access tokens (RFC 7592 §3): one per dynamically registered client, stored hashed;
+-- the client presents it at its registration_client_uri. Deleted with the client.
+CREATE TABLE IF NOT EXISTS registration_tokens (
+  client_id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+-- Initial access tokens (RFC 7591 §3) the operator hands out when REGISTRATION_POLICY is
+-- initial_access_token, stored hashed. `max_uses` NULL = unlimited; `expires_at` NULL = never.
+CREATE TABLE IF NOT EXISTS initial_access_tokens (
+  token_hash TEXT PRIMARY KEY,
+  expires_at INTEGER,
+  max_uses INTEGER,
+  uses INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);

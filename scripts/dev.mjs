@@ -3,7 +3,8 @@
 // the schema is idempotent, keys are only created when missing and the demo clients are PUT.
 //
 //   1. .dev.vars (gitignored): random ENCRYPTION_KEY and ADMIN_TOKEN, ALLOW_INSECURE_CLIENT_URIS,
-//      SIGNUP_ENABLED and SHOW_DEV_OUTBOX true, MAIL_PROVIDER=outbox (an older .dev.vars that lacks
+//      SIGNUP_ENABLED and SHOW_DEV_OUTBOX true, MAIL_PROVIDER=outbox, REGISTRATION_POLICY=open
+//      (open dynamic client registration at /register; an older .dev.vars that lacks
 //      one of these settings gets it with `wrangler dev --var`, so old checkouts work unchanged)
 //   2. schema.sql → local D1        3. wrangler dev on port 8787
 //   4. POST /admin/keys             5. demo clients and user (scripts/seed.mjs), then examples

@@ -28,12 +28,14 @@ const SOURCES = ["src", "workers", "wrangler.toml", "package-lock.json"];
 
 /**
  * Settings for local development only (npm run dev, tests, the benchmark), never for a deployment:
- * people may sign up, and mail is not sent but kept in the D1 outbox and shown at /dev/outbox.
+ * people may sign up, clients may register themselves at /register, and mail is not sent but kept
+ * in the D1 outbox and shown at /dev/outbox.
  */
 export const LOCAL_DEV_VARS = Object.freeze({
   SIGNUP_ENABLED: "true",
   SHOW_DEV_OUTBOX: "true",
   MAIL_PROVIDER: "outbox",
+  REGISTRATION_POLICY: "open", // anyone may register a client (RFC 7591); deployments default to initial access tokens
 });
 
 const randomSecret = () => randomBytes(32).toString("base64url");

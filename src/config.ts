@@ -1,3 +1,4 @@
+import type { JSONWebKeySet } from "jose";
 import type { Env } from "./env";
 
 /**
@@ -102,6 +103,30 @@ export interface Config {
   readonly mailFrom: string;
   /** Self-service sign-up. Default false: a deployment opts in (SIGNUP_ENABLED=true); operators create users. */
   readonly signupEnabled: boolean;
+  /**
+   * Who may use the registration endpoint (REGISTRATION_POLICY, RFC 7591 §3). Default
+   * "initial_access_token": only a holder of a Bearer initial access token the operator created, so
+   * a deployment does not hand clients to anyone who finds the URL; "open": anyone (what local
+   * development runs with, scripts/local-worker.mjs).
+   */
+  readonly registrationPolicy: "open" | "initial_access_token";
+  /**
+   * Scopes a self-registered client may list in its `scope` besides the OpenID Connect ones every
+   * client may request (REGISTRATION_SCOPES, space-separated). Default none: API scopes open doors
+   * at resource servers, so the operator decides who holds them (RFC 7591 §2 `scope`, §5).
+   */
+  readonly registrationScopes: readonly string[];
+  /**
+   * Keys trusted to sign software statements (SOFTWARE_STATEMENT_KEYS: a JWK Set as JSON, public
+   * keys only). Default none: trusting a statement issuer is the operator's decision, so without
+   * keys every statement is `unapproved_software_statement` (RFC 7591 §2.3, §3.2.2).
+   */
+  readonly softwareStatementKeys: JSONWebKeySet | null;
+  /**
+   * sector_identifier_uri fetch at registration (OIDC Registration §5): timeout 3000 ms and at most
+   * 64 KiB, the same bounds as a client's jwks_uri, so a slow or huge document cannot hold a request.
+   */
+  readonly sectorIdentifierFetch: { readonly timeoutMs: number; readonly maxBytes: number };
 }
 
 /** A failure budget: at most `limit` failures within `windowSeconds` of the first one. */
@@ -151,6 +176,8 @@ export function configFrom(env: Env): Config {
     },
     ...mailSettings(env, issuer),
     signupEnabled: flag(env.SIGNUP_ENABLED, false, "SIGNUP_ENABLED"),
+    ...registrationSettings(env),
+    sectorIdentifierFetch: { timeoutMs: 3000, maxBytes: 64 * 1024 },
   };
   parsed.set(env, config);
   return config;
@@ -180,6 +207,31 @@ function mailSettings(env: Env, issuer: string): Pick<Config, "mailProvider" | "
     if (!env.MAIL_FROM) throw new Error("MAIL_PROVIDER is cloudflare but MAIL_FROM is not set");
   }
   return { mailProvider: provider, mailFrom: env.MAIL_FROM || `Latchkey <no-reply@${new URL(issuer).hostname}>` };
+}
+
+/** REGISTRATION_POLICY, REGISTRATION_SCOPES and SOFTWARE_STATEMENT_KEYS, checked once. */
+function registrationSettings(env: Env): Pick<Config, "registrationPolicy" | "registrationScopes" | "softwareStatementKeys"> {
+  const policy = env.REGISTRATION_POLICY || "initial_access_token";
+  if (policy !== "open" && policy !== "initial_access_token") throw new Error('REGISTRATION_POLICY must be "open" or "initial_access_token"');
+  const scopes = (env.REGISTRATION_SCOPES ?? "").split(" ").filter(Boolean);
+  if (!scopes.every((s) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) throw new Error("REGISTRATION_SCOPES must be space-separated scope tokens (RFC 6749 3.3)");
+  return { registrationPolicy: policy, registrationScopes: scopes, softwareStatementKeys: trustedKeys(env.SOFTWARE_STATEMENT_KEYS) };
+}
+
+function trustedKeys(value: string | undefined): JSONWebKeySet | null {
+  if (value === undefined || value.trim() === "") return null;
+  let set: unknown;
+  try {
+    set = JSON.parse(value);
+  } catch {
+    throw new Error("SOFTWARE_STATEMENT_KEYS is not JSON");
+  }
+  const keys = (set as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || !keys.every((k) => k !== null && typeof k === "object" && typeof k.kty === "string")) {
+    throw new Error("SOFTWARE_STATEMENT_KEYS must be a JWK Set");
+  }
+  if (keys.some((k) => ["d", "p", "q", "dp", "dq", "qi", "k"].some((m) => m in k))) throw new Error("SOFTWARE_STATEMENT_KEYS must hold public keys only");
+  return set as JSONWebKeySet;
 }
 
 function validIssuer(value: string | undefined): string {

@@ -31,6 +31,12 @@ export interface Env {
   ENCRYPTION_KEY: string;
   /** Secret: bearer credential for the operator API under /admin. Unset → the admin API is off. */
   ADMIN_TOKEN?: string;
+  /** "initial_access_token" (default) or "open": who may register clients at /register (src/config.ts). */
+  REGISTRATION_POLICY?: string;
+  /** Space-separated scopes self-registered clients may have besides the OpenID ones; default none. */
+  REGISTRATION_SCOPES?: string;
+  /** A JWK Set (JSON, public keys) trusted to sign software statements (RFC 7591 §2.3); default none. */
+  SOFTWARE_STATEMENT_KEYS?: string;
   /** "false" lets confidential clients omit PKCE (public clients always need it). Default: required. */
   REQUIRE_PKCE_FOR_ALL?: string;
   /** "true" serves the local mail outbox at /dev/outbox (development only; it shows verification links). */

@@ -27,3 +27,19 @@ export function clientMetadata(client: Client): Record<string, unknown> {
   if (client.allowedCorsOrigins.length) out.allowed_cors_origins = client.allowedCorsOrigins;
   return out;
 }
+
+/** Members only the operator sets (README: operator extensions). */
+const OPERATOR_ONLY = ["first_party", "allow_plain_pkce", "plain_oauth2", "allowed_cors_origins"] as const;
+
+/**
+ * The registration as the client itself sees it at the registration endpoint (RFC 7591 §3.2.1,
+ * RFC 7592 §3): every registered value including defaults, without the operator-only extensions
+ * (which a client cannot set or change) and without an empty `scope` (no scope beyond the OpenID
+ * Connect ones every client may request).
+ */
+export function selfRegisteredMetadata(client: Client): Record<string, unknown> {
+  const out = clientMetadata(client);
+  for (const member of OPERATOR_ONLY) delete out[member];
+  if (out.scope === "") delete out.scope;
+  return out;
+}
