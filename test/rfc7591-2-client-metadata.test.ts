@@ -197,8 +197,16 @@ describe("RFC 7591 §2: the operator API shares the validator, and only it has t
     ["client_secret_expires_at (operator, RFC 7591 §3.2.1): a non-negative integer", { client_secret_expires_at: -1 }, "client_secret_expires_at_malformed"],
     ["first_party (operator extension): a boolean", { first_party: "yes" }, "operator_extension_malformed"],
     ["allowed_cors_origins (operator extension): origins", { allowed_cors_origins: ["https://app.example/path"] }, "allowed_cors_origins_malformed"],
+    ["refresh_token_idle_lifetime (operator extension, RFC 9700 §4.14.2): 60 s to a year", { refresh_token_idle_lifetime: 10 }, "refresh_token_lifetime_malformed"],
+    ["refresh_token_reuse_grace (operator extension, RFC 9700 §4.14.2): 0 to 300 s", { refresh_token_reuse_grace: 301 }, "refresh_token_lifetime_malformed"],
   ] as const)("%s", async (_name, body, code) => {
     await expectError(await admin("op-ext", { ...webClient(), ...body }), 400, "invalid_client_metadata", code);
+  });
+
+  it("the operator's per-client refresh-token lifetimes are stored where refreshPolicy reads them", async () => {
+    const res = await admin("op-refresh", webClient({ refresh_token_idle_lifetime: 120, refresh_token_absolute_lifetime: 300, refresh_token_reuse_grace: 0 }));
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toMatchObject({ refresh_token_idle_lifetime: 120, refresh_token_absolute_lifetime: 300, refresh_token_reuse_grace: 0 });
   });
 
   it("the operator may register scopes a client may not register itself", async () => {
@@ -209,13 +217,17 @@ describe("RFC 7591 §2: the operator API shares the validator, and only it has t
   it("dynamic registration ignores the operator-only members: not stored, not echoed", async () => {
     const body = await registered(webClient({
       first_party: true, allow_plain_pkce: true, plain_oauth2: true, allowed_cors_origins: ["https://evil.example"],
-      client_id: "chosen-id", client_secret: "x".repeat(64), client_secret_expires_at: 1,
+      client_id: "chosen-id", client_secret: "x".repeat(64), client_secret_expires_at: 1, refresh_token_absolute_lifetime: 3600,
     }));
     expect(body.client_id).not.toBe("chosen-id");
     expect(body.client_secret).not.toBe("x".repeat(64));
     expect(body.client_secret_expires_at).toBe(0);
-    for (const member of ["first_party", "allow_plain_pkce", "plain_oauth2", "allowed_cors_origins"]) expect(body).not.toHaveProperty(member);
+    for (const member of ["first_party", "allow_plain_pkce", "plain_oauth2", "allowed_cors_origins", "refresh_token_absolute_lifetime"]) {
+      expect(body).not.toHaveProperty(member);
+    }
     const stored = (await (await call(`/admin/clients/${body.client_id}`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } })).json()) as Record<string, unknown>;
-    for (const member of ["first_party", "allow_plain_pkce", "plain_oauth2", "allowed_cors_origins"]) expect(stored).not.toHaveProperty(member);
+    for (const member of ["first_party", "allow_plain_pkce", "plain_oauth2", "allowed_cors_origins", "refresh_token_absolute_lifetime"]) {
+      expect(stored).not.toHaveProperty(member);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { Client } from "./model";
+import { OPERATOR_METADATA_MEMBERS } from "./register";
 
 /** A client's registration as RFC 7591 §3.2.1 metadata (no secret material). */
 export function clientMetadata(client: Client): Record<string, unknown> {
@@ -29,7 +30,7 @@ export function clientMetadata(client: Client): Record<string, unknown> {
 }
 
 /** Members only the operator sets (README: operator extensions). */
-const OPERATOR_ONLY = ["first_party", "allow_plain_pkce", "plain_oauth2", "allowed_cors_origins"] as const;
+const OPERATOR_ONLY = ["first_party", "allow_plain_pkce", "plain_oauth2", "allowed_cors_origins", ...OPERATOR_METADATA_MEMBERS];
 
 /**
  * The registration as the client itself sees it at the registration endpoint (RFC 7591 §3.2.1,

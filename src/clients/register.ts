@@ -161,6 +161,19 @@ const MAX_URIS = 32;
 const MAX_URI_LENGTH = 2048;
 const MAX_KEYS = 32;
 const MAX_TEXT = 256;
+const YEAR = 365 * 24 * 3600;
+
+/**
+ * Operator-only members kept in the metadata column: per-client refresh-token lifetimes
+ * (src/tokens/refresh-token.ts refreshPolicy reads them), as [min, max] seconds. A client cannot set
+ * them itself, and replacing its own registration keeps the operator's values.
+ */
+const OPERATOR_METADATA: Readonly<Record<string, readonly [number, number]>> = {
+  refresh_token_absolute_lifetime: [60, YEAR],
+  refresh_token_idle_lifetime: [60, YEAR],
+  refresh_token_reuse_grace: [0, 300],
+};
+export const OPERATOR_METADATA_MEMBERS: readonly string[] = Object.keys(OPERATOR_METADATA);
 
 /**
  * Members naming features this server does not implement, refused when they ask for the feature
@@ -348,7 +361,7 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
     ensure(refused === undefined, "scope_not_allowed", `scope: ${refused} may not be registered by a client itself; ask the operator.`);
   }
 
-  const operator = origin === "operator" ? operatorExtensions(input, method) : undefined;
+  const operator = origin === "operator" ? operatorExtensions(input, method, metadata) : undefined;
 
   // ── network checks last (OIDC Registration §5) ──────────────────────────────────────────────
   if (input.sector_identifier_uri !== undefined) {
@@ -380,8 +393,8 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
   };
 }
 
-/** The members only the operator may set (README: operator extensions). */
-function operatorExtensions(input: ClientInput, method: AuthMethod): NonNullable<ValidMetadata["operator"]> {
+/** The members only the operator may set (README: operator extensions); metadata-column ones go into `metadata`. */
+function operatorExtensions(input: ClientInput, method: AuthMethod, metadata: Record<string, unknown>): NonNullable<ValidMetadata["operator"]> {
   const clientId = input.client_id;
   ensure(clientId === undefined || (typeof clientId === "string" && /^[\x21-\x7e]{1,128}$/.test(clientId)), "client_id_malformed");
   const secret = input.client_secret;
@@ -396,6 +409,13 @@ function operatorExtensions(input: ClientInput, method: AuthMethod): NonNullable
   }
   const origins = input.allowed_cors_origins ?? [];
   ensure(isTextArray(origins, MAX_URIS, MAX_URI_LENGTH) && origins.every(isOrigin), "allowed_cors_origins_malformed");
+  for (const [member, [min, max]] of Object.entries(OPERATOR_METADATA)) {
+    const value = input[member];
+    if (value === undefined) continue;
+    ensure(Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max, "refresh_token_lifetime_malformed",
+      `${member} must be an integer from ${min} to ${max} seconds.`);
+    metadata[member] = value;
+  }
   return {
     ...(clientId !== undefined && { clientId }),
     ...(secret !== undefined && { clientSecret: secret }),
@@ -471,13 +491,19 @@ export async function saveRegistration(deps: RegisterDeps, valid: ValidMetadata,
     plainOAuth2: kept.plainOAuth2,
     allowedCorsOrigins: kept.allowedCorsOrigins,
     postLogoutRedirectUris: valid.postLogoutRedirectUris,
-    metadata: valid.metadata,
+    metadata: op ? valid.metadata : { ...valid.metadata, ...operatorMetadataOf(existing) },
     disabled: op ? false : (existing?.disabled ?? false),
     createdAt: existing?.createdAt ?? deps.now,
     updatedAt: deps.now,
   };
   await deps.store.put(client);
   return clientSecret === undefined ? { client } : { client, clientSecret };
+}
+
+/** The operator-only metadata members of a stored client, kept when it replaces its own registration. */
+function operatorMetadataOf(client: Client | null | undefined): Record<string, unknown> {
+  if (!client) return {};
+  return Object.fromEntries(OPERATOR_METADATA_MEMBERS.filter((m) => client.metadata[m] !== undefined).map((m) => [m, client.metadata[m]]));
 }
 
 /** JSON null means "not given" (a PUT that clears a member sends null or leaves it out). */
