@@ -26,6 +26,7 @@ const ROUTES: [string, string][] = [
   ["PATCH", "/admin/users/some-user"],
   ["GET", "/admin/users/some-user/grants"],
   ["DELETE", "/admin/users/some-user/grants/some-client"],
+  ["POST", "/admin/initial-access-tokens"],
 ];
 
 const CREDENTIALS: [string, Record<string, string>][] = [

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { JWT_BEARER, assertion, basic, call, createClient, expectError, tokenRequest, uniqueId } from "./helpers";
+import { isRegistrationToken, issueRegistrationToken } from "../src/registration/registration-token";
+import { JWT_BEARER, assertion, basic, call, createClient, expectError, nowSeconds, tokenRequest, uniqueId } from "./helpers";
 import { Browser, oidcClient, person, signIn } from "./oidc-helpers";
 
 /**
@@ -166,12 +167,13 @@ describe("POST /admin/clients/:id/secret: rotation", () => {
 });
 
 describe("DELETE /admin/clients/:id: the client and everything granted to it", () => {
-  it("204; consents and refresh tokens go, its access tokens fail at UserInfo, its credentials fail; a second DELETE → 404", async () => {
+  it("204; consents, refresh tokens (and their families) and the registration access token go, its access tokens fail at UserInfo, its credentials fail; a second DELETE → 404", async () => {
     const client = await oidcClient({ scope: "openid offline_access" });
     const user = await person();
     const { tokens } = await signIn(new Browser(), client, user, { scope: "openid offline_access", prompt: "consent" });
     expect(tokens.refresh_token).toEqual(expect.any(String));
     expect((await call("/userinfo", { headers: bearerHeaders(tokens.access_token) })).status).toBe(200);
+    const registrationToken = await issueRegistrationToken(env.DB, client.client_id, nowSeconds());
 
     const res = await send("DELETE", `/admin/clients/${client.client_id}`);
     expect(res.status).toBe(204);
@@ -183,6 +185,9 @@ describe("DELETE /admin/clients/:id: the client and everything granted to it", (
     expect(consents?.n).toBe(0);
     const live = await env.DB.prepare("SELECT COUNT(*) AS n FROM refresh_tokens WHERE client_id = ? AND revoked_at IS NULL").bind(client.client_id).first<{ n: number }>();
     expect(live?.n).toBe(0);
+    const families = await env.DB.prepare("SELECT revoked_reason FROM refresh_token_families WHERE client_id = ?").bind(client.client_id).all<{ revoked_reason: string }>();
+    expect(families.results.map((f) => f.revoked_reason)).toEqual(["revocation"]);
+    expect(await isRegistrationToken(env.DB, client.client_id, registrationToken)).toBe(false);
     await expectError(await call("/userinfo", { headers: bearerHeaders(tokens.access_token) }), 401, "invalid_token");
     await expectError(await clientCredentials(client.client_id, client.client_secret!), 401, "invalid_client");
     await expectError(await send("DELETE", `/admin/clients/${client.client_id}`), 404, "invalid_request", "not_found");

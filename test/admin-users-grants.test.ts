@@ -79,6 +79,9 @@ describe("a person's grants: GET /admin/users/:id/grants and DELETE /admin/users
 
     expect((await json(await send("GET", `/admin/users/${user.id}/grants`))).grants.map((g: { client_id: string }) => g.client_id)).toEqual([b.client_id]);
     expect([await liveRefreshTokens(a.client_id, user.id), await liveRefreshTokens(b.client_id, user.id)]).toEqual([0, 1]);
+    const families = await env.DB.prepare("SELECT client_id, revoked_reason FROM refresh_token_families WHERE user_id = ? ORDER BY client_id = ? DESC")
+      .bind(user.id, a.client_id).all<{ client_id: string; revoked_reason: string | null }>();
+    expect(families.results).toEqual([{ client_id: a.client_id, revoked_reason: "revocation" }, { client_id: b.client_id, revoked_reason: null }]);
     const refused = await call("/userinfo", { headers: bearer(fromA.access_token) });
     expect(refused.headers.get("www-authenticate")).toMatch(/^Bearer .*error="invalid_token"/);
     await expectError(refused, 401, "invalid_token", "token_consent_revoked");

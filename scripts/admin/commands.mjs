@@ -196,6 +196,21 @@ export const COMMANDS = {
       },
     },
   },
+  registration: {
+    "create-token": {
+      summary: "make an initial access token for dynamic client registration (shown once)", options: ["ttl", "max-uses"],
+      help: "With REGISTRATION_POLICY=initial_access_token (a deployment's default), a client registers at\n" +
+        "/register only with `Authorization: Bearer <token>`. Hand the token to the developer.",
+      async run({ api, out }, [], opts) {
+        const body = { ...(opts.ttl !== undefined && { ttl: limit(opts.ttl, "--ttl", "never") }), ...(opts["max-uses"] !== undefined && { max_uses: limit(opts["max-uses"], "--max-uses", "unlimited") }) };
+        return out(await api("POST", "/admin/initial-access-tokens", body), (t) => [
+          `initial access token: ${t.token}`,
+          "(shown once: the server keeps only a hash)",
+          `expires: ${t.expires_at === null ? "never" : time(t.expires_at)}   registrations: ${t.max_uses ?? "unlimited"}`,
+        ].join("\n"));
+      },
+    },
+  },
   keys: {
     list: {
       summary: "list signing keys and their states",
@@ -222,6 +237,13 @@ export const COMMANDS = {
     },
   },
 };
+
+/** A whole number for --ttl/--max-uses, or null for the word that means "no limit". */
+function limit(value, flag, none) {
+  if (value === none) return null;
+  if (!/^[1-9]\d*$/.test(value)) throw new UsageError(`${flag} must be a positive whole number or "${none}"`);
+  return Number(value);
+}
 
 function userChange(patch, done) {
   return {

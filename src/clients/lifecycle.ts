@@ -59,9 +59,10 @@ export async function rotateClientSecret(
 
 /**
  * Deletes a client and revokes what was granted to it, in one D1 transaction: every person's
- * consent to it (so UserInfo refuses its access tokens: their `gid` no longer names a consent),
- * its refresh tokens, its CORS origins and the registration itself. Resolves false when there was
- * no such client.
+ * consent to it (so UserInfo and introspection refuse its access tokens: their `gid` no longer
+ * names a consent), its refresh tokens and their families, its registration access token
+ * (RFC 7592), its CORS origins and the registration itself. Resolves false when there was no such
+ * client.
  *
  * Outstanding JWT access tokens cannot be recalled from resource servers that verify them locally:
  * they stay valid there until they expire (config.accessTokenTtl, 600 s by default). Authorization
@@ -71,10 +72,12 @@ export async function rotateClientSecret(
 export async function deleteClient(db: D1Database, clientId: string, now: number): Promise<boolean> {
   const results = await db.batch([
     db.prepare("UPDATE refresh_tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL").bind(now, clientId),
+    db.prepare("UPDATE refresh_token_families SET revoked_at = ?, revoked_reason = 'revocation' WHERE client_id = ? AND revoked_at IS NULL").bind(now, clientId),
     db.prepare("DELETE FROM consents WHERE client_id = ?").bind(clientId),
+    db.prepare("DELETE FROM registration_tokens WHERE client_id = ?").bind(clientId),
     db.prepare("DELETE FROM client_origins WHERE client_id = ?").bind(clientId),
     db.prepare("DELETE FROM clients WHERE client_id = ?").bind(clientId),
   ]);
   clearClientCache();
-  return (results[3]?.meta.changes ?? 0) === 1;
+  return (results.at(-1)?.meta.changes ?? 0) === 1;
 }

@@ -21,8 +21,9 @@ export interface ConsentStore {
   listForUser(userId: string): Promise<Consent[]>;
   /**
    * Withdraws the person's grant to a client in one transaction: the consent row is deleted and the
-   * grant's refresh tokens are revoked. Its access tokens then fail at UserInfo, whose check finds
-   * no consent with their `gid`. Resolves the withdrawn consent, or null when there was none.
+   * grant's refresh tokens (and their families, src/tokens/refresh-token.ts) are revoked. Its access
+   * tokens then fail at UserInfo and introspection, whose checks find no consent with their `gid`.
+   * Resolves the withdrawn consent, or null when there was none.
    */
   withdraw(userId: string, clientId: string, now: number): Promise<Consent | null>;
 }
@@ -77,16 +78,15 @@ export function d1ConsentStore(db: D1Database): ConsentStore {
       return results.map(fromRow);
     },
     async withdraw(userId, clientId, now) {
-      const [, deleted] = await db.batch<ConsentRow>([
+      const grant = "(SELECT grant_id FROM consents WHERE user_id = ? AND client_id = ?)";
+      const results = await db.batch<ConsentRow>([
+        db.prepare(`UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND grant_id = ${grant}`).bind(now, userId, clientId),
         db
-          .prepare(
-            `UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL
-               AND grant_id = (SELECT grant_id FROM consents WHERE user_id = ? AND client_id = ?)`,
-          )
+          .prepare(`UPDATE refresh_token_families SET revoked_at = ?, revoked_reason = 'revocation' WHERE revoked_at IS NULL AND grant_id = ${grant}`)
           .bind(now, userId, clientId),
         db.prepare("DELETE FROM consents WHERE user_id = ? AND client_id = ? RETURNING *").bind(userId, clientId),
       ]);
-      const row = deleted?.results[0];
+      const row = results[2]?.results[0];
       return row ? fromRow(row) : null;
     },
   };

@@ -1,11 +1,12 @@
 import { Hono } from "hono";
-import { deleteClient, listClients, rotateClientSecret, usesSecret } from "../clients/lifecycle";
+import { deleteClient, listClients, rotateClientSecret } from "../clients/lifecycle";
 import { clientMetadata } from "../clients/metadata";
 import type { Client } from "../clients/model";
 import { registerClient, type ClientInput } from "../clients/register";
-import { clearClientCache, d1ClientStore, type ClientStore } from "../clients/store";
+import { d1ClientStore, type ClientStore } from "../clients/store";
 import { ensure } from "../errors/oauth-error";
 import { NO_STORE, type AppContext, type AppEnv } from "../http/context";
+import { registrationDeps } from "../registration/deps";
 import { jsonObject, optionalBoolean, pageParams } from "./admin-input";
 
 /**
@@ -33,32 +34,17 @@ export function adminClientJson(client: Client, clientSecret?: string): Record<s
 /** Members the server assigns: never taken from a PATCH body or the stored registration's echo. */
 const SERVER_MEMBERS = ["client_id", "client_id_issued_at", "client_secret_expires_at", "disabled"];
 
-function registrationDeps(c: AppContext, store: ClientStore) {
-  return { store, encryptionKey: c.env.ENCRYPTION_KEY, now: c.var.now, allowInsecureUris: c.var.config.allowInsecureClientUris };
-}
-
 /**
- * A store that writes what registration built, but keeps operator state registration knows nothing
- * of: `disabled` (the existing value, or `disabled` when given) and, with `keepSecret`, the existing
- * secret when the new method still uses it. `keptSecret` tells whether it did.
+ * Registration as the operator (src/registration/deps.ts), through a store that keeps the operator
+ * state registration resets: `disabled` stays as it was unless `disabled` is given.
  */
-function preserving(store: ClientStore, existing: Client | null, opts: { disabled?: boolean; keepSecret: boolean }) {
-  const state = { keptSecret: false };
-  const wrapped: ClientStore = {
-    ...store,
-    async put(client) {
-      let next: Client = { ...client, disabled: opts.disabled ?? existing?.disabled ?? false };
-      const reusable =
-        existing !== null && existing.secretHash !== null && usesSecret(client) &&
-        (client.authMethod !== "client_secret_jwt" || existing.secretSealed !== null);
-      if (opts.keepSecret && reusable) {
-        next = { ...next, secretHash: existing.secretHash, secretSealed: client.authMethod === "client_secret_jwt" ? existing.secretSealed : null, secretExpiresAt: existing.secretExpiresAt };
-        state.keptSecret = true;
-      }
-      await store.put(next);
-    },
+function operatorDeps(c: AppContext, existing: Client | null, disabled?: boolean) {
+  const deps = registrationDeps(c, "operator");
+  const store: ClientStore = {
+    ...deps.store,
+    put: (client) => deps.store.put({ ...client, disabled: disabled ?? existing?.disabled ?? false }),
   };
-  return { store: wrapped, state };
+  return { ...deps, store };
 }
 
 async function loadClient(c: AppContext): Promise<Client> {
@@ -75,17 +61,15 @@ export const adminClients = new Hono<AppEnv>()
   .post("/", async (c) => {
     const input = (await jsonObject(c)) as ClientInput;
     ensure(input.client_id === undefined, "invalid_client_metadata", "client_id is assigned by the server; use PUT to choose one.");
-    const { client, clientSecret } = await registerClient(registrationDeps(c, d1ClientStore(c.env.DB)), input);
+    const { client, clientSecret } = await registerClient(operatorDeps(c, null), input, { existing: null });
     return c.json(adminClientJson(client, clientSecret), 201, NO_STORE);
   })
   .get("/:client_id", async (c) => c.json(adminClientJson(await loadClient(c)), 200, NO_STORE))
   .put("/:client_id", async (c) => {
     const input = { ...(await jsonObject(c)), client_id: c.req.param("client_id") } as ClientInput;
-    const store = d1ClientStore(c.env.DB);
-    const existing = await store.get(c.req.param("client_id"));
-    const { client, clientSecret } = await registerClient(registrationDeps(c, preserving(store, existing, { keepSecret: false }).store), input);
-    clearClientCache();
-    return c.json(adminClientJson((await store.get(client.clientId))!, clientSecret), 200, NO_STORE);
+    const existing = await d1ClientStore(c.env.DB).get(c.req.param("client_id"));
+    const { client, clientSecret } = await registerClient(operatorDeps(c, existing), input, { existing });
+    return c.json(adminClientJson({ ...client, disabled: existing?.disabled ?? false }, clientSecret), 200, NO_STORE);
   })
   .patch("/:client_id", async (c) => {
     const patch = await jsonObject(c);
@@ -99,11 +83,8 @@ export const adminClients = new Hono<AppEnv>()
     }
     for (const name of SERVER_MEMBERS) delete merged[name];
     const input = { ...merged, client_id: existing.clientId } as ClientInput;
-    const { store, state } = preserving(d1ClientStore(c.env.DB), existing, { keepSecret: patch.client_secret === undefined, ...(disabled !== undefined && { disabled }) });
-    const { client, clientSecret } = await registerClient(registrationDeps(c, store), input);
-    clearClientCache();
-    const stored = (await d1ClientStore(c.env.DB).get(client.clientId))!;
-    return c.json(adminClientJson(stored, state.keptSecret ? undefined : clientSecret), 200, NO_STORE);
+    const { client, clientSecret } = await registerClient(operatorDeps(c, existing, disabled), input, { existing, secret: "keep" });
+    return c.json(adminClientJson({ ...client, disabled: disabled ?? existing.disabled }, clientSecret), 200, NO_STORE);
   })
   .delete("/:client_id", async (c) => {
     const deleted = await deleteClient(c.env.DB, c.req.param("client_id"), c.var.now);

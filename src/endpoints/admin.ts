@@ -1,8 +1,10 @@
 import { Hono } from "hono";
 import { sha256, timingSafeEqual } from "../crypto/hash";
 import { OAuthError, ensure } from "../errors/oauth-error";
-import type { AppEnv, Step } from "../http/context";
+import { NO_STORE, type AppEnv, type Step } from "../http/context";
+import { createInitialAccessToken } from "../registration/initial-access-token";
 import { adminClients } from "./admin-clients";
+import { jsonObject } from "./admin-input";
 import { adminKeys } from "./admin-keys";
 import { adminUsers } from "./admin-users";
 
@@ -15,6 +17,10 @@ import { adminUsers } from "./admin-users";
  *   /admin/keys      signing keys: provision, list, rotate          (admin-keys.ts)
  *   /admin/clients   clients: list, create, show, replace, patch, delete, rotate secret (admin-clients.ts)
  *   /admin/users     people: create, list, show, change, and their grants (admin-users.ts)
+ *   POST /admin/initial-access-tokens  { ttl?, max_uses? } → 201 { token, expires_at, max_uses, created_at }:
+ *                    a Bearer token for /register when REGISTRATION_POLICY is initial_access_token
+ *                    (RFC 7591 §3), shown once; ttl seconds (default 7 days, null = never), max_uses
+ *                    registrations (default 1, null = unlimited); src/registration/initial-access-token.ts
  *
  * Errors are the catalog's JSON (`error`, `error_description`, `error_code`); a missing or wrong
  * operator token is 401 `invalid_token` with a Bearer challenge.
@@ -33,4 +39,9 @@ export const admin = new Hono<AppEnv>()
   .use("*", requireOperator)
   .route("/keys", adminKeys)
   .route("/clients", adminClients)
-  .route("/users", adminUsers);
+  .route("/users", adminUsers)
+  .post("/initial-access-tokens", async (c) => {
+    const body = await jsonObject(c, ["ttl", "max_uses"], { optional: true });
+    const limits = { ...(body.ttl !== undefined && { ttl: body.ttl as number | null }), ...(body.max_uses !== undefined && { maxUses: body.max_uses as number | null }) };
+    return c.json(await createInitialAccessToken(c.env.DB, limits, c.var.now), 201, NO_STORE);
+  });

@@ -236,6 +236,17 @@ describe("npm run admin: keys", () => {
   });
 });
 
+describe("npm run admin: registration", () => {
+  it("registration create-token makes an initial access token, shown once, with its limits", async () => {
+    const shown = await ok(["registration", "create-token", "--max-uses", "3"]);
+    expect(shown).toMatch(/^initial access token: [A-Za-z0-9_-]{43}\n\(shown once: the server keeps only a hash\)\nexpires: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ   registrations: 3\n$/);
+    expect(await okJson(["registration", "create-token", "--ttl", "never", "--max-uses", "unlimited"])).toMatchObject({ expires_at: null, max_uses: null });
+    const bad = await cli(["registration", "create-token", "--max-uses", "0"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--max-uses must be a positive whole number");
+  });
+});
+
 /** A person signs in and consents in a browser; the relying party redeems the code. */
 async function signIn(client: { client_id: string; client_secret: string }, email: string) {
   const verifier = randomBytes(32).toString("base64url");
