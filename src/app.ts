@@ -3,6 +3,8 @@ import { configFrom } from "./config";
 import { admin } from "./endpoints/admin";
 import { authorizeEndpoint, continueEndpoint } from "./endpoints/authorize";
 import { interaction } from "./endpoints/interaction";
+import { introspectionEndpoint, rejectOtherIntrospectionMethods } from "./endpoints/introspection";
+import { rejectOtherRevocationMethods, revocationEndpoint } from "./endpoints/revocation";
 import { rejectOtherUserinfoMethods, userinfoEndpoint, userinfoPreflight } from "./endpoints/userinfo";
 import { discovery } from "./endpoints/discovery";
 import { jwks } from "./endpoints/jwks";
@@ -30,6 +32,11 @@ export const app = new Hono<AppEnv>()
   .post("/token", ...tokenEndpoint)
   .options("/token", tokenPreflight)
   .all("/token", rejectOtherMethods)
+  .post("/revoke", ...revocationEndpoint)
+  .options("/revoke", tokenPreflight)
+  .all("/revoke", rejectOtherRevocationMethods)
+  .post("/introspect", ...introspectionEndpoint)
+  .all("/introspect", rejectOtherIntrospectionMethods)
   .get("/userinfo", ...userinfoEndpoint)
   .post("/userinfo", ...userinfoEndpoint)
   .options("/userinfo", userinfoPreflight)

@@ -11,6 +11,8 @@ import type { Step } from "../http/context";
  * Every list is derived from the registry that implements it, so nothing is advertised that does
  * not work (test/discovery.test.ts checks each advertised endpoint, method and alg).
  */
+const assertionAlgs = [...Object.keys(HMAC_ASSERTION_ALGS), ...ASYMMETRIC_ASSERTION_ALGS];
+
 export function serverMetadata(config: Config): Record<string, unknown> {
   const { issuer } = config;
   return {
@@ -34,7 +36,13 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
     token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.map((m) => m.name),
-    token_endpoint_auth_signing_alg_values_supported: [...Object.keys(HMAC_ASSERTION_ALGS), ...ASYMMETRIC_ASSERTION_ALGS],
+    token_endpoint_auth_signing_alg_values_supported: assertionAlgs,
+    revocation_endpoint: `${issuer}/revoke`,
+    revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.map((m) => m.name),
+    revocation_endpoint_auth_signing_alg_values_supported: assertionAlgs,
+    introspection_endpoint: `${issuer}/introspect`,
+    introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.map((m) => m.name).filter((m) => m !== "none"),
+    introspection_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     tls_client_certificate_bound_access_tokens: false,
   };
 }
