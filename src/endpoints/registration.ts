@@ -172,16 +172,14 @@ export const replaceRegistration: Step = async function replaceRegistration(c) {
 };
 
 /**
- * RFC 7592 §2.3: 204. The client goes with everything granted to it, as when the operator deletes
- * it (src/clients/lifecycle.ts deleteClient: consents, so UserInfo refuses its access tokens at
- * once; refresh tokens; CORS origins), then its registration access token. Access tokens verified
- * locally by resource servers stay valid until they expire (config.accessTokenTtl, 600 s).
+ * RFC 7592 §2.3: 204. The client goes with everything granted to it and its registration access
+ * token, in one D1 batch, exactly as when the operator deletes it (src/clients/lifecycle.ts
+ * deleteClient): consents, so UserInfo refuses its access tokens at once; refresh tokens and their
+ * families; CORS origins. Access tokens verified locally by resource servers stay valid until they
+ * expire (config.accessTokenTtl, 600 s).
  */
 export const deleteRegistration: Step = async function deleteRegistration(c) {
-  const { clientId } = c.var.managedClient;
-  await deleteClient(c.env.DB, clientId, c.var.now);
-  // After the client: should this fail, the token names no client and is revoked on its next use.
-  await revokeRegistrationToken(c.env.DB, clientId);
+  await deleteClient(c.env.DB, c.var.managedClient.clientId, c.var.now);
   return c.body(null, 204, NO_STORE);
 };
 

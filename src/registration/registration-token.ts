@@ -22,7 +22,10 @@ export async function isRegistrationToken(db: D1Database, clientId: string, toke
   return row !== null && timingSafeEqual(presented, row.token_hash);
 }
 
-/** Revokes a client's registration access token (with the client's deletion, or when its client is gone). */
+/**
+ * Revokes a client's registration access token: for a token whose client is gone (RFC 7592 §2).
+ * Deleting a client deletes its token in the same batch (src/clients/lifecycle.ts deleteClient).
+ */
 export async function revokeRegistrationToken(db: D1Database, clientId: string): Promise<void> {
   await db.prepare("DELETE FROM registration_tokens WHERE client_id = ?").bind(clientId).run();
 }
