@@ -68,7 +68,8 @@ function overview() {
   lines.push("", "Options for every command:",
     `  --url URL      the server (default $LATCHKEY_URL, else ${DEFAULT_URL})`,
     "  --token TOKEN  the operator token (default $ADMIN_TOKEN, else ADMIN_TOKEN in .dev.vars for a local URL)",
-    "  --json         print the server's JSON instead of tables",
+    "  --json         print the server's JSON instead of tables (for scripts: npm run -s admin -- … --json,",
+    "                 so npm's banner stays out of the output)",
     "  --help         explain a command: npm run admin -- clients create --help",
     "", "A <user> is a user id or an email address. Exit codes: 0 done, 1 server error or unreachable, 2 bad command line.");
   return lines.join("\n");
