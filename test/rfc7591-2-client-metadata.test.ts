@@ -38,6 +38,7 @@ const redirectUriRules: Rule[] = [
 
 const metadataRules: Rule[] = [
   ["grant_types (RFC 7591 §2): an array of strings", { ...webClient(), grant_types: "authorization_code" }, "invalid_client_metadata", "grant_types_malformed", "grant_types"],
+  ["grant_types (RFC 7591 §2): at least one", { ...webClient(), grant_types: [] }, "invalid_client_metadata", "grant_types_malformed", "grant_types"],
   ["grant_types (RFC 7591 §2): supported grant types only", { ...webClient(), grant_types: ["authorization_code", "implicit"] }, "invalid_client_metadata", "grant_type_unsupported", "implicit"],
   ["grant_types (RFC 7591 §2): the password grant is not offered", { grant_types: ["password"] }, "invalid_client_metadata", "grant_type_unsupported", "password"],
   ["response_types (RFC 7591 §2): an array of strings", { ...webClient(), response_types: "code" }, "invalid_client_metadata", "response_types_malformed", "response_types"],

@@ -229,7 +229,7 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
 
   // ── grant types, response types and the authentication method (RFC 7591 §2, §2.1) ────────
   const grantTypes = input.grant_types ?? ["authorization_code"];
-  ensure(isTextArray(grantTypes, 16), "grant_types_malformed");
+  ensure(isTextArray(grantTypes, 16) && grantTypes.length > 0, "grant_types_malformed", "grant_types must be a non-empty array of strings.");
   const supportedGrants = GRANTS.map((g) => g.type);
   const unknownGrant = grantTypes.find((g) => !supportedGrants.includes(g));
   ensure(unknownGrant === undefined, "grant_type_unsupported",

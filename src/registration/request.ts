@@ -10,7 +10,7 @@ export async function readJsonObject(request: Request, maxBytes: number): Promis
   ensure(mediaType === "application/json", "registration_unsupported_content_type");
   const charset = params.find((p) => p.startsWith("charset="))?.slice(8).replace(/"/g, "");
   ensure(charset === undefined || charset === "utf-8", "registration_unsupported_content_type", "Only the UTF-8 charset is accepted.");
-  ensure(Number(request.headers.get("content-length") ?? "0") <= maxBytes, "request_body_too_large");
+  ensure(!(Number(request.headers.get("content-length") ?? "0") > maxBytes), "request_body_too_large");
   const text = decodeUtf8(await readBounded(request, maxBytes));
   ensure(text !== undefined, "request_body_not_utf8");
   let body: unknown;
