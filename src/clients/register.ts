@@ -307,8 +307,9 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
   const clientName = input.client_name ?? null;
   ensure(clientName === null || isText(clientName), "client_name_malformed");
   for (const [member, value] of Object.entries(input)) {
-    const [field, tag] = member.split("#", 2) as [string, string | undefined];
-    if (tag === undefined || !LANGUAGE_TAG.test(tag)) continue;
+    const hash = member.indexOf("#");
+    const [field, tag] = [member.slice(0, hash), member.slice(hash + 1)];
+    if (hash === -1 || !LANGUAGE_TAG.test(tag)) continue;
     if (field === "client_name") {
       ensure(isText(value), "client_name_malformed", `${member} must be a string of 1 to 256 characters without control characters.`);
       metadata[member] = value;
