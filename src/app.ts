@@ -3,6 +3,7 @@ import { configFrom } from "./config";
 import { admin } from "./endpoints/admin";
 import { authorizeEndpoint, continueEndpoint } from "./endpoints/authorize";
 import { interaction } from "./endpoints/interaction";
+import { registration } from "./endpoints/registration";
 import { introspectionEndpoint, rejectOtherIntrospectionMethods } from "./endpoints/introspection";
 import { rejectOtherRevocationMethods, revocationEndpoint } from "./endpoints/revocation";
 import { rejectOtherUserinfoMethods, userinfoEndpoint, userinfoPreflight } from "./endpoints/userinfo";
@@ -41,6 +42,7 @@ export const app = new Hono<AppEnv>()
   .post("/userinfo", ...userinfoEndpoint)
   .options("/userinfo", userinfoPreflight)
   .all("/userinfo", rejectOtherUserinfoMethods)
+  .route("/register", registration)
   .route("/admin", admin)
   .route("/", interaction);
 

@@ -20,6 +20,7 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     authorization_endpoint: `${issuer}/authorize`,
     token_endpoint: config.tokenEndpoint,
     userinfo_endpoint: `${issuer}/userinfo`,
+    registration_endpoint: `${issuer}/register`,
     jwks_uri: `${issuer}/jwks`,
     scopes_supported: [...STANDARD_SCOPES],
     claims_supported: ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr",
