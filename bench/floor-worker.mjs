@@ -1,12 +1,23 @@
-// The "floor" Worker for `npm run bench`: the smallest Worker that does the same signature work
-// as each Latchkey token flow, and nothing else (no routing framework, no storage, no parsing
-// beyond what the signature needs). Latchkey's throughput divided by the floor's, measured in the
+// The "floor" Worker for `npm run bench`: the smallest Worker that does the same cryptographic work
+// as each Latchkey request measured, and nothing else (no routing framework, no storage, no parsing
+// beyond what the crypto needs). Latchkey's throughput divided by the floor's, measured in the
 // same run on the same machine, says how much of Latchkey's per-request CPU is unavoidable crypto.
 //
 //   POST /sign          one ES256 signature over a JWT access token of Latchkey's size
 //                       (the floor of client_credentials + client_secret_basic).
 //   POST /verify-sign   one ES256 verification of the compact JWS in the request body (a client
 //                       assertion) plus the /sign work (the floor of private_key_jwt).
+//   POST /exchange      the crypto of an authorization_code exchange with PKCE S256 and an ID token:
+//                       one AES-256-GCM decryption of the sealed code in the form body (and its JSON),
+//                       one SHA-256 of code_verifier (compared with the sealed challenge), one ES256
+//                       signature (the access token), one SHA-256 of the access token (at_hash) and
+//                       one RS256 signature (the ID token, RSA 2048 like Latchkey's key).
+//   GET  /code          (set-up only, not measured) a code sealed under the floor's AES key, for
+//                       /exchange: ?size=N pads its plaintext to N bytes, the size of Latchkey's.
+//   GET  /userinfo      one ES256 verification of the Bearer access token (from /exchange), then its
+//                       `sub` as JSON (the floor of UserInfo).
+//   POST /pbkdf2        one PBKDF2-HMAC-SHA-256 deriveBits, 100,000 iterations, 256 bits, of the
+//                       password in the body (the floor of a sign-in).
 //
 // Plain JavaScript module, Web Crypto only. Keys are set up once per isolate, on the first
 // request (Workers forbid generating random values at module scope).
@@ -15,9 +26,15 @@
 //           ISSUER — Latchkey's issuer in this run, so the floor's tokens are the same size.
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const ES256 = { name: "ECDSA", hash: "SHA-256" };
+const RS256 = { name: "RSASSA-PKCS1-v1_5" };
+const PBKDF2_ITERATIONS = 100_000;
 
-/** @type {Promise<{ signingKey: CryptoKey, clientKey: CryptoKey, kid: string }> | undefined} */
+/**
+ * @type {Promise<{ signingKey: CryptoKey, verifyKey: CryptoKey, clientKey: CryptoKey, kid: string,
+ *   rsaKey: CryptoKey, rsaKid: string, codeKey: CryptoKey }> | undefined}
+ */
 let keys;
 
 function setup(env) {
@@ -30,9 +47,15 @@ function setup(env) {
       false,
       ["verify"],
     );
-    // A kid as long as Latchkey's (a base64url SHA-256 JWK thumbprint, 43 characters).
-    const kid = base64url(crypto.getRandomValues(new Uint8Array(32)));
-    return { signingKey: pair.privateKey, clientKey, kid };
+    const rsa = await crypto.subtle.generateKey(
+      { ...RS256, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
+    const codeKey = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+    // kids as long as Latchkey's (a base64url SHA-256 JWK thumbprint, 43 characters).
+    const kid = () => base64url(crypto.getRandomValues(new Uint8Array(32)));
+    return { signingKey: pair.privateKey, verifyKey: pair.publicKey, clientKey, kid: kid(), rsaKey: rsa.privateKey, rsaKid: kid(), codeKey };
   })();
   keys.catch(() => (keys = undefined));
   return keys;
@@ -54,14 +77,15 @@ function fromBase64url(text) {
 const b64json = (value) => base64url(encoder.encode(JSON.stringify(value)));
 
 /** One ES256-signed JWT with the same header and claim set (and so the same size) as Latchkey's access token. */
-async function signAccessToken({ signingKey, kid }, issuer, clientId) {
+async function signAccessToken({ signingKey, kid }, issuer, clientId, user) {
   const now = Math.floor(Date.now() / 1000);
   const header = b64json({ alg: "ES256", kid, typ: "at+jwt" });
   const payload = b64json({
     client_id: clientId,
-    scope: "read write",
+    scope: user?.scope ?? "read write",
+    ...(user && { auth_time: user.authTime, gid: user.grantId }),
     iss: issuer,
-    sub: clientId,
+    sub: user?.sub ?? clientId,
     aud: issuer,
     iat: now,
     exp: now + 600,
@@ -72,30 +96,129 @@ async function signAccessToken({ signingKey, kid }, issuer, clientId) {
   return `${input}.${base64url(signature)}`;
 }
 
-function tokenResponse(token) {
+/** An RS256 ID token with Latchkey's claim set for a code flow (OIDC Core §2, §3.1.3.6). */
+async function signIdToken({ rsaKey, rsaKid }, issuer, code, accessToken) {
+  const now = Math.floor(Date.now() / 1000);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(accessToken)));
+  const claims = {
+    auth_time: code.authTime,
+    ...(code.nonce !== undefined && { nonce: code.nonce }),
+    at_hash: base64url(digest.slice(0, 16)),
+    amr: code.amr,
+    sid: code.sid,
+    iss: issuer,
+    sub: code.sub,
+    aud: code.clientId,
+    iat: now,
+    exp: now + 600,
+  };
+  const input = `${b64json({ alg: "RS256", kid: rsaKid, typ: "JWT" })}.${b64json(claims)}`;
+  const signature = new Uint8Array(await crypto.subtle.sign(RS256, rsaKey, encoder.encode(input)));
+  return `${input}.${base64url(signature)}`;
+}
+
+/** `v1.<iv>.<ciphertext+tag>`, Latchkey's sealed format, with additional data like Latchkey's. */
+async function sealCode(codeKey, plaintext) {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: encoder.encode("authorization-code:code") }, codeKey, encoder.encode(plaintext));
+  return `v1.${base64url(iv)}.${base64url(new Uint8Array(ct))}`;
+}
+
+async function openCode(codeKey, sealed) {
+  const [version, iv, ct] = sealed.split(".");
+  if (version !== "v1" || !iv || !ct) throw new Error("malformed code");
+  const pt = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: fromBase64url(iv), additionalData: encoder.encode("authorization-code:code") },
+    codeKey,
+    fromBase64url(ct),
+  );
+  return JSON.parse(decoder.decode(pt));
+}
+
+function tokenResponse(token, extra = {}) {
   return Response.json(
-    { access_token: token, token_type: "Bearer", expires_in: 600, scope: "read write" },
+    { access_token: token, token_type: "Bearer", expires_in: 600, scope: extra.scope ?? "read write", ...extra },
     { headers: { "cache-control": "no-store", pragma: "no-cache" } },
   );
 }
 
+const routes = {
+  "POST /sign": async (request, env) => {
+    await request.arrayBuffer();
+    return tokenResponse(await signAccessToken(await setup(env), env.ISSUER, "bench-basic"));
+  },
+  "POST /verify-sign": async (request, env) => {
+    const k = await setup(env);
+    const jws = (await request.text()).trim();
+    const parts = jws.split(".");
+    if (parts.length !== 3) return new Response("not a compact JWS\n", { status: 400 });
+    const ok = await crypto.subtle.verify(ES256, k.clientKey, fromBase64url(parts[2]), encoder.encode(`${parts[0]}.${parts[1]}`));
+    if (!ok) return new Response("bad signature\n", { status: 401 });
+    return tokenResponse(await signAccessToken(k, env.ISSUER, "bench-jwt"));
+  },
+  "GET /code": async (request, env) => {
+    const k = await setup(env);
+    const url = new URL(request.url);
+    const size = Number(url.searchParams.get("size") ?? 0);
+    const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+    const challenge = base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(verifier))));
+    const rand = (n) => base64url(crypto.getRandomValues(new Uint8Array(n)));
+    const now = Math.floor(Date.now() / 1000);
+    // Latchkey's CodePayload (src/authorize/codes.ts), field for field.
+    const payload = {
+      jti: rand(16),
+      clientId: url.searchParams.get("client_id") ?? "bench-web",
+      redirectUri: url.searchParams.get("redirect_uri") ?? "https://bench.example/callback",
+      redirectUriSent: true,
+      scope: (url.searchParams.get("scope") ?? "openid").split(" "),
+      nonce: rand(16),
+      codeChallenge: challenge,
+      codeChallengeMethod: "S256",
+      sub: url.searchParams.get("sub") ?? rand(16),
+      authTime: now,
+      sid: rand(16),
+      amr: ["pwd"],
+      grantId: rand(16),
+      exp: now + 3600,
+    };
+    const text = JSON.stringify(payload);
+    // Pad the sid so the sealed code has exactly Latchkey's length (same AES-GCM and JSON work).
+    if (size > text.length) payload.sid += "x".repeat(size - text.length);
+    return Response.json({ code: await sealCode(k.codeKey, JSON.stringify(payload)), code_verifier: verifier });
+  },
+  "POST /exchange": async (request, env) => {
+    const k = await setup(env);
+    const form = new URLSearchParams(await request.text());
+    const code = await openCode(k.codeKey, form.get("code") ?? "");
+    const verifier = form.get("code_verifier") ?? "";
+    const derived = base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(verifier))));
+    if (derived !== code.codeChallenge) return Response.json({ error: "invalid_grant" }, { status: 400 });
+    const scope = code.scope.join(" ");
+    const accessToken = await signAccessToken(k, env.ISSUER, code.clientId, { sub: code.sub, scope, authTime: code.authTime, grantId: code.grantId });
+    return tokenResponse(accessToken, { scope, id_token: await signIdToken(k, env.ISSUER, code, accessToken) });
+  },
+  "GET /userinfo": async (request, env) => {
+    const k = await setup(env);
+    const auth = request.headers.get("authorization") ?? "";
+    const parts = auth.startsWith("Bearer ") ? auth.slice(7).split(".") : [];
+    if (parts.length !== 3) return new Response("no Bearer JWT\n", { status: 401 });
+    const ok = await crypto.subtle.verify(ES256, k.verifyKey, fromBase64url(parts[2]), encoder.encode(`${parts[0]}.${parts[1]}`));
+    if (!ok) return new Response("bad signature\n", { status: 401 });
+    const claims = JSON.parse(decoder.decode(fromBase64url(parts[1])));
+    return Response.json({ sub: claims.sub }, { headers: { "cache-control": "no-store" } });
+  },
+  "POST /pbkdf2": async (request) => {
+    const password = await request.text();
+    const key = await crypto.subtle.importKey("raw", encoder.encode(password), "PBKDF2", false, ["deriveBits"]);
+    const salt = crypto.getRandomValues(new Uint8Array(16));
+    const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations: PBKDF2_ITERATIONS }, key, 256);
+    return Response.json({ derived: base64url(new Uint8Array(bits)) });
+  },
+};
+
 export default {
   async fetch(request, env) {
-    const { pathname } = new URL(request.url);
-    if (request.method !== "POST") return new Response("POST only\n", { status: 405 });
-    if (pathname === "/sign") {
-      await request.arrayBuffer();
-      return tokenResponse(await signAccessToken(await setup(env), env.ISSUER, "bench-basic"));
-    }
-    if (pathname === "/verify-sign") {
-      const k = await setup(env);
-      const jws = (await request.text()).trim();
-      const parts = jws.split(".");
-      if (parts.length !== 3) return new Response("not a compact JWS\n", { status: 400 });
-      const ok = await crypto.subtle.verify(ES256, k.clientKey, fromBase64url(parts[2]), encoder.encode(`${parts[0]}.${parts[1]}`));
-      if (!ok) return new Response("bad signature\n", { status: 401 });
-      return tokenResponse(await signAccessToken(k, env.ISSUER, "bench-jwt"));
-    }
-    return new Response("not found\n", { status: 404 });
+    const route = routes[`${request.method} ${new URL(request.url).pathname}`];
+    return route ? route(request, env) : new Response("not found\n", { status: 404 });
   },
 };

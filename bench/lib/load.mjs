@@ -1,8 +1,8 @@
 // Closed-loop HTTP load generator for `npm run bench`: a fixed number of concurrent loops, each
 // sending its next request as soon as the previous one has answered, over keep-alive connections
 // (an undici Pool, one connection per loop). A warm-up phase is sent and thrown away; then a fixed
-// measurement window. Every response is checked; anything but a 200 with an access token is a
-// failure, in the warm-up too.
+// measurement window. Every response is checked, in the warm-up too: by default anything but a 200
+// with an access token is a failure; a scenario may pass its own `check`.
 
 import { Pool } from "undici";
 import { cpuSnapshot } from "./cpu.mjs";
@@ -10,17 +10,27 @@ import { cpuSnapshot } from "./cpu.mjs";
 const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_FAILURE_SAMPLES = 5;
 
+/** The default check: a 200 carrying an access token (a token endpoint's answer). */
+export function expectAccessToken(status, text) {
+  if (status !== 200) return `${status} ${text}`;
+  if (!text.includes('"access_token"')) return `200 without access_token: ${text}`;
+  return undefined;
+}
+
 /**
  * @param {object} o
  * @param {string} o.origin             http://127.0.0.1:PORT (loopback only)
  * @param {number} o.concurrency
  * @param {number} o.warmupMs
  * @param {number} o.durationMs
- * @param {() => ({ path: string, headers: Record<string, string>, body: string } | null)} o.next
- *        The next request; null when a finite request supply (pre-signed assertions) is used up.
+ * @param {() => ({ method?: string, path: string, headers: Record<string, string>, body?: string } | null)} o.next
+ *        The next request (POST unless `method` says otherwise); null when a finite request supply
+ *        (pre-signed assertions, pre-minted authorization codes) is used up.
  * @param {number | undefined} o.serverPid  workerd process whose CPU time is sampled over the window
+ * @param {(status: number, text: string, headers: Record<string, string | string[] | undefined>) => string | undefined} [o.check]
+ *        Describes what is wrong with a response (a failure), or undefined when it is as expected.
  */
-export async function runLoad({ origin, concurrency, warmupMs, durationMs, next, serverPid }) {
+export async function runLoad({ origin, concurrency, warmupMs, durationMs, next, serverPid, check = expectAccessToken }) {
   const url = new URL(origin);
   if (url.hostname !== "127.0.0.1" || url.protocol !== "http:") throw new Error(`refusing to load a non-loopback target: ${origin}`);
 
@@ -62,11 +72,11 @@ export async function runLoad({ origin, concurrency, warmupMs, durationMs, next,
       sent++;
       const t0 = performance.now();
       try {
-        const res = await pool.request({ method: "POST", path: request.path, headers: request.headers, body: request.body });
+        const res = await pool.request({ method: request.method ?? "POST", path: request.path, headers: request.headers, body: request.body });
         const text = await res.body.text();
         const t1 = performance.now();
-        if (res.statusCode !== 200) fail(`${res.statusCode} ${text}`);
-        else if (!text.includes('"access_token"')) fail(`200 without access_token: ${text}`);
+        const problem = check(res.statusCode, text, res.headers);
+        if (problem !== undefined) fail(problem);
         else if (t1 >= windowStart && t1 <= windowEnd) latencies.push(t1 - t0);
       } catch (error) {
         fail(`request error: ${error?.message ?? error}`);
