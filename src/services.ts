@@ -1,5 +1,5 @@
 import type { ClientAuthDeps } from "./client-auth/types";
-import { cachedClientStore, d1ClientStore } from "./clients/store";
+import { cachedClientStore, d1ClientStore, type ClientStore } from "./clients/store";
 import type { AppContext } from "./http/context";
 import { keyring, type Keyring } from "./keys/keyring";
 import { d1KeyStore } from "./keys/store";
@@ -13,11 +13,16 @@ export function replayCache(c: AppContext): ReplayCache {
   return durableReplayCache(c.env.REPLAY_GUARD, c.var.now);
 }
 
+/** Client registrations through the isolate cache (src/clients/store.ts cachedClientStore). */
+export function clientStore(c: AppContext): ClientStore {
+  return cachedClientStore(d1ClientStore(c.env.DB), c.var.now, c.var.config.clientCacheTtl);
+}
+
 export function clientAuthDeps(c: AppContext): ClientAuthDeps {
   const { env, var: v } = c;
   return {
     config: v.config,
-    clients: cachedClientStore(d1ClientStore(env.DB), v.now, v.config.clientCacheTtl),
+    clients: clientStore(c),
     replay: replayCache(c),
     encryptionKey: env.ENCRYPTION_KEY,
     now: v.now,

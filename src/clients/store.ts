@@ -116,6 +116,7 @@ export function d1ClientStore(db: D1Database): ClientStore {
       return row ? fromRow(row) : null;
     },
     async put(c) {
+      clientCache.delete(c.clientId);
       const origins = corsOrigins(c);
       await db.batch([
         db

@@ -1,5 +1,5 @@
 import { matchRedirectUri } from "../clients/redirect-uris";
-import { d1ClientStore } from "../clients/store";
+import { clientStore } from "../services";
 import { proceed } from "../authorize/flow";
 import {
   newTransaction, openTransaction, responseModeOf, validateAuthorizationRequest,
@@ -63,7 +63,7 @@ export const identifyClient: Step = async function identifyClient(c, next) {
   const clientId = c.var.params.get("client_id");
   ensure(clientId !== undefined, "authorize_missing_client_id");
   ensure(/^[\x21-\x7e]{1,128}$/.test(clientId), "authorize_unknown_client");
-  const client = await d1ClientStore(c.env.DB).get(clientId);
+  const client = await clientStore(c).get(clientId);
   ensure(client !== null && !client.disabled, "authorize_unknown_client");
   c.set("authzClient", client);
   await next();
@@ -108,7 +108,7 @@ export const decide: Step = async function decide(c) {
 /** GET /authorize/continue?txn=…: where the interaction pages send the browser back. */
 export const resumeTransaction: Step = async function resumeTransaction(c, next) {
   const txn = await openTransaction(c.req.query("txn"), c.env.ENCRYPTION_KEY, c.var.now);
-  const client = await d1ClientStore(c.env.DB).get(txn.request.clientId);
+  const client = await clientStore(c).get(txn.request.clientId);
   ensure(client !== null && !client.disabled, "authorize_unknown_client");
   c.set("authzClient", client);
   c.set("transaction", txn);

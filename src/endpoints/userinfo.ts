@@ -128,25 +128,17 @@ export const requireOpenidScope: Step = async function requireOpenidScope(c, nex
 /**
  * The token's grant must still be the user's current consent for the client: withdrawing consent
  * (deleting it, or withdrawing and re-giving it, which makes a new grant id) stops access tokens
- * issued before, here, at once (source document, issue 3).
- */
-export const requireLiveConsent: Step = async function requireLiveConsent(c, next) {
-  const { sub, client_id: clientId, gid } = c.var.userinfoClaims;
-  ensure(gid !== undefined, "invalid_token", "The access token was not issued for a user's consent.");
-  const consent = await d1ConsentStore(c.env.DB).get(sub, clientId);
-  ensure(consent !== null && consent.grantId === gid, "token_consent_revoked");
-  await next();
-};
-
-/**
- * Answers the user's claims for the token's scope (OIDC Core §5.3.2, §5.4) as JSON, `sub` always
- * equal to the token's (and so the ID token's) `sub`. A user who is gone or disabled makes the token
- * invalid.
+ * issued before, here, at once (source document, issue 3). Then answers the user's claims for the
+ * token's scope (OIDC Core §5.3.2, §5.4) as JSON, `sub` always equal to the token's (and so the ID
+ * token's) `sub`; a user who is gone or disabled makes the token invalid. The consent and the user
+ * are read in parallel.
  */
 export function sendUserinfo(users: (c: AppContext) => UserStore): Step {
   return async function sendUserinfo(c) {
-    const { sub, scope } = c.var.userinfoClaims;
-    const user = await users(c).get(sub);
+    const { sub, scope, client_id: clientId, gid } = c.var.userinfoClaims;
+    ensure(gid !== undefined, "invalid_token", "The access token was not issued for a user's consent.");
+    const [consent, user] = await Promise.all([d1ConsentStore(c.env.DB).get(sub, clientId), users(c).get(sub)]);
+    ensure(consent !== null && consent.grantId === gid, "token_consent_revoked");
     ensure(user !== null && !user.disabled, "invalid_token", "The user of the access token no longer exists or is disabled.");
     return c.json(claimsForScope(user, scope.split(" ")), 200, { ...NO_STORE, ...CORS });
   };
@@ -170,7 +162,7 @@ export const rejectOtherUserinfoMethods: Step = async function rejectOtherUserin
 
 /** The steps of GET and POST /userinfo, given where users are stored. */
 export function userinfoSteps(users: (c: AppContext) => UserStore) {
-  return [userinfoErrors, readBearerToken, verifyBearerToken, requireOpenidScope, requireLiveConsent, sendUserinfo(users)] as const;
+  return [userinfoErrors, readBearerToken, verifyBearerToken, requireOpenidScope, sendUserinfo(users)] as const;
 }
 
 /** GET and POST /userinfo, users from D1. */
