@@ -238,6 +238,7 @@ describe("private_key_jwt with jwks_uri", () => {
       const set = sets[Math.min(calls.length - 1, sets.length - 1)];
       if (url.endsWith("/down")) return new Response("nope", { status: 503 });
       if (url.endsWith("/html")) return new Response("<html>", { status: 200 });
+      if (url.endsWith("/huge")) return new Response(new Blob([`{"keys":[${" ".repeat(70 * 1024)}]}`]).stream(), { status: 200 });
       return Response.json(set);
     });
     return calls;
@@ -276,6 +277,13 @@ describe("private_key_jwt with jwks_uri", () => {
     const key = await keyPair("ES256");
     const c = await createClient({ token_endpoint_auth_method: "private_key_jwt", jwks_uri: "https://client.example/html" });
     await expectError(await send(await assertion(c.client_id, key.privateKey)), 401, "invalid_client", "client_assertion_invalid_jwks");
+  });
+
+  it("a JWK Set larger than 64 KiB is refused while streaming (jwks_uri_error)", async () => {
+    serveJwks([{}]);
+    const key = await keyPair("ES256");
+    const c = await createClient({ token_endpoint_auth_method: "private_key_jwt", jwks_uri: "https://client.example/huge" });
+    await expectError(await send(await assertion(c.client_id, key.privateKey)), 401, "invalid_client", "jwks_uri_error");
   });
 
   it("an empty JWK Set is jwks_uri_no_key", async () => {

@@ -3,6 +3,8 @@ import type { Client } from "../clients/model";
 import { OAuthError } from "../errors/oauth-error";
 import { keyFitsAlg } from "../keys/algorithms";
 import { log } from "../log";
+import { decodeUtf8 } from "../crypto/encoding";
+import { readBounded } from "../http/body";
 import type { ClientAuthDeps } from "./types";
 
 /**
@@ -114,12 +116,16 @@ async function download(uri: string, deps: ClientAuthDeps): Promise<JWK[]> {
       signal: AbortSignal.timeout(deps.config.jwksFetchTimeoutMs),
     });
     if (response.status !== 200) throw new Error(`status ${response.status}`);
-    body = await response.text();
+    const bytes = await readBounded(response.body, MAX_JWKS_BYTES);
+    if (bytes === undefined) throw new OAuthError("jwks_uri_error", "The client's JWK Set is too large.");
+    const text = decodeUtf8(bytes);
+    if (text === undefined) throw new OAuthError("client_assertion_invalid_jwks", "The client's JWK Set is not UTF-8.");
+    body = text;
   } catch (cause) {
+    if (cause instanceof OAuthError) throw cause;
     log("warn", "jwks_uri_fetch_failed", { uri, reason: String(cause) });
     throw new OAuthError("jwks_uri_error", undefined, { cause });
   }
-  if (body.length > MAX_JWKS_BYTES) throw new OAuthError("jwks_uri_error", "The client's JWK Set is too large.");
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);

@@ -1,5 +1,6 @@
 import { OAuthError } from "../errors/oauth-error";
 import { decodeUtf8 } from "../crypto/encoding";
+import { readBounded } from "./body";
 
 /**
  * Request parameters after RFC 6749's rules: a parameter sent without a value is treated as
@@ -73,33 +74,9 @@ export async function readFormText(request: Request, maxBytes: number): Promise<
   if (charset && charset !== "utf-8") throw new OAuthError("unsupported_content_type", "Only the UTF-8 charset is accepted.");
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw new OAuthError("request_body_too_large");
-  const bytes = await readBounded(request, maxBytes);
+  const bytes = await readBounded(request.body, maxBytes);
+  if (bytes === undefined) throw new OAuthError("request_body_too_large");
   const text = decodeUtf8(bytes);
   if (text === undefined) throw new OAuthError("request_body_not_utf8");
   return text;
-}
-
-async function readBounded(request: Request, maxBytes: number): Promise<Uint8Array> {
-  if (!request.body) return new Uint8Array();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new OAuthError("request_body_too_large");
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }

@@ -1,3 +1,5 @@
+import { decodeUtf8 } from "../crypto/encoding";
+import { readBounded } from "../http/body";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { log } from "../log";
 
@@ -46,32 +48,9 @@ export async function checkSectorIdentifier(
 /** The body as UTF-8 text, refusing it once it grows past `maxBytes`. */
 async function boundedText(response: Response, maxBytes: number): Promise<string> {
   const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) {
-    await response.body?.cancel();
-    throw new OAuthError("sector_identifier_uri_bad_document", `The sector_identifier_uri document is larger than ${maxBytes} bytes.`);
-  }
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-  let total = 0;
-  let text = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new OAuthError("sector_identifier_uri_bad_document", `The sector_identifier_uri document is larger than ${maxBytes} bytes.`);
-    }
-    text += utf8(() => decoder.decode(value, { stream: true }));
-  }
-  return text + utf8(() => decoder.decode());
-}
-
-function utf8(decode: () => string): string {
-  try {
-    return decode();
-  } catch (cause) {
-    throw new OAuthError("sector_identifier_uri_bad_document", "The sector_identifier_uri document is not UTF-8.", { cause });
-  }
+  const bytes = declared > maxBytes ? (await response.body?.cancel(), undefined) : await readBounded(response.body, maxBytes);
+  ensure(bytes !== undefined, "sector_identifier_uri_bad_document", `The sector_identifier_uri document is larger than ${maxBytes} bytes.`);
+  const text = decodeUtf8(bytes);
+  ensure(text !== undefined, "sector_identifier_uri_bad_document", "The sector_identifier_uri document is not UTF-8.");
+  return text;
 }
