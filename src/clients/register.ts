@@ -118,22 +118,10 @@ export interface Registered {
 }
 
 /** Metadata after validation, before the server adds an id and secrets. */
-export interface ValidMetadata {
-  clientName: string | null;
-  authMethod: AuthMethod;
-  authSigningAlg: string | null;
-  grantTypes: string[];
-  responseTypes: string[];
-  redirectUris: string[];
-  scope: string[];
-  jwks: JSONWebKeySet | null;
-  jwksUri: string | null;
-  tlsSubjectDn: string | null;
-  applicationType: "web" | "native";
-  idTokenSignedResponseAlg: string;
-  postLogoutRedirectUris: string[];
-  /** Other registered metadata (human-facing URLs, contacts, software_*, …), stored as given. */
-  metadata: Record<string, unknown>;
+export interface ValidMetadata extends Pick<Client,
+  | "clientName" | "authMethod" | "authSigningAlg" | "grantTypes" | "responseTypes" | "redirectUris" | "scope"
+  | "jwks" | "jwksUri" | "tlsSubjectDn" | "applicationType" | "idTokenSignedResponseAlg" | "postLogoutRedirectUris"
+  | "metadata"> {
   /** Operator-only members; undefined for dynamic registration. */
   operator?: {
     clientId?: string;
