@@ -140,14 +140,19 @@ describe("Dynamic plan modules", () => {
       await cleanup(reg);
     });
 
-    // Known gap (pages are outside registration): the sign-in and consent pages do not yet show
-    // logo_uri, policy_uri or tos_uri, which these modules ask a tester to see in a screenshot.
-    it.fails(`${module}: the sign-in page shows the ${member}`, async () => {
+    // These modules ask a tester to see the logo, policy or terms in a screenshot of the sign-in
+    // page; the logo loads only because its exact origin is in that response's CSP img-src.
+    it(`${module}: the sign-in page shows the ${member}`, async () => {
       const reg = await dynamicClient(webClient({ [member]: value }));
       const { params } = await codeRequest(reg.client_id);
       const browser = new Browser();
       const page = await browser.follow(await browser.fetch(`/authorize?${new URLSearchParams(params)}`));
-      expect(await page.text()).toContain(value);
+      const html = await page.text();
+      expect(html).toContain(value);
+      const imgSrc = /(?:^|;\s*)img-src ([^;]*)/.exec(page.headers.get("content-security-policy") ?? "")?.[1];
+      expect(imgSrc).toBe(member === "logo_uri" ? "'self' data: https://rp.example" : "'self' data:");
+      if (member === "logo_uri") expect(html).toMatch(/<img src="https:\/\/rp\.example\/logo\.png"[^>]*referrerpolicy="no-referrer"/);
+      await cleanup(reg);
     });
   }
 

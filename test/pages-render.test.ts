@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { describe, expect, it } from "vitest";
 import { OAuthError } from "../src/errors/oauth-error";
-import { renderPage, type PageSource, type RenderOptions } from "../src/http/page-security";
+import { imageSource, renderPage, type PageSource, type RenderOptions } from "../src/http/page-security";
 import {
   ConsentPage,
   ErrorPage,
@@ -54,6 +54,35 @@ function expectPageSecurity(res: Response, html: string) {
   return nonce!;
 }
 
+/** The source list of one CSP directive, e.g. `img-src` → "'self' data:". */
+const directive = (res: Response, name: string) =>
+  new RegExp(`(?:^|;\\s*)${name} ([^;]*)`).exec(res.headers.get("content-security-policy") ?? "")?.[1];
+
+/** A client's RFC 7591 §2 URLs, as the routes pass them (and the logo's render option). */
+const CLIENT = {
+  clientName: "Example App",
+  clientUri: "https://app.example/about",
+  logoUri: "https://cdn.app.example/logo.png",
+  policyUri: "https://app.example/privacy",
+  tosUri: "https://app.example/terms",
+};
+const LOGO_ONLY: RenderOptions = { imgOrigins: [CLIENT.logoUri] };
+
+/** URLs that are not https, or that a page must not show or name in its CSP. */
+const UNSAFE_URLS = [
+  "http://app.example/x",
+  "javascript:alert(1)//https://app.example",
+  "data:image/svg+xml,<svg onload=alert(1)>",
+  "//app.example/x",
+  "/relative",
+  "https://bank.example@evil.example/x",
+  "not a url",
+];
+
+/** Every <img> and every external link the page has. */
+const images = (html: string) => [...html.matchAll(/<img\b[^>]*>/g)].map((m) => m[0]);
+const externalLinks = (html: string) => [...html.matchAll(/<a href="([a-z]+:[^"]*)"/g)].map((m) => m[1]);
+
 /** The value attribute of the input named `name` (HTML-unescaped). */
 function field(html: string, name: string): string | undefined {
   const tag = [...html.matchAll(/<input\b[^>]*>/g)].map((m) => m[0]).find((t) => t.includes(` name="${name}"`));
@@ -102,6 +131,70 @@ describe("SignInPage", () => {
     expect(field(html, "email")).toBe(`"><script>x()</script>`);
     expect(html).toContain(`href="/signup?txn=${encodeURIComponent(QUOTED_TXN).replace(/'/g, "&#39;")}"`);
     expect([...html.matchAll(/<script/g)]).toHaveLength(0);
+  });
+});
+
+describe("SignInPage: the client's logo, home page, privacy policy and terms", () => {
+  it("shows them, https only, with the logo's exact origin (and no other) in img-src", async () => {
+    const { res, html } = await page((nonce) => SignInPage({ nonce, csrf: "c", txn: "t", signupEnabled: false, ...CLIENT }), LOGO_ONLY);
+    expectPageSecurity(res, html);
+    expect(directive(res, "img-src")).toBe("'self' data: https://cdn.app.example");
+    expect(directive(res, "default-src")).toBe("'none'");
+    expect(images(html)).toEqual([
+      '<img src="https://cdn.app.example/logo.png" alt="" width="64" height="64" referrerpolicy="no-referrer" decoding="async"/>',
+    ]);
+    expect(html).toMatch(/\.client-logo img\{[^}]*width:4rem;height:4rem;object-fit:contain/);
+    expect(html).toContain('<ul class="client-links" aria-label="About Example App">');
+    expect(html).toContain('<a href="https://app.example/about" rel="noopener noreferrer" target="_blank">app.example</a>');
+    expect(html).toContain('<a href="https://app.example/privacy" rel="noopener noreferrer" target="_blank">Privacy policy</a>');
+    expect(html).toContain('<a href="https://app.example/terms" rel="noopener noreferrer" target="_blank">Terms of service</a>');
+  });
+
+  it("shows only what the client registered, and nothing of it without a client name", async () => {
+    const some = await page((nonce) => SignInPage({ nonce, csrf: "c", txn: "t", signupEnabled: false, clientName: "A", policyUri: CLIENT.policyUri }));
+    expect(directive(some.res, "img-src")).toBe("'self' data:");
+    expect(images(some.html)).toEqual([]);
+    expect(externalLinks(some.html)).toEqual([CLIENT.policyUri]);
+    const none = await page((nonce) => SignInPage({ nonce, csrf: "c", txn: "t", signupEnabled: false, clientName: "A" }));
+    expect(none.html).not.toContain('class="client-links"');
+    const nameless = await page((nonce) => SignInPage({ nonce, csrf: "c", txn: "t", signupEnabled: false, ...CLIENT, clientName: undefined }));
+    expect(images(nameless.html)).toEqual([]);
+    expect(externalLinks(nameless.html)).toEqual([]);
+  });
+
+  it("refuses every URL that is not https (no link, no image, nothing added to the CSP)", async () => {
+    for (const bad of UNSAFE_URLS) {
+      const { res, html } = await page(
+        (nonce) => SignInPage({ nonce, csrf: "c", txn: "t", signupEnabled: false, clientName: "A", clientUri: bad, logoUri: bad, policyUri: bad, tosUri: bad }),
+        { imgOrigins: [bad] },
+      );
+      expect(directive(res, "img-src")).toBe("'self' data:");
+      expect(images(html)).toEqual([]);
+      expect(externalLinks(html)).toEqual([]);
+      expect(html).not.toContain('class="client-links"');
+      expect(html).not.toContain("javascript:");
+      expect(html).not.toContain("evil.example");
+      expect(html).not.toContain("<svg");
+    }
+  });
+
+  it("escapes hostile URLs and names", async () => {
+    const hostile = `https://app.example/p?q="><script>alert(1)</script>&x='y'`;
+    const { res, html } = await page(
+      (nonce) => SignInPage({
+        nonce, csrf: "c", txn: "t", signupEnabled: false, clientName: `"><script>x()</script>`,
+        clientUri: hostile, logoUri: hostile, policyUri: hostile, tosUri: hostile,
+      }),
+      { imgOrigins: [hostile] },
+    );
+    expectPageSecurity(res, html);
+    expect([...html.matchAll(/<script/g)]).toHaveLength(0);
+    expect(html).not.toContain(`"><script>`);
+    expect(html).not.toContain(`='y'`);
+    expect(directive(res, "img-src")).toBe("'self' data: https://app.example");
+    expect(images(html)).toHaveLength(1);
+    expect(externalLinks(html)).toEqual(Array(3).fill("https://app.example/p?q=%22%3E%3Cscript%3Ealert(1)%3C/script%3E&amp;x=%27y%27"));
+    expect(html).toContain('aria-label="About &quot;&gt;&lt;script&gt;x()&lt;/script&gt;"');
   });
 });
 
@@ -215,6 +308,44 @@ describe("ConsentPage", () => {
   });
 });
 
+describe("ConsentPage: the client's logo, home page, privacy policy and terms", () => {
+  const consent = (client: Partial<typeof CLIENT>, options?: RenderOptions) =>
+    page((nonce) => ConsentPage({
+      nonce, csrf: "c", txn: "t", clientName: "Example App", ...client, scopes: describeScopes("openid"), userEmail: "ada@example.com",
+    }), options);
+
+  it("shows them, https only, with the logo's exact origin (and no other) in img-src", async () => {
+    const { res, html } = await consent(CLIENT, { ...LOGO_ONLY, formActionOrigins: ["https://app.example/cb"] });
+    expectPageSecurity(res, html);
+    expect(directive(res, "img-src")).toBe("'self' data: https://cdn.app.example");
+    expect(directive(res, "form-action")).toBe("'self' https://app.example");
+    expect(images(html)).toHaveLength(1);
+    expect(images(html)[0]).toContain('src="https://cdn.app.example/logo.png"');
+    expect(images(html)[0]).toContain('referrerpolicy="no-referrer"');
+    expect(externalLinks(html)).toEqual([CLIENT.clientUri, CLIENT.policyUri, CLIENT.tosUri]);
+    expect(html).toContain(">Privacy policy</a>");
+    expect(html).toContain(">Terms of service</a>");
+  });
+
+  it("refuses every URL that is not https", async () => {
+    for (const bad of UNSAFE_URLS) {
+      const { res, html } = await consent({ clientUri: bad, logoUri: bad, policyUri: bad, tosUri: bad }, { imgOrigins: [bad] });
+      expect(directive(res, "img-src")).toBe("'self' data:");
+      expect(images(html)).toEqual([]);
+      expect(externalLinks(html)).toEqual([]);
+      expect(html).not.toContain("javascript:");
+    }
+  });
+
+  it("does not show a logo whose origin the CSP could not name exactly", async () => {
+    for (const logoUri of ["https://a;img-src.example/l.png", "https://[2001:db8::1]/l.png", "https://a_b.example/l.png", "https://*.example/l.png"]) {
+      const { res, html } = await consent({ logoUri }, { imgOrigins: [logoUri] });
+      expect(directive(res, "img-src")).toBe("'self' data:");
+      expect(images(html)).toEqual([]);
+    }
+  });
+});
+
 describe("ErrorPage", () => {
   it("renders with the given status and no internals", async () => {
     const { res, html } = await page(
@@ -302,6 +433,29 @@ describe("renderPage", () => {
     const nonce = /'nonce-([A-Za-z0-9_-]+)'/.exec(res.headers.get("content-security-policy")!)![1];
     expect(html).toContain(`nonce="${nonce}"`);
     expect(res.headers.getSetCookie()).toEqual(["session=abc; Path=/; Secure; HttpOnly", "__Host-csrf=x; Path=/; Secure"]);
+  });
+
+  it("imgOrigins: adds exactly each https origin to img-src, once, and nothing else", async () => {
+    const { res } = await page((nonce) => ErrorPage({ nonce, title: "t", message: "m" }), {
+      imgOrigins: [
+        "https://cdn.app.example/a.png", "https://cdn.app.example/b.png?x=1", "https://Bücher.example:8443/l.png",
+        "*", "'unsafe-inline'", "https:", "http://app.example/l.png", "https://a;script-src.example/x", "https://a'b.example/x",
+        "https://a,b.example/x", "https://[::1]/x", "https://u:p@app.example/x", "",
+      ],
+    });
+    expect(directive(res, "img-src")).toBe("'self' data: https://cdn.app.example https://xn--bcher-kva.example:8443");
+    expect(res.headers.get("content-security-policy")?.split(";")).toHaveLength(7);
+    const plain = await page((nonce) => ErrorPage({ nonce, title: "t", message: "m" }));
+    expect(directive(plain.res, "img-src")).toBe("'self' data:");
+  });
+
+  it("imageSource: the origin of an https URL that CSP host-source grammar can write, else undefined", () => {
+    expect(imageSource("https://rp.example/logo.png")).toBe("https://rp.example");
+    expect(imageSource("https://rp.example:443/logo.png")).toBe("https://rp.example");
+    expect(imageSource("https://10.0.0.1:8443/logo.png")).toBe("https://10.0.0.1:8443");
+    for (const bad of [undefined, "", "rp.example", "http://rp.example/", "ftp://rp.example/", "https://u@rp.example/", "https://a%3Bb.example/", "https://a!b.example/"]) {
+      expect(imageSource(bad)).toBeUndefined();
+    }
   });
 
   it("uses a fresh nonce per response", async () => {

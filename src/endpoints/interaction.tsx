@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { currentSession, toInteraction } from "../authorize/flow";
 import { openTransaction, sealTransaction, type Transaction } from "../authorize/request";
+import type { Client } from "../clients/model";
 import { d1ClientStore } from "../clients/store";
 import { d1ConsentStore } from "../consent/store";
 import { OAuthError, ensure } from "../errors/oauth-error";
@@ -41,24 +42,36 @@ async function postedForm(c: AppContext): Promise<Params> {
 
 const txnFrom = (c: AppContext, value: string | undefined) => openTransaction(value, c.env.ENCRYPTION_KEY, c.var.now);
 
-async function clientName(c: AppContext, clientId: string): Promise<string> {
-  const client = await d1ClientStore(c.env.DB).get(clientId);
-  return client?.clientName ?? clientId;
+/**
+ * What the sign-in and consent pages say about a client: its name, and the RFC 7591 §2 URLs it
+ * registered (https, checked at registration; the pages check again). `imgOrigins` is the render
+ * option that lets exactly the logo's origin into this response's CSP img-src.
+ */
+function clientInfo(client: Client | null, clientId: string) {
+  const url = (member: string) => {
+    const value = client?.metadata[member];
+    return typeof value === "string" ? value : undefined;
+  };
+  const logoUri = url("logo_uri");
+  return {
+    props: { clientName: client?.clientName ?? clientId, clientUri: url("client_uri"), logoUri, policyUri: url("policy_uri"), tosUri: url("tos_uri") },
+    imgOrigins: logoUri !== undefined ? [logoUri] : [],
+  };
 }
 
 async function signInPage(c: AppContext, txnValue: string, txn: Transaction, error?: SignInError, email?: string) {
   const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
-  const name = await clientName(c, txn.request.clientId);
+  const client = clientInfo(await d1ClientStore(c.env.DB).get(txn.request.clientId), txn.request.clientId);
   const hint = email ?? txn.request.loginHint;
   return renderPage(
     c,
     (nonce) => (
-      <SignInPage nonce={nonce} csrf={csrf.token} txn={txnValue} clientName={name} signupEnabled={c.var.config.signupEnabled}
+      <SignInPage nonce={nonce} csrf={csrf.token} txn={txnValue} {...client.props} signupEnabled={c.var.config.signupEnabled}
         {...(hint !== undefined && { loginHint: hint })} {...(error !== undefined && { error })} />
     ),
     // form-action also governs the redirects after the POST (Chromium enforces it on the whole
     // chain), so the client's redirect URI must be allowed on pages whose POST ends there.
-    { status: error ? 400 : 200, setCookies: [csrf.setCookie], formActionOrigins: [txn.request.redirectUri] },
+    { status: error ? 400 : 200, setCookies: [csrf.setCookie], formActionOrigins: [txn.request.redirectUri], imgOrigins: client.imgOrigins },
   );
 }
 
@@ -206,14 +219,14 @@ export const interaction = new Hono<AppEnv>()
     const client = await d1ClientStore(c.env.DB).get(txn.request.clientId);
     ensure(client !== null, "interaction_expired");
     const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
-    const clientUri = typeof client.metadata.client_uri === "string" ? client.metadata.client_uri : undefined;
+    const info = clientInfo(client, client.clientId);
     return renderPage(
       c,
       (nonce) => (
-        <ConsentPage nonce={nonce} csrf={csrf.token} txn={txnValue} clientName={client.clientName ?? client.clientId}
-          scopes={describeScopes(txn.request.scope)} userEmail={user.email} {...(clientUri !== undefined && { clientUri })} />
+        <ConsentPage nonce={nonce} csrf={csrf.token} txn={txnValue} {...info.props}
+          scopes={describeScopes(txn.request.scope)} userEmail={user.email} />
       ),
-      { setCookies: [csrf.setCookie], formActionOrigins: [txn.request.redirectUri] },
+      { setCookies: [csrf.setCookie], formActionOrigins: [txn.request.redirectUri], imgOrigins: info.imgOrigins },
     );
   })
   .post("/consent", pageErrors, async (c) => {

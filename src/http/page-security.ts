@@ -10,10 +10,11 @@ import { OAuthError } from "../errors/oauth-error";
  *
  * Every page is served with a strict Content Security Policy: nothing loads by default, the one
  * inline stylesheet and the one inline script (form_post only) run because they carry a fresh
- * per-response nonce, forms may only be sent back to us (plus origins a route names, see
- * `formActionSources`), and no one may frame the page (clickjacking, RFC 6749 §10.13). The page
- * is never cached and never leaks its URL (which may hold a `txn` or a verification token)
- * through the Referer header.
+ * per-response nonce, images come only from us, `data:` URLs and the exact origin of the one
+ * client logo a route names (`imgOrigins`), forms may only be sent back to us (plus origins a
+ * route names, see `formActionOrigins`), and no one may frame the page (clickjacking, RFC 6749
+ * §10.13). The page is never cached and never leaks its URL (which may hold a `txn` or a
+ * verification token) through the Referer header.
  */
 
 /** 128 random bits, base64url: a CSP nonce (CSP3 §2.3.1 asks for at least 128 bits). */
@@ -27,17 +28,25 @@ export interface PageHeaderOptions {
    * name the client's redirect URI here, as must the form_post page whose form targets it.
    */
   formActionOrigins?: readonly string[];
+  /**
+   * Images the page may load besides our own origin and `data:` URLs: image URLs (a client's
+   * `logo_uri`) or origins. Each adds exactly its origin to `img-src`, and only when it is an https
+   * origin a CSP can name exactly (see imageSource); anything else adds nothing, so its image does
+   * not load. Name these per response, for the one client the page is about.
+   */
+  imgOrigins?: readonly string[];
 }
 
 /** The response headers of every HTML page. */
 export function pageHeaders(nonce: string, options: PageHeaderOptions = {}): Record<string, string> {
   if (!/^[A-Za-z0-9_-]{22,}$/.test(nonce)) throw new Error("pageHeaders: the nonce must come from newNonce()");
   const formAction = ["'self'", ...new Set((options.formActionOrigins ?? []).map(formActionSource))];
+  const img = ["'self'", "data:", ...new Set((options.imgOrigins ?? []).flatMap((uri) => imageSource(uri) ?? []))];
   const csp = [
     "default-src 'none'",
     `style-src 'nonce-${nonce}'`,
     `script-src 'nonce-${nonce}'`,
-    "img-src 'self' data:",
+    `img-src ${img.join(" ")}`,
     `form-action ${formAction.join(" ")}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",
@@ -68,6 +77,29 @@ export function formActionSource(uri: string): string {
   if (url.protocol === "https:" || url.protocol === "http:") return url.origin;
   if (/^[a-z][a-z0-9+.-]*:$/.test(url.protocol)) return url.protocol;
   throw new Error("formActionSource: unusable URI scheme");
+}
+
+/** An https origin as CSP host-source grammar can write it (CSP3 §2.3.1): LDH labels, optional port. */
+const CSP_HTTPS_ORIGIN = /^https:\/\/[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]{1,5})?$/;
+
+/**
+ * The CSP source expression for an image URL: its origin, or undefined unless the URL is https,
+ * carries no user name or password, and its host is a DNS name (IDNs in their ASCII form) or an
+ * IPv4 address. The WHATWG URL parser keeps characters such as `;`, `'`, `,` and `*` in a host
+ * (`https://a;b.example/`), and CSP cannot name IPv6 literals, so the origin is checked against the
+ * host-source grammar before it goes into a header: nothing a client registers can add another
+ * directive, a wildcard or a keyword.
+ */
+export function imageSource(uri: string | undefined): string | undefined {
+  if (!uri) return undefined;
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "https:" || url.username !== "" || url.password !== "") return undefined;
+  return CSP_HTTPS_ORIGIN.test(url.origin) ? url.origin : undefined;
 }
 
 // ── CSRF ────────────────────────────────────────────────────────────────────────────────────────

@@ -1,34 +1,29 @@
 import type { ScopeDescription } from "./scopes";
-import { externalHref } from "./links";
+import { ClientLinks, ClientLogo, type ClientInfo } from "./links";
 import { CsrfField, Layout } from "./layout";
 
-export interface ConsentPageProps {
+/** ClientInfo: the client's logo, home page, privacy policy and terms, each shown only when https. */
+export interface ConsentPageProps extends ClientInfo {
   nonce: string;
   csrf: string;
   txn: string;
   clientName: string;
-  /** The client's home page (`client_uri`); shown only when it is an http(s) URL. */
-  clientUri?: string;
   /** What is asked, in the person's words: see describeScopes() in ./scopes. */
   scopes: readonly ScopeDescription[];
   userEmail: string;
 }
 
 /** POST /consent with `decision=allow|deny`, hidden `txn` and `csrf`. */
-export function ConsentPage({ nonce, csrf, txn, clientName, clientUri, scopes, userEmail }: ConsentPageProps) {
-  const home = externalHref(clientUri);
+export function ConsentPage({
+  nonce, csrf, txn, clientName, clientUri, logoUri, policyUri, tosUri, scopes, userEmail,
+}: ConsentPageProps) {
   return (
     <Layout title={`Allow ${clientName}?`} nonce={nonce}>
+      <ClientLogo uri={logoUri} />
       <h1>
         Allow <span class="email">{clientName}</span> to access your account?
       </h1>
-      {home ? (
-        <p class="lead">
-          <a href={home} rel="noopener noreferrer" target="_blank">
-            {new URL(home).host}
-          </a>
-        </p>
-      ) : null}
+      <ClientLinks clientName={clientName} clientUri={clientUri} policyUri={policyUri} tosUri={tosUri} />
       <p class="who">
         Signed in as <strong>{userEmail}</strong>
       </p>

@@ -3,7 +3,7 @@ import { CSRF_FIELD } from "../http/page-security";
 
 /**
  * The page frame every server-rendered page shares: one small stylesheet, inline under the CSP
- * nonce (no external requests), system fonts, a single centred column that fits a phone and
+ * nonce (no external requests but a client's logo, whose origin the route allows), system fonts, a single centred column that fits a phone and
  * reads well on a desktop, light and dark colour schemes with WCAG AA contrast, visible labels
  * and focus rings. Pages work without JavaScript; only the form_post page has a script.
  */
@@ -65,6 +65,10 @@ button.link:hover{background:none;color:var(--accent-hover)}
 .message header{padding:.65rem .9rem;background:var(--bg);border-bottom:1px solid var(--border);font-size:.9rem}
 .message header strong{display:block;font-size:1rem;overflow-wrap:anywhere}
 .message pre{margin:0;padding:.9rem;white-space:pre-wrap;overflow-wrap:anywhere;font:.9rem/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.client-logo{margin:0 0 1rem}
+.client-logo img{display:block;width:4rem;height:4rem;object-fit:contain}
+.client-links{list-style:none;padding:0;margin:0 0 1rem;display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.9rem}
+.client-links a{overflow-wrap:anywhere}
 .sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);border:0}
 `;
 

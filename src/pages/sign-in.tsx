@@ -1,4 +1,5 @@
 import { CsrfField, Layout } from "./layout";
+import { ClientLinks, ClientLogo, type ClientInfo } from "./links";
 
 /**
  * Why the last attempt failed. An unknown email and a wrong password are both
@@ -11,7 +12,7 @@ const SIGN_IN_ERRORS: Record<SignInError, string> = {
   too_many_attempts: "Too many failed sign-in attempts. Wait a few minutes and try again.",
 };
 
-export interface SignInPageProps {
+export interface SignInPageProps extends ClientInfo {
   nonce: string;
   csrf: string;
   /** The pending authorization request this sign-in continues. */
@@ -19,19 +20,29 @@ export interface SignInPageProps {
   /** Prefills the email field (OIDC `login_hint`, or the address just typed). */
   loginHint?: string;
   error?: SignInError;
+  /**
+   * The application the person signs in to. Its logo, home page, privacy policy and terms
+   * (ClientInfo, https only) are shown with it; without a name, none of them are.
+   */
   clientName?: string;
   signupEnabled: boolean;
 }
 
 /** POST /login: email and password, with hidden `txn` and `csrf`. */
-export function SignInPage({ nonce, csrf, txn, loginHint, error, clientName, signupEnabled }: SignInPageProps) {
+export function SignInPage({
+  nonce, csrf, txn, loginHint, error, clientName, clientUri, logoUri, policyUri, tosUri, signupEnabled,
+}: SignInPageProps) {
   return (
     <Layout title="Sign in" nonce={nonce}>
+      {clientName ? <ClientLogo uri={logoUri} /> : null}
       <h1>Sign in</h1>
       {clientName ? (
-        <p class="lead">
-          to continue to <strong>{clientName}</strong>
-        </p>
+        <>
+          <p class="lead">
+            to continue to <strong>{clientName}</strong>
+          </p>
+          <ClientLinks clientName={clientName} clientUri={clientUri} policyUri={policyUri} tosUri={tosUri} />
+        </>
       ) : null}
       {error ? (
         <p class="alert" role="alert" id="signin-error">
