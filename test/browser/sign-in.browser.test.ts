@@ -66,7 +66,8 @@ async function registerClient(): Promise<void> {
     headers: { authorization: `Bearer ${worker.adminToken}`, "content-type": "application/json" },
     body: JSON.stringify({
       client_name: "Example App",
-      client_uri: `${app.origin}/`,
+      // The app's public home page (https only; the local test app itself is on http loopback).
+      client_uri: "https://app.example/",
       token_endpoint_auth_method: "client_secret_basic",
       client_secret: CLIENT_SECRET,
       grant_types: ["authorization_code"],
