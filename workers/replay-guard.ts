@@ -6,6 +6,9 @@ import type { Env } from "../src/env";
  * refused while its expiry is in the future; an alarm purges expired rows.
  */
 export class ReplayGuard extends DurableObject<Env> {
+  /** Whether this instance knows an alarm is scheduled (reset on eviction: the constructor runs again). */
+  private alarmArmed = false;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
@@ -43,8 +46,10 @@ export class ReplayGuard extends DurableObject<Env> {
     );
     const reserved = cursor.rowsWritten > 0;
     if (!reserved) this.ctx.storage.sql.exec("UPDATE seen SET reused = 1 WHERE key = ?", key);
-    if (reserved && (await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm((expiresAt + 1) * 1000);
+    // One storage call fewer per reservation: once an alarm is known to be set, the purge re-arms it.
+    if (reserved && !this.alarmArmed) {
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm((expiresAt + 1) * 1000);
+      this.alarmArmed = true;
     }
     return reserved;
   }
@@ -54,5 +59,6 @@ export class ReplayGuard extends DurableObject<Env> {
     this.ctx.storage.sql.exec("DELETE FROM seen WHERE expires_at <= ?", now);
     const next = this.ctx.storage.sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM seen").one().next;
     if (next !== null) await this.ctx.storage.setAlarm((next + 1) * 1000);
+    this.alarmArmed = next !== null;
   }
 }
