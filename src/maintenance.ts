@@ -1,0 +1,120 @@
+import { configFrom } from "./config";
+import type { Env } from "./env";
+import { rotateSigningKeys, rotationPolicy } from "./keys/rotation";
+import { d1KeyStore } from "./keys/store";
+import { log, type LogFields } from "./log";
+
+/**
+ * The scheduled handler's work (issue 4; wrangler.toml [triggers]): rotate signing keys and remove
+ * rows nothing can use any more, so storage does not grow without bound. The two steps are
+ * independent: a failure in one is logged and does not stop the other, and nothing is thrown, so a
+ * cron run never ends half-done with an unlogged error. Every step is safe to repeat and to overlap
+ * with another run (an operator rotation, a slow previous cron run).
+ */
+
+/** A revoked family is kept this long, so a late retry of one of its tokens still meets "revoked". */
+export const REVOKED_FAMILY_RETENTION = 600;
+/** A rotation's sealed retry answer is useless after the grace window (at most 300 s, src/config.ts). */
+export const RETRY_ANSWER_RETENTION = 300;
+/** Local-development mail stays readable in the outbox for a week. */
+export const OUTBOX_RETENTION = 7 * 24 * 3600;
+
+export interface CleanupCounts {
+  sessions: number;
+  email_verifications: number;
+  initial_access_tokens: number;
+  refresh_tokens: number;
+  refresh_token_rotations: number;
+  refresh_token_families: number;
+  retry_answers_cleared: number;
+  outbox: number;
+}
+
+export interface MaintenanceReport {
+  rotation: { ok: boolean; created: number; promoted: number; retired: number; deleted: number };
+  cleanup: ({ ok: true } & CleanupCounts) | { ok: false };
+}
+
+/** Runs key rotation and expired-row cleanup at `now` (Unix seconds); never rejects. */
+export async function runMaintenance(env: Env, now: number): Promise<MaintenanceReport> {
+  const [rotation, cleanup] = await Promise.all([rotate(env, now), cleanUp(env.DB, now)]);
+  const fields: LogFields = { now, rotation_ok: rotation.ok, cleanup_ok: cleanup.ok };
+  for (const [k, v] of Object.entries(rotation)) if (k !== "ok") fields[`keys_${k}`] = v;
+  for (const [k, v] of Object.entries(cleanup)) if (k !== "ok") fields[`deleted_${k}`] = v;
+  log(rotation.ok && cleanup.ok ? "info" : "warn", "maintenance", fields);
+  return { rotation, cleanup };
+}
+
+async function rotate(env: Env, now: number): Promise<MaintenanceReport["rotation"]> {
+  try {
+    // Not forced: a next key signs only once it has been published for the publish delay, so
+    // running this at any frequency is safe.
+    const report = await rotateSigningKeys(d1KeyStore(env.DB), now, rotationPolicy(configFrom(env)), env.ENCRYPTION_KEY);
+    let created = 0;
+    let promoted = 0;
+    let retired = 0;
+    for (const alg of report.algs) {
+      created += alg.created.length;
+      if (alg.promoted !== null) promoted += 1;
+      retired += alg.retired.length;
+    }
+    return { ok: true, created, promoted, retired, deleted: report.deleted.length };
+  } catch (error) {
+    log("error", "maintenance_rotation_failed", { message: String(error instanceof Error ? error.message : error) });
+    return { ok: false, created: 0, promoted: 0, retired: 0, deleted: 0 };
+  }
+}
+
+/**
+ * Deletes expired rows in one D1 batch (one transaction). Refresh-token state goes a whole family
+ * at a time, never a token at a time: a rotated token past its own idle expiry must still be found
+ * while its family lives, or presenting it again would no longer count as reuse (and would not
+ * revoke the family).
+ */
+async function cleanUp(db: D1Database, now: number): Promise<MaintenanceReport["cleanup"]> {
+  const deadFamilies = `SELECT family_id FROM refresh_token_families
+     WHERE expires_at < ?1 OR (revoked_at IS NOT NULL AND revoked_at < ?1 - ${REVOKED_FAMILY_RETENTION})`;
+  try {
+    const results = await db.batch([
+      db.prepare("DELETE FROM sessions WHERE ended_at IS NOT NULL OR expires_at < ?").bind(now),
+      db.prepare("DELETE FROM email_verifications WHERE used_at IS NOT NULL OR expires_at < ?").bind(now),
+      db.prepare("DELETE FROM initial_access_tokens WHERE expires_at IS NOT NULL AND expires_at < ?").bind(now),
+      // Tokens first, while their rotation rows still name their family; then rotations, then families.
+      db
+        .prepare(
+          `DELETE FROM refresh_tokens WHERE token_hash IN
+             (SELECT token_hash FROM refresh_token_rotations WHERE family_id IN (${deadFamilies}))`,
+        )
+        .bind(now),
+      db.prepare(`DELETE FROM refresh_token_rotations WHERE family_id IN (${deadFamilies})`).bind(now),
+      db.prepare(`DELETE FROM refresh_token_families WHERE family_id IN (${deadFamilies})`).bind(now),
+      // A token without rotation state belongs to no family: no lookup can find it (it joins
+      // refresh_token_rotations), so once expired it is only weight.
+      db
+        .prepare(
+          `DELETE FROM refresh_tokens WHERE expires_at < ?
+             AND NOT EXISTS (SELECT 1 FROM refresh_token_rotations r WHERE r.token_hash = refresh_tokens.token_hash)`,
+        )
+        .bind(now),
+      db
+        .prepare("UPDATE refresh_token_rotations SET retry_sealed = NULL WHERE retry_sealed IS NOT NULL AND rotated_at < ?")
+        .bind(now - RETRY_ANSWER_RETENTION),
+      db.prepare("DELETE FROM outbox WHERE created_at < ?").bind(now - OUTBOX_RETENTION),
+    ]);
+    const n = (i: number) => results[i]?.meta.changes ?? 0;
+    return {
+      ok: true,
+      sessions: n(0),
+      email_verifications: n(1),
+      initial_access_tokens: n(2),
+      refresh_tokens: n(3) + n(6),
+      refresh_token_rotations: n(4),
+      refresh_token_families: n(5),
+      retry_answers_cleared: n(7),
+      outbox: n(8),
+    };
+  } catch (error) {
+    log("error", "maintenance_cleanup_failed", { message: String(error instanceof Error ? error.message : error) });
+    return { ok: false };
+  }
+}
