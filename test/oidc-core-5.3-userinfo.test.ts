@@ -1,12 +1,7 @@
 import { env } from "cloudflare:workers";
-import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { app } from "../src/app";
 import { configFrom } from "../src/config";
 import { d1ConsentStore } from "../src/consent/store";
-import { userinfoEndpoint, userinfoPreflight } from "../src/endpoints/userinfo";
-import { errorResponse } from "../src/errors/respond";
-import type { AppEnv } from "../src/http/context";
 import { keyring } from "../src/keys/keyring";
 import { d1KeyStore } from "../src/keys/store";
 import { issueAccessToken } from "../src/tokens/access-token";
@@ -14,22 +9,9 @@ import type { UserClaims } from "../src/users/model";
 import { ISSUER, call, expectError, nowSeconds, uniqueId } from "./helpers";
 
 // ── fixture ───────────────────────────────────────────────────────────────────────────────────
-// Until src/app.ts mounts /userinfo, the endpoint runs in a small app with the same context step.
-const local = new Hono<AppEnv>()
-  .use("*", async function context(c, next) {
-    c.set("now", Math.floor(Date.now() / 1000));
-    c.set("config", configFrom(c.env));
-    await next();
-  })
-  .get("/userinfo", ...userinfoEndpoint)
-  .post("/userinfo", ...userinfoEndpoint)
-  .options("/userinfo", userinfoPreflight);
-local.onError(errorResponse);
-const mounted = app.routes.some((route) => route.path === "/userinfo" && route.method === "GET");
-
+/** A UserInfo request to the Worker under test. */
 function userinfo(init: RequestInit = {}, query = ""): Promise<Response> {
-  const url = `${ISSUER}/userinfo${query}`;
-  return mounted ? call(url, init) : Promise.resolve(local.request(url, init, env));
+  return call(`${ISSUER}/userinfo${query}`, init);
 }
 
 interface UserRowInput {

@@ -1,14 +1,9 @@
 import { env } from "cloudflare:workers";
-import { Hono } from "hono";
 import { SignJWT, base64url, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
-import { app } from "../src/app";
 import { configFrom } from "../src/config";
 import { d1ConsentStore } from "../src/consent/store";
-import { rejectOtherUserinfoMethods, userinfoEndpoint, userinfoPreflight } from "../src/endpoints/userinfo";
 import { OAuthError } from "../src/errors/oauth-error";
-import { errorResponse } from "../src/errors/respond";
-import type { AppEnv } from "../src/http/context";
 import { keyring } from "../src/keys/keyring";
 import { d1KeyStore } from "../src/keys/store";
 import { issueAccessToken } from "../src/tokens/access-token";
@@ -18,23 +13,9 @@ import { verifyAccessToken } from "../src/tokens/verify-access-token";
 import { ISSUER, call, expectError, keyPair, nowSeconds, uniqueId } from "./helpers";
 
 // ── fixture ───────────────────────────────────────────────────────────────────────────────────
-// Until src/app.ts mounts /userinfo, the endpoint runs in a small app with the same context step.
-const local = new Hono<AppEnv>()
-  .use("*", async function context(c, next) {
-    c.set("now", Math.floor(Date.now() / 1000));
-    c.set("config", configFrom(c.env));
-    await next();
-  })
-  .get("/userinfo", ...userinfoEndpoint)
-  .post("/userinfo", ...userinfoEndpoint)
-  .options("/userinfo", userinfoPreflight)
-  .all("/userinfo", rejectOtherUserinfoMethods);
-local.onError(errorResponse);
-const mounted = app.routes.some((route) => route.path === "/userinfo" && route.method === "GET");
-
+/** A UserInfo request to the Worker under test. */
 function userinfo(init: RequestInit = {}, query = ""): Promise<Response> {
-  const url = `${ISSUER}/userinfo${query}`;
-  return mounted ? call(url, init) : Promise.resolve(local.request(url, init, env));
+  return call(`${ISSUER}/userinfo${query}`, init);
 }
 
 const config = configFrom(env);
@@ -234,8 +215,7 @@ describe("RFC 6750 §3.1 insufficient_scope (403)", () => {
 describe("other methods", () => {
   it("PUT and DELETE → 405 with Allow (RFC 9110 §15.5.6)", async () => {
     for (const method of ["PUT", "DELETE"]) {
-      // The local app always has the step; src/app.ts may or may not mount it.
-      const res = await local.request(`${ISSUER}/userinfo`, { method }, env);
+      const res = await userinfo({ method });
       await expectError(res, 405, "invalid_request", "method_not_allowed");
       expect(res.headers.get("allow")).toBe("GET, POST, OPTIONS");
     }
