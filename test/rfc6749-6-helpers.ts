@@ -1,14 +1,6 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { Hono } from "hono";
 import { expect } from "vitest";
 import { clearClientCache } from "../src/clients/store";
-import { configFrom } from "../src/config";
-import { introspectionEndpoint, rejectOtherIntrospectionMethods } from "../src/endpoints/introspection";
-import { rejectOtherRevocationMethods, revocationEndpoint } from "../src/endpoints/revocation";
-import { tokenPreflight } from "../src/endpoints/token";
-import { errorResponse } from "../src/errors/respond";
-import type { AppEnv } from "../src/http/context";
 import { ISSUER, basic, call, tokenRequest } from "./helpers";
 import {
   Browser, authorize, clientRedirect, codeRequest, expectTokenResponse, oidcClient, person, redeemAsRegistered, type TokenSet,
@@ -73,33 +65,9 @@ export const userinfo = (accessToken: string) => call("/userinfo", { headers: { 
 
 // ── /revoke and /introspect ─────────────────────────────────────────────────────────────────
 
-/**
- * The Worker routes /revoke and /introspect once src/app.ts names them (the lead's part of issue 4).
- * Until then these tests mount the same endpoint pipelines on a harness with app.ts's context step
- * (config and clock); the moment the Worker answers those paths, the tests use the Worker itself.
- */
-const harness = new Hono<AppEnv>()
-  .use("*", async (c, next) => {
-    c.set("now", Math.floor(Date.now() / 1000));
-    c.set("config", configFrom(c.env));
-    await next();
-  })
-  .post("/revoke", ...revocationEndpoint)
-  .options("/revoke", tokenPreflight)
-  .all("/revoke", rejectOtherRevocationMethods)
-  .post("/introspect", ...introspectionEndpoint)
-  .all("/introspect", rejectOtherIntrospectionMethods);
-harness.onError(errorResponse);
-
-let routedByWorker: Promise<boolean> | undefined;
-
-export async function lifecycleCall(path: "/revoke" | "/introspect", init: RequestInit): Promise<Response> {
-  routedByWorker ??= call("/introspect", { method: "POST" }).then((res) => res.status !== 404);
-  if (await routedByWorker) return call(path, init);
-  const ctx = createExecutionContext();
-  const res = await harness.fetch(new Request(new URL(path, ISSUER), init), env, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
+/** A request to /revoke or /introspect on the Worker under test. */
+export function lifecycleCall(path: "/revoke" | "/introspect", init: RequestInit): Promise<Response> {
+  return call(path, init);
 }
 
 /** A form POST to /revoke or /introspect with the given credentials. */
