@@ -52,18 +52,6 @@ import { bearerCredential, readJsonObject } from "../registration/request";
  * Secrets are shown once: GET never returns client_secret (only its hash is stored).
  */
 
-declare module "hono" {
-  interface ContextVariableMap {
-    /** The parsed JSON body of a registration request. */
-    registrationBody: Record<string, unknown>;
-    /** Hash of the initial access token presented, counted once the registration is valid. */
-    initialAccessTokenHash: string;
-    /** Management requests: the client whose registration access token was presented, and that token. */
-    managedClient: Client;
-    registrationAccessToken: string;
-  }
-}
-
 /** Where a client manages its registration (RFC 7592 §3 registration_client_uri). */
 export const registrationClientUri = (config: Config, clientId: string): string =>
   `${config.issuer}/register/${encodeURIComponent(clientId)}`;

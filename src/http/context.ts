@@ -26,6 +26,13 @@ export interface Variables {
   userinfoToken: string;
   /** UserInfo: its verified claims. */
   userinfoClaims: AccessTokenClaims;
+  /** Registration: the parsed JSON body of a registration request. */
+  registrationBody: Record<string, unknown>;
+  /** Registration: hash of the initial access token presented, counted once the registration is valid. */
+  initialAccessTokenHash: string;
+  /** Registration management: the client whose registration access token was presented, and that token. */
+  managedClient: Client;
+  registrationAccessToken: string;
 }
 
 export type AppEnv = { Bindings: Env; Variables: Variables };
