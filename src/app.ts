@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { configFrom } from "./config";
+import { account } from "./endpoints/account";
 import { admin } from "./endpoints/admin";
 import { authorizeEndpoint, continueEndpoint } from "./endpoints/authorize";
 import { interaction } from "./endpoints/interaction";
@@ -9,6 +10,7 @@ import { rejectOtherRevocationMethods, revocationEndpoint } from "./endpoints/re
 import { rejectOtherUserinfoMethods, userinfoEndpoint, userinfoPreflight } from "./endpoints/userinfo";
 import { discovery } from "./endpoints/discovery";
 import { jwks } from "./endpoints/jwks";
+import { logout } from "./endpoints/logout";
 import { rejectOtherMethods, tokenEndpoint, tokenPreflight } from "./endpoints/token";
 import { OAuthError } from "./errors/oauth-error";
 import { errorResponse } from "./errors/respond";
@@ -44,6 +46,8 @@ export const app = new Hono<AppEnv>()
   .all("/userinfo", rejectOtherUserinfoMethods)
   .route("/register", registration)
   .route("/admin", admin)
+  .route("/account", account)
+  .route("/logout", logout)
   .route("/", interaction);
 
 app.notFound(() => {
