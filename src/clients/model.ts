@@ -13,6 +13,8 @@ export const AUTH_METHODS = [
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 export const isAuthMethod = (value: unknown): value is AuthMethod =>
   typeof value === "string" && (AUTH_METHODS as readonly string[]).includes(value);
+/** The methods that authenticate with a client secret the server issues (RFC 6749 §2.3.1, OIDC Core §9). */
+export const SECRET_METHODS: readonly AuthMethod[] = ["client_secret_basic", "client_secret_post", "client_secret_jwt"];
 
 export interface Client {
   clientId: string;

@@ -1,21 +1,23 @@
-import type { JSONWebKeySet, JWK } from "jose";
+import type { JSONWebKeySet } from "jose";
 import { STANDARD_SCOPES } from "../authorize/request";
-import { seal } from "../crypto/aead";
-import { randomToken } from "../crypto/encoding";
-import { hashForStorage } from "../crypto/hash";
-import { OAuthError, ensure } from "../errors/oauth-error";
+import { ensure } from "../errors/oauth-error";
 import { GRANTS } from "../grants";
-import { ASYMMETRIC_ASSERTION_ALGS, SERVER_SIGNING_ALGS, isAsymmetricAlg, isHmacAlg, keyFitsAlg } from "../keys/algorithms";
+import { ASYMMETRIC_ASSERTION_ALGS, SERVER_SIGNING_ALGS, isAsymmetricAlg, isHmacAlg } from "../keys/algorithms";
 import { checkSectorIdentifier } from "../registration/sector-identifier";
 import { verifySoftwareStatement } from "../registration/software-statement";
-import { isLoopbackHost } from "./redirect-uris";
-import { isAuthMethod, type AuthMethod, type Client } from "./model";
+import { SECRET_METHODS, isAuthMethod, type AuthMethod, type Client } from "./model";
+import { canVerify, validJwks } from "./register-keys";
+import {
+  MAX_URIS, MAX_URI_LENGTH, backChannelLogoutMetadata, isHttpsUrl, isOrigin, isText, isTextArray, validPostLogoutRedirectUris,
+  validRedirectUris,
+} from "./register-uris";
 import type { ClientStore } from "./store";
 
 /**
  * Client registration: the ONE validator of client metadata (RFC 7591 §2, OpenID Connect Dynamic
- * Client Registration 1.0 §2) and the one way a registration is stored. Both the operator API
- * (/admin/clients) and dynamic registration (/register, RFC 7591/7592) come through here; they
+ * Client Registration 1.0 §2), with its URI rules in ./register-uris.ts and key rules in
+ * ./register-keys.ts; ./register-save.ts is the one way a registration is stored. Both the operator
+ * API (/admin/clients) and dynamic registration (/register, RFC 7591/7592) come through here; they
  * differ only in `origin`:
  *
  * - "operator": may also set the documented extensions `first_party`, `allow_plain_pkce`,
@@ -54,6 +56,9 @@ export interface ClientInput {
   application_type?: string;
   id_token_signed_response_alg?: string;
   post_logout_redirect_uris?: string[];
+  /** OIDC Back-Channel Logout §2.2. */
+  backchannel_logout_uri?: string;
+  backchannel_logout_session_required?: boolean;
   /** Extensions (operator only, documented in README): */
   first_party?: boolean;
   allow_plain_pkce?: boolean;
@@ -97,26 +102,6 @@ export interface RegisterDeps {
   clockSkew?: number;
 }
 
-export interface RegisterOptions {
-  /** The client being replaced (RFC 7592 PUT, operator PUT): keeps its client_id_issued_at. */
-  existing?: Client | null;
-  /** "dynamic": the client_id of the client being replaced (from its registration_client_uri). */
-  clientId?: string;
-  /**
-   * What happens to an existing secret when the method still uses one: "rotate" (default; what
-   * the operator PUT always did) issues a new one, "keep" keeps the stored one.
-   */
-  secret?: "rotate" | "keep";
-  /** The current secret as the client sent it (already checked against the stored hash), so a switch to client_secret_jwt can seal it. */
-  currentSecret?: string;
-}
-
-export interface Registered {
-  client: Client;
-  /** Present when a secret was issued; shown once, stored only as a hash (and sealed for client_secret_jwt). */
-  clientSecret?: string;
-}
-
 /** Metadata after validation, before the server adds an id and secrets. */
 export interface ValidMetadata extends Pick<Client,
   | "clientName" | "authMethod" | "authSigningAlg" | "grantTypes" | "responseTypes" | "redirectUris" | "scope"
@@ -134,21 +119,12 @@ export interface ValidMetadata extends Pick<Client,
   };
 }
 
-const SECRET_METHODS: readonly AuthMethod[] = ["client_secret_basic", "client_secret_post", "client_secret_jwt"];
-/** 64 random bytes: long enough for HS512 (RFC 7518 §3.2) when used by client_secret_jwt. */
-const SECRET_BYTES = 64;
 const MIN_CHOSEN_SECRET = 43;
 /** Response types this server implements (discovery's response_types_supported). */
 export const SUPPORTED_RESPONSE_TYPES: readonly string[] = ["code"];
 /** RFC 7591 §2 human-facing URLs; each may also come in language-tagged form (§2.2), e.g. `logo_uri#fr`. */
 const HUMAN_URLS = ["client_uri", "logo_uri", "policy_uri", "tos_uri"] as const;
 const LANGUAGE_TAG = /^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/;
-/** JWK members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4). */
-const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
-const MAX_URIS = 32;
-const MAX_URI_LENGTH = 2048;
-const MAX_KEYS = 32;
-const MAX_TEXT = 256;
 const YEAR = 365 * 24 * 3600;
 
 /**
@@ -172,7 +148,6 @@ const UNSUPPORTED: Readonly<Record<string, (value: unknown) => boolean>> = {
   default_acr_values: () => true,
   request_uris: () => true,
   frontchannel_logout_uri: () => true,
-  backchannel_logout_uri: () => true,
   authorization_signed_response_alg: () => true,
   backchannel_token_delivery_mode: () => true,
   tls_client_certificate_bound_access_tokens: (v) => v === true,
@@ -186,14 +161,6 @@ const ENCRYPTION_MEMBERS = [
   "request_object_encryption_alg", "request_object_encryption_enc",
   "authorization_encrypted_response_alg", "authorization_encrypted_response_enc",
 ];
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === "object" && !Array.isArray(value);
-/** Printable text without control characters (C0, DEL, C1). */
-const isText = (value: unknown, max = MAX_TEXT): value is string =>
-  typeof value === "string" && value.length > 0 && value.length <= max && !/[\u0000-\u001f\u007f-\u009f]/.test(value);
-const isTextArray = (value: unknown, maxItems: number, maxLength = MAX_TEXT): value is string[] =>
-  Array.isArray(value) && value.length <= maxItems && value.every((v) => isText(v, maxLength));
 
 /**
  * Validates registration metadata. `raw` is the parsed JSON body (or the operator's input); the
@@ -274,22 +241,13 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
   // ── redirect URIs (RFC 6749 §3.1.2, RFC 8252 §7, OIDC Registration §2) ─────────────────────
   const applicationType = input.application_type ?? "web";
   ensure(applicationType === "web" || applicationType === "native", "application_type_unsupported");
-  const redirectUris = input.redirect_uris ?? [];
-  ensure(isTextArray(redirectUris, MAX_URIS, MAX_URI_LENGTH), "redirect_uris_malformed");
-  for (const uri of redirectUris) {
-    const problem = redirectUriProblem(uri, applicationType, deps.allowInsecureUris);
-    if (problem !== undefined) throw new OAuthError(problem, `redirect_uris: ${uri} - ${REDIRECT_PROBLEM_TEXT[problem]}`);
-  }
+  const redirectUris = validRedirectUris(input.redirect_uris, applicationType, deps.allowInsecureUris);
   // OIDC Registration §2: REQUIRED. The operator may add them later (until then /authorize shows an error page).
   if (origin === "dynamic" && grantTypes.includes("authorization_code")) ensure(redirectUris.length > 0, "redirect_uris_required");
-  const postLogoutRedirectUris = input.post_logout_redirect_uris ?? [];
-  ensure(isTextArray(postLogoutRedirectUris, MAX_URIS, MAX_URI_LENGTH), "post_logout_redirect_uris_malformed");
-  for (const uri of postLogoutRedirectUris) {
-    const problem = redirectUriProblem(uri, applicationType, deps.allowInsecureUris);
-    if (problem !== undefined) {
-      throw new OAuthError("post_logout_redirect_uris_malformed", `post_logout_redirect_uris: ${uri} - ${REDIRECT_PROBLEM_TEXT[problem]}`);
-    }
-  }
+
+  // ── logout (OIDC RP-Initiated Logout §3.1, Back-Channel Logout §2.2) ───────────────────────
+  const postLogoutRedirectUris = validPostLogoutRedirectUris(input.post_logout_redirect_uris, applicationType, deps.allowInsecureUris);
+  backChannelLogoutMetadata(input, deps.allowInsecureUris, metadata);
 
   // ── what the client says about itself (RFC 7591 §2, §2.2; OIDC Registration §2) ───────────
   const clientName = input.client_name ?? null;
@@ -416,85 +374,6 @@ function operatorExtensions(input: ClientInput, method: AuthMethod, metadata: Re
   };
 }
 
-/**
- * Validates and stores a registration (insert, or full replacement of `options.existing`).
- * Returns the client and, when one was issued, the secret in clear (shown once).
- */
-export async function registerClient(deps: RegisterDeps, input: ClientInput, options: RegisterOptions = {}): Promise<Registered> {
-  return saveRegistration(deps, await validateClientMetadata(input, deps), options);
-}
-
-/** Stores validated metadata: assigns the client_id (unless given) and issues or keeps the secret. */
-export async function saveRegistration(deps: RegisterDeps, valid: ValidMetadata, options: RegisterOptions = {}): Promise<Registered> {
-  const op = valid.operator;
-  const clientId = op?.clientId ?? options.clientId ?? randomToken(16);
-  const existing = options.existing !== undefined ? options.existing : await deps.store.get(clientId);
-  const method = valid.authMethod;
-
-  let clientSecret: string | undefined;
-  let secretHash: string | null = null;
-  let secretSealed: string | null = null;
-  let secretExpiresAt = op?.clientSecretExpiresAt ?? 0;
-  if (SECRET_METHODS.includes(method)) {
-    const keep = options.secret === "keep" && existing?.secretHash && op?.clientSecret === undefined &&
-      (method !== "client_secret_jwt" || existing.secretSealed !== null || options.currentSecret !== undefined);
-    if (keep) {
-      secretHash = existing.secretHash;
-      secretExpiresAt = op?.clientSecretExpiresAt ?? existing.secretExpiresAt;
-      if (method === "client_secret_jwt") {
-        secretSealed = existing.secretSealed ?? (await seal(deps.encryptionKey, "client-secret", clientId, options.currentSecret!));
-      }
-    } else {
-      clientSecret = op?.clientSecret ?? randomToken(SECRET_BYTES);
-      secretHash = await hashForStorage(clientSecret);
-      if (method === "client_secret_jwt") secretSealed = await seal(deps.encryptionKey, "client-secret", clientId, clientSecret);
-    }
-  }
-
-  // A client replacing its own registration keeps what only the operator may set.
-  const kept = op ?? {
-    firstParty: existing?.firstParty ?? false,
-    allowPlainPkce: existing?.allowPlainPkce ?? false,
-    plainOAuth2: existing?.plainOAuth2 ?? false,
-    allowedCorsOrigins: existing?.allowedCorsOrigins ?? [],
-  };
-  const client: Client = {
-    clientId,
-    clientName: valid.clientName,
-    authMethod: method,
-    authSigningAlg: valid.authSigningAlg,
-    secretHash,
-    secretSealed,
-    secretExpiresAt: secretHash === null ? 0 : secretExpiresAt,
-    grantTypes: valid.grantTypes,
-    responseTypes: valid.responseTypes,
-    redirectUris: valid.redirectUris,
-    scope: valid.scope,
-    jwks: valid.jwks,
-    jwksUri: valid.jwksUri,
-    tlsSubjectDn: valid.tlsSubjectDn,
-    applicationType: valid.applicationType,
-    idTokenSignedResponseAlg: valid.idTokenSignedResponseAlg,
-    firstParty: kept.firstParty,
-    allowPlainPkce: kept.allowPlainPkce,
-    plainOAuth2: kept.plainOAuth2,
-    allowedCorsOrigins: kept.allowedCorsOrigins,
-    postLogoutRedirectUris: valid.postLogoutRedirectUris,
-    metadata: op ? valid.metadata : { ...valid.metadata, ...operatorMetadataOf(existing) },
-    disabled: op ? false : (existing?.disabled ?? false),
-    createdAt: existing?.createdAt ?? deps.now,
-    updatedAt: deps.now,
-  };
-  await deps.store.put(client);
-  return clientSecret === undefined ? { client } : { client, clientSecret };
-}
-
-/** The operator-only metadata members of a stored client, kept when it replaces its own registration. */
-function operatorMetadataOf(client: Client | null | undefined): Record<string, unknown> {
-  if (!client) return {};
-  return Object.fromEntries(OPERATOR_METADATA_MEMBERS.filter((m) => client.metadata[m] !== undefined).map((m) => [m, client.metadata[m]]));
-}
-
 /** JSON null means "not given" (a PUT that clears a member sends null or leaves it out). */
 function stripNulls(raw: Record<string, unknown>): ClientInput {
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null)) as ClientInput;
@@ -510,93 +389,4 @@ async function withSoftwareStatement(input: ClientInput, deps: RegisterDeps): Pr
   });
   const { iss: _iss, sub: _sub, aud: _aud, exp: _exp, nbf: _nbf, iat: _iat, jti: _jti, ...metadata } = claims;
   return { ...input, ...stripNulls(metadata), software_statement: input.software_statement };
-}
-
-function validJwks(value: unknown): JSONWebKeySet {
-  ensure(isObject(value) && Array.isArray(value.keys) && value.keys.length > 0 && value.keys.length <= MAX_KEYS &&
-    value.keys.every((k) => isObject(k) && typeof k.kty === "string"), "jwks_malformed");
-  const keys = value.keys as Record<string, unknown>[];
-  ensure(keys.every((k) => PRIVATE_JWK_MEMBERS.every((m) => !(m in k))), "jwks_private_key");
-  const bad = keys.find((k) => !isSupportedPublicKey(k));
-  ensure(bad === undefined, "jwks_unsupported_key",
-    `jwks: a key of kty ${String(bad?.kty).slice(0, 16)} is not supported; use RSA, EC (P-256, P-384, P-521) or OKP (Ed25519) public keys.`);
-  return value as unknown as JSONWebKeySet;
-}
-
-/** RSA, EC on the NIST curves, or Ed25519, with the public members present (RFC 7518 §6, RFC 8037 §2). */
-function isSupportedPublicKey(k: Record<string, unknown>): boolean {
-  const str = (m: string) => typeof k[m] === "string" && (k[m] as string).length > 0;
-  if (k.x5c !== undefined && !(Array.isArray(k.x5c) && k.x5c.every((c) => typeof c === "string"))) return false;
-  switch (k.kty) {
-    case "RSA":
-      return str("n") && str("e");
-    case "EC":
-      return ["P-256", "P-384", "P-521"].includes(k.crv as string) && str("x") && str("y");
-    case "OKP":
-      return k.crv === "Ed25519" && str("x");
-    default:
-      return false;
-  }
-}
-
-/** Could this registered key verify a client assertion signed with `alg` (as src/client-auth/client-keys.ts selects keys)? */
-function canVerify(k: JWK, alg: string): boolean {
-  return keyFitsAlg(k, alg) && (k.alg === undefined || k.alg === alg) && (k.use === undefined || k.use === "sig") &&
-    (k.key_ops === undefined || k.key_ops.includes("verify"));
-}
-
-type RedirectProblem =
-  | "redirect_uri_not_absolute"
-  | "redirect_uri_fragment"
-  | "redirect_uri_wildcard"
-  | "redirect_uri_web_not_https"
-  | "redirect_uri_native_not_allowed";
-
-const REDIRECT_PROBLEM_TEXT: Record<RedirectProblem, string> = {
-  redirect_uri_not_absolute: "not an absolute URI of printable ASCII.",
-  redirect_uri_fragment: "a redirect URI must not contain a fragment.",
-  redirect_uri_wildcard: "redirect URIs are matched exactly; wildcards (*) are not allowed.",
-  redirect_uri_web_not_https: "web clients must use https.",
-  redirect_uri_native_not_allowed: "native clients must use loopback http, a private-use scheme with a dot (com.example.app:/cb), or https.",
-};
-
-/** scheme ":" … (RFC 3986 §3.1); http(s) also need "//" and a host. */
-const ABSOLUTE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+$/;
-const HTTP_URI = /^https?:\/\/[^/?#]+/i;
-
-/** The first rule a redirect URI breaks: https for web clients; RFC 8252 §7 for native apps. */
-function redirectUriProblem(uri: string, type: "web" | "native", allowInsecure: boolean): RedirectProblem | undefined {
-  if (!ABSOLUTE_URI.test(uri)) return "redirect_uri_not_absolute";
-  if (uri.includes("#")) return "redirect_uri_fragment";
-  if (uri.includes("*")) return "redirect_uri_wildcard";
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    return "redirect_uri_not_absolute";
-  }
-  const scheme = url.protocol.slice(0, -1);
-  if ((scheme === "http" || scheme === "https") && !HTTP_URI.test(uri)) return "redirect_uri_not_absolute";
-  if (scheme === "https") return undefined;
-  if (scheme === "http" && isLoopbackHost(url.hostname) && (type === "native" || allowInsecure)) return undefined;
-  // Private-use URI scheme (RFC 8252 §7.1): native only, reverse-domain style (contains a dot).
-  if (type === "native" && scheme !== "http" && scheme.includes(".")) return undefined;
-  return type === "web" ? "redirect_uri_web_not_https" : "redirect_uri_native_not_allowed";
-}
-
-export function isHttpsUrl(value: string, allowHttp = false): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === "https:" || (allowHttp && url.protocol === "http:");
-  } catch {
-    return false;
-  }
-}
-
-function isOrigin(value: string): boolean {
-  try {
-    return new URL(value).origin === value;
-  } catch {
-    return false;
-  }
 }

@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { selfRegisteredMetadata } from "../clients/metadata";
 import type { Client } from "../clients/model";
-import { saveRegistration, validateClientMetadata } from "../clients/register";
+import { validateClientMetadata } from "../clients/register";
+import { saveRegistration } from "../clients/register-save";
 import { deleteClient } from "../clients/lifecycle";
 import { d1ClientStore } from "../clients/store";
 import type { Config } from "../config";

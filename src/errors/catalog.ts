@@ -92,6 +92,12 @@ export const catalog = {
   authorize_missing_redirect_uri: entry("invalid_request", 400, "The request has no redirect_uri and the client has several.", "RFC 6749 3.1.2.3"),
   authorize_redirect_uri_mismatch: entry("invalid_request", 400, "The app that sent you here is not set up correctly (its redirect_uri is not registered). Contact its developer.", "RFC 6749 3.1.2.2; RFC 9700 4.1.3"),
   authorize_duplicate_parameter: entry("invalid_request", 400, "client_id or redirect_uri was sent more than once.", "RFC 6749 3.1"),
+  // ── end_session_endpoint: shown as a page, never redirected (OIDC RP-Initiated Logout §2–4) ──
+  logout_id_token_hint_invalid: entry("invalid_request", 400, "The id_token_hint is not an ID token issued by this server.", "OIDC RP-Initiated Logout 2, 4"),
+  logout_client_mismatch: entry("invalid_request", 400, "client_id does not match the audience of the id_token_hint.", "OIDC RP-Initiated Logout 2"),
+  logout_unknown_client: entry("invalid_request", 400, "The client is unknown or disabled.", "OIDC RP-Initiated Logout 2"),
+  logout_redirect_uri_without_client: entry("invalid_request", 400, "post_logout_redirect_uri needs an id_token_hint or client_id naming the app it belongs to.", "OIDC RP-Initiated Logout 3"),
+  logout_redirect_uri_not_registered: entry("invalid_request", 400, "The app that sent you here is not set up correctly (its post_logout_redirect_uri is not registered). Contact its developer.", "OIDC RP-Initiated Logout 3; RFC 9700 4.11"),
   // ── authorization endpoint: redirected to the validated redirect URI ─────────────────────
   unsupported_response_type: entry("unsupported_response_type", 400, "Only response_type=code is supported.", "RFC 6749 4.1.2.1", true),
   missing_response_type: entry("invalid_request", 400, "The response_type parameter is missing.", "RFC 6749 3.1.1", true),
@@ -198,6 +204,8 @@ export const catalog = {
   scope_malformed: entry("invalid_client_metadata", 400, "scope must be space-separated scope tokens.", "RFC 7591 2; RFC 6749 3.3"),
   scope_not_allowed: entry("invalid_client_metadata", 400, "scope names a scope that self-registered clients may not have.", "RFC 7591 2"),
   post_logout_redirect_uris_malformed: entry("invalid_client_metadata", 400, "post_logout_redirect_uris must be absolute URIs without a fragment, following the redirect URI rules.", "OIDC RP-Initiated Logout 3.1"),
+  backchannel_logout_uri_malformed: entry("invalid_client_metadata", 400, "backchannel_logout_uri must be an absolute https URI without a fragment.", "OIDC Back-Channel Logout 2.2"),
+  backchannel_logout_session_required_malformed: entry("invalid_client_metadata", 400, "backchannel_logout_session_required must be true or false.", "OIDC Back-Channel Logout 2.2"),
   sector_identifier_uri_malformed: entry("invalid_client_metadata", 400, "sector_identifier_uri must be an https URL.", "OIDC Registration 2, 5"),
   sector_identifier_uri_unreachable: entry("invalid_client_metadata", 400, "sector_identifier_uri could not be retrieved.", "OIDC Registration 5"),
   sector_identifier_uri_bad_document: entry("invalid_client_metadata", 400, "sector_identifier_uri must return a JSON array of URI strings.", "OIDC Registration 5"),
