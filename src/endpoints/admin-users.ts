@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { ensure } from "../errors/oauth-error";
 import { d1ClientStore } from "../clients/store";
+import { grantedClients } from "../consent/grants";
 import { d1ConsentStore, type Consent } from "../consent/store";
 import { NO_STORE, type AppContext, type AppEnv } from "../http/context";
 import { d1SessionStore } from "../sessions/store";
@@ -91,9 +92,8 @@ export const adminUsers = new Hono<AppEnv>()
   })
   .get("/:id/grants", async (c) => {
     const user = await loadUser(c);
-    const consents = await d1ConsentStore(c.env.DB).listForUser(user.id);
-    const clients = d1ClientStore(c.env.DB);
-    const grants = await Promise.all(consents.map(async (consent) => grantJson(consent, (await clients.get(consent.clientId))?.clientName ?? null)));
+    const granted = await grantedClients(user.id, { consents: d1ConsentStore(c.env.DB), clients: d1ClientStore(c.env.DB) });
+    const grants = granted.map(({ consent, client }) => grantJson(consent, client?.clientName ?? null));
     return c.json({ grants }, 200, NO_STORE);
   })
   .delete("/:id/grants/:client_id", async (c) => {

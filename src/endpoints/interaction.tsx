@@ -1,17 +1,16 @@
 import { Hono } from "hono";
 import { currentSession, toInteraction } from "../authorize/flow";
 import { openTransaction, sealTransaction, type Transaction } from "../authorize/request";
-import type { Client } from "../clients/model";
 import { d1ClientStore } from "../clients/store";
 import { d1ConsentStore } from "../consent/store";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import type { AppContext, AppEnv } from "../http/context";
-import { readForm, type Params } from "../http/form";
-import { checkCsrf, csrfFor, renderPage } from "../http/page-security";
+import { postedForm, seeOther } from "../http/page-form";
+import { csrfFor, renderPage } from "../http/page-security";
 import { listOutbox, mailerFrom } from "../mail";
 import {
   ConsentPage, OutboxPage, SignInPage, SignUpPage, VerifyEmailConfirmPage, VerifyEmailDonePage, VerifyEmailSentPage,
-  describeScopes, type SignInError, type SignUpError,
+  clientInfo, describeScopes, type SignInError, type SignUpError,
 } from "../pages";
 import { sessionCookie } from "../sessions/cookie";
 import { d1SessionStore } from "../sessions/store";
@@ -31,33 +30,7 @@ import { authorizationError } from "../authorize/response";
 const continueUrl = async (c: AppContext, txn: Transaction) =>
   `/authorize/continue?txn=${encodeURIComponent(await sealTransaction(txn, c.env.ENCRYPTION_KEY))}`;
 
-const seeOther = (location: string, headers: Record<string, string> = {}) =>
-  new Response(null, { status: 303, headers: { location, "cache-control": "no-store", ...headers } });
-
-async function postedForm(c: AppContext): Promise<Params> {
-  const form = await readForm(c.req.raw, c.var.config.maxBodyBytes);
-  await checkCsrf(c.req.raw, form.get("csrf"), c.env.ENCRYPTION_KEY);
-  return form;
-}
-
 const txnFrom = (c: AppContext, value: string | undefined) => openTransaction(value, c.env.ENCRYPTION_KEY, c.var.now);
-
-/**
- * What the sign-in and consent pages say about a client: its name, and the RFC 7591 §2 URLs it
- * registered (https, checked at registration; the pages check again). `imgOrigins` is the render
- * option that lets exactly the logo's origin into this response's CSP img-src.
- */
-function clientInfo(client: Client | null, clientId: string) {
-  const url = (member: string) => {
-    const value = client?.metadata[member];
-    return typeof value === "string" ? value : undefined;
-  };
-  const logoUri = url("logo_uri");
-  return {
-    props: { clientName: client?.clientName ?? clientId, clientUri: url("client_uri"), logoUri, policyUri: url("policy_uri"), tosUri: url("tos_uri") },
-    imgOrigins: logoUri !== undefined ? [logoUri] : [],
-  };
-}
 
 async function signInPage(c: AppContext, txnValue: string, txn: Transaction, error?: SignInError, email?: string) {
   const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);

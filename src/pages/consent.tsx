@@ -1,6 +1,7 @@
 import type { ScopeDescription } from "./scopes";
 import { ClientLinks, ClientLogo, type ClientInfo } from "./links";
 import { CsrfField, Layout } from "./layout";
+import { ScopeList } from "./scope-list";
 
 /** ClientInfo: the client's logo, home page, privacy policy and terms, each shown only when https. */
 export interface ConsentPageProps extends ClientInfo {
@@ -28,14 +29,7 @@ export function ConsentPage({
         Signed in as <strong>{userEmail}</strong>
       </p>
       <h2>This app will be able to:</h2>
-      <ul class="scopes">
-        {scopes.map((scope) => (
-          <li>
-            {scope.description}
-            <span class="name">{scope.name}</span>
-          </li>
-        ))}
-      </ul>
+      <ScopeList scopes={scopes} />
       <p class="lead">Only allow apps you trust. You can withdraw this permission later.</p>
       <form method="post" action="/consent">
         <input type="hidden" name="txn" value={txn} />

@@ -15,4 +15,4 @@ export { describeScope, describeScopes, type ScopeDescription } from "./scopes";
 export { ErrorPage, errorPageProps, renderErrorPage, type ErrorPageProps } from "./error";
 export { FormPostPage, renderFormPost, type FormPostPageProps } from "./form-post";
 export { OutboxPage, type OutboxPageProps, type OutboxEntry } from "./outbox";
-export { externalHref, localHref } from "./links";
+export { clientInfo, externalHref, localHref } from "./links";

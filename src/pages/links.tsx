@@ -1,4 +1,5 @@
 import type { Child } from "hono/jsx";
+import type { Client } from "../clients/model";
 import { imageSource } from "../http/page-security";
 
 /**
@@ -71,6 +72,24 @@ export interface ClientInfo {
   policyUri?: string | undefined;
   /** The client's terms of service (`tos_uri`). */
   tosUri?: string | undefined;
+}
+
+/**
+ * What the sign-in, consent and account pages say about a client: its name (its client_id when it
+ * has none, or is gone), and the RFC 7591 §2 URLs it registered (https, checked at registration;
+ * the pages check again). `imgOrigins` is the render option that lets exactly the logo's origin
+ * into the response's CSP img-src.
+ */
+export function clientInfo(client: Client | null, clientId: string) {
+  const url = (member: string) => {
+    const value = client?.metadata[member];
+    return typeof value === "string" ? value : undefined;
+  };
+  const logoUri = url("logo_uri");
+  return {
+    props: { clientName: client?.clientName ?? clientId, clientUri: url("client_uri"), logoUri, policyUri: url("policy_uri"), tosUri: url("tos_uri") },
+    imgOrigins: logoUri !== undefined ? [logoUri] : [],
+  };
 }
 
 /**

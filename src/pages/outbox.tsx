@@ -1,5 +1,6 @@
 import { Linkify } from "./links";
 import { Layout } from "./layout";
+import { UtcTime } from "./time";
 
 export interface OutboxEntry {
   recipient: string;
@@ -15,8 +16,6 @@ export interface OutboxPageProps {
   messages: readonly OutboxEntry[];
 }
 
-const when = (seconds: number) => new Date(seconds * 1000).toISOString().replace("T", " ").slice(0, 19) + " UTC";
-
 /** GET /dev/outbox: the mail the development server did not send, links clickable. */
 export function OutboxPage({ nonce, messages }: OutboxPageProps) {
   return (
@@ -28,7 +27,7 @@ export function OutboxPage({ nonce, messages }: OutboxPageProps) {
         <article class="message">
           <header>
             <strong>{m.subject}</strong>
-            To {m.recipient} · <time datetime={new Date(m.createdAt * 1000).toISOString()}>{when(m.createdAt)}</time>
+            To {m.recipient} · <UtcTime seconds={m.createdAt} precision="second" />
           </header>
           <pre>
             <Linkify text={m.body} />
