@@ -108,6 +108,15 @@ describe("SignInPage", () => {
     expect(html).toContain(`href="/signup?txn=${encodeURIComponent(QUOTED_TXN).replace(/'/g, "&#39;")}"`);
     expect([...html.matchAll(/<script/g)]).toHaveLength(0);
   });
+
+  it("outside an authorization request: a hidden return instead of txn, no client, sign-up without txn", async () => {
+    const { res, html } = await page((nonce) => SignInPage({ nonce, csrf: "c", returnTo: "account", signupEnabled: true }));
+    expectPageSecurity(res, html);
+    expect(field(html, "return")).toBe("account");
+    expect(html).not.toMatch(/name="txn"/);
+    expect(html).not.toContain('class="lead"');
+    expect(html).toContain('href="/signup"');
+  });
 });
 
 describe("SignInPage: the client's logo, home page, privacy policy and terms", () => {

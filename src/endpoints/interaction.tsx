@@ -13,6 +13,7 @@ import {
   clientInfo, describeScopes, type SignInError, type SignUpError,
 } from "../pages";
 import { sessionCookie } from "../sessions/cookie";
+import { SIGN_IN_RETURNS, isSignInReturn, type SignInReturn } from "../sessions/sign-in-return";
 import { d1SessionStore } from "../sessions/store";
 import { hashPassword, needsRehash, verifyPassword } from "../users/password";
 import { createUser, d1UserStore } from "../users/store";
@@ -25,26 +26,39 @@ import { authorizationError } from "../authorize/response";
 /**
  * The pages a person meets between the authorization request and the code: sign-in, sign-up,
  * email verification and consent. Each GET renders a page; each POST checks CSRF, acts, and
- * sends the browser on with 303 (RFC 9700 §4.12), usually back to /authorize/continue.
+ * sends the browser on with 303 (RFC 9700 §4.12), usually back to /authorize/continue. Sign-in
+ * also serves people who come to one of our own pages (`/login?return=account`), and then leads
+ * back to that page only (src/sessions/sign-in-return.ts).
  */
 const continueUrl = async (c: AppContext, txn: Transaction) =>
   `/authorize/continue?txn=${encodeURIComponent(await sealTransaction(txn, c.env.ENCRYPTION_KEY))}`;
 
 const txnFrom = (c: AppContext, value: string | undefined) => openTransaction(value, c.env.ENCRYPTION_KEY, c.var.now);
 
-async function signInPage(c: AppContext, txnValue: string, txn: Transaction, error?: SignInError, email?: string) {
+/** What a sign-in continues: a pending authorization request, or (without one) a page of ours, by name. */
+type SignInFor = { txnValue: string; txn: Transaction } | { returnTo: SignInReturn };
+
+/** The sign-in's purpose from its `txn` (checked: interaction_expired) or, when there is none, its `return`. */
+async function signInFor(c: AppContext, txnValue: string | undefined, returnTo: string | undefined): Promise<SignInFor> {
+  if (txnValue === undefined && isSignInReturn(returnTo)) return { returnTo };
+  return { txnValue: txnValue!, txn: await txnFrom(c, txnValue) };
+}
+
+async function signInPage(c: AppContext, target: SignInFor, error?: SignInError, email?: string) {
   const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
-  const client = clientInfo(await d1ClientStore(c.env.DB).get(txn.request.clientId), txn.request.clientId);
-  const hint = email ?? txn.request.loginHint;
+  const txn = "txn" in target ? target.txn : undefined;
+  const client = txn && clientInfo(await d1ClientStore(c.env.DB).get(txn.request.clientId), txn.request.clientId);
+  const hint = email ?? txn?.request.loginHint;
   return renderPage(
     c,
     (nonce) => (
-      <SignInPage nonce={nonce} csrf={csrf.token} txn={txnValue} {...client.props} signupEnabled={c.var.config.signupEnabled}
+      <SignInPage nonce={nonce} csrf={csrf.token} {...("txn" in target ? { txn: target.txnValue } : { returnTo: target.returnTo })}
+        {...client?.props} signupEnabled={c.var.config.signupEnabled}
         {...(hint !== undefined && { loginHint: hint })} {...(error !== undefined && { error })} />
     ),
     // form-action also governs the redirects after the POST (Chromium enforces it on the whole
     // chain), so the client's redirect URI must be allowed on pages whose POST ends there.
-    { status: error ? 400 : 200, setCookies: [csrf.setCookie], formActionOrigins: [txn.request.redirectUri], imgOrigins: client.imgOrigins },
+    { status: error ? 400 : 200, setCookies: [csrf.setCookie], formActionOrigins: txn ? [txn.request.redirectUri] : [], imgOrigins: client?.imgOrigins ?? [] },
   );
 }
 
@@ -76,14 +90,10 @@ async function signIn(c: AppContext, user: User): Promise<{ sid: string; cookie:
 // wildcard would turn the JSON errors of /token into pages).
 export const interaction = new Hono<AppEnv>()
   // ── sign-in ────────────────────────────────────────────────────────────────────────────────
-  .get("/login", pageErrors, async (c) => {
-    const value = c.req.query("txn");
-    return signInPage(c, value!, await txnFrom(c, value));
-  })
+  .get("/login", pageErrors, async (c) => signInPage(c, await signInFor(c, c.req.query("txn"), c.req.query("return"))))
   .post("/login", pageErrors, async (c) => {
     const form = await postedForm(c);
-    const txnValue = form.get("txn");
-    const txn = await txnFrom(c, txnValue);
+    const target = await signInFor(c, form.get("txn"), form.get("return"));
     const email = form.get("email") ?? "";
     const password = form.get("password") ?? "";
     const throttle = durableLoginThrottle(c.env.LOGIN_THROTTLE, c.var.config.loginThrottle, c.var.now);
@@ -96,7 +106,7 @@ export const interaction = new Hono<AppEnv>()
     const ok = (await verifyPassword(password, user?.passwordHash)) && user !== null && !user.disabled;
     if (!ok) {
       const after = await throttle.recordFailure(keys);
-      return signInPage(c, txnValue!, txn, after.allowed ? "invalid_credentials" : "too_many_attempts", email);
+      return signInPage(c, target, after.allowed ? "invalid_credentials" : "too_many_attempts", email);
     }
     await throttle.reset(accountKey(email));
     // Stored hashes follow the current parameters: rehash on sign-in when they were raised.
@@ -104,7 +114,8 @@ export const interaction = new Hono<AppEnv>()
       await d1UserStore(c.env.DB).update(user!.id, { passwordHash: await hashPassword(password) }, c.var.now);
     }
     const { sid, cookie } = await signIn(c, user!);
-    return seeOther(await continueUrl(c, { ...txn, authenticatedSid: sid }), { "set-cookie": cookie });
+    const next = "txn" in target ? await continueUrl(c, { ...target.txn, authenticatedSid: sid }) : SIGN_IN_RETURNS[target.returnTo];
+    return seeOther(next, { "set-cookie": cookie });
   })
   // ── sign-up ────────────────────────────────────────────────────────────────────────────────
   .get("/signup", pageErrors, async (c) => {

@@ -15,8 +15,10 @@ const SIGN_IN_ERRORS: Record<SignInError, string> = {
 export interface SignInPageProps extends ClientInfo {
   nonce: string;
   csrf: string;
-  /** The pending authorization request this sign-in continues. */
-  txn: string;
+  /** The pending authorization request this sign-in continues; or else `returnTo`. */
+  txn?: string;
+  /** A sign-in outside an authorization request: the name of the page it returns to (src/sessions/sign-in-return.ts). */
+  returnTo?: string;
   /** Prefills the email field (OIDC `login_hint`, or the address just typed). */
   loginHint?: string;
   error?: SignInError;
@@ -28,9 +30,9 @@ export interface SignInPageProps extends ClientInfo {
   signupEnabled: boolean;
 }
 
-/** POST /login: email and password, with hidden `txn` and `csrf`. */
+/** POST /login: email and password, with hidden `csrf` and `txn` (or `return`). */
 export function SignInPage({
-  nonce, csrf, txn, loginHint, error, clientName, clientUri, logoUri, policyUri, tosUri, signupEnabled,
+  nonce, csrf, txn, returnTo, loginHint, error, clientName, clientUri, logoUri, policyUri, tosUri, signupEnabled,
 }: SignInPageProps) {
   return (
     <Layout title="Sign in" nonce={nonce}>
@@ -50,7 +52,8 @@ export function SignInPage({
         </p>
       ) : null}
       <form method="post" action="/login">
-        <input type="hidden" name="txn" value={txn} />
+        {txn !== undefined ? <input type="hidden" name="txn" value={txn} /> : null}
+        {returnTo !== undefined ? <input type="hidden" name="return" value={returnTo} /> : null}
         <CsrfField token={csrf} />
         <div class="field">
           <label for="email">Email address</label>
@@ -77,7 +80,7 @@ export function SignInPage({
       </form>
       {signupEnabled ? (
         <p class="alt">
-          New here? <a href={`/signup?txn=${encodeURIComponent(txn)}`}>Create an account</a>
+          New here? <a href={txn !== undefined ? `/signup?txn=${encodeURIComponent(txn)}` : "/signup"}>Create an account</a>
         </p>
       ) : null}
     </Layout>
