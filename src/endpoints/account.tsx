@@ -1,5 +1,72 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../http/context";
+import { currentSession } from "../authorize/flow";
+import { d1ClientStore } from "../clients/store";
+import { grantedClients } from "../consent/grants";
+import { d1ConsentStore } from "../consent/store";
+import { ensure } from "../errors/oauth-error";
+import type { AppContext, AppEnv } from "../http/context";
+import { postedForm, seeOther } from "../http/page-form";
+import { csrfFor, renderPage } from "../http/page-security";
+import { AccountPage, clientInfo, describeScopes, isAccountNotice } from "../pages";
+import { signInUrl } from "../sessions/sign-in-return";
+import type { User } from "../users/model";
+import { d1UserStore } from "../users/store";
+import { pageErrors } from "./authorize";
 
-/** The signed-in person's account page (issue 4): consented clients, with revoke. Mounted at /account. */
-export const account = new Hono<AppEnv>();
+/**
+ * The signed-in person's account page (issue 4), mounted at /account:
+ *
+ *   GET  /account          the clients the person allowed: name and links, scopes in words, dates,
+ *                          and a Revoke form for each; without a live session, a 303 to the
+ *                          sign-in page, which returns here (/login?return=account)
+ *   POST /account/revoke   client_id, csrf: withdraws that grant, then 303 to /account with a notice
+ *
+ * Pages get the common page security (src/http/page-security.ts: CSP with nonces, no framing,
+ * no-store) and the POST the CSRF check. Revoking is ConsentStore.withdraw, as in the operator API
+ * (src/endpoints/admin-users.ts): the consent goes and the grant's refresh tokens are revoked in one
+ * batch; the grant's access tokens then fail at UserInfo and introspection, which find no consent
+ * with their `gid`. Only the person's own grants can be named: the user comes from the session,
+ * never from the form, so another person's client_id withdraws nothing.
+ */
+
+/** The person behind this browser's live session; null without one, or when the account is gone or disabled. */
+async function signedInUser(c: AppContext): Promise<User | null> {
+  const session = await currentSession(c);
+  if (session === null) return null;
+  const user = await d1UserStore(c.env.DB).get(session.userId);
+  return user !== null && !user.disabled ? user : null;
+}
+
+const toSignIn = () => seeOther(signInUrl("account"));
+
+export const account = new Hono<AppEnv>()
+  .get("/", pageErrors, async (c) => {
+    const user = await signedInUser(c);
+    if (user === null) return toSignIn();
+    const granted = await grantedClients(user.id, { consents: d1ConsentStore(c.env.DB), clients: d1ClientStore(c.env.DB) });
+    const grants = granted.map(({ consent, client }) => ({
+      ...clientInfo(client, consent.clientId).props,
+      clientId: consent.clientId,
+      scopes: describeScopes(consent.scope),
+      grantedAt: consent.createdAt,
+      updatedAt: consent.updatedAt,
+    }));
+    const notice = c.req.query("notice");
+    const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+    return renderPage(
+      c,
+      (nonce) => (
+        <AccountPage nonce={nonce} csrf={csrf.token} userEmail={user.email} grants={grants} {...(isAccountNotice(notice) && { notice })} />
+      ),
+      { setCookies: [csrf.setCookie] },
+    );
+  })
+  .post("/revoke", pageErrors, async (c) => {
+    const form = await postedForm(c);
+    const user = await signedInUser(c);
+    if (user === null) return toSignIn();
+    const clientId = form.get("client_id");
+    ensure(clientId !== undefined, "missing_parameter", "The form names no app whose access to withdraw.");
+    const withdrawn = await d1ConsentStore(c.env.DB).withdraw(user.id, clientId, c.var.now);
+    return seeOther(`/account?notice=${withdrawn !== null ? "revoked" : "nothing_revoked"}`);
+  });

@@ -11,6 +11,7 @@ export {
   type VerifyEmailDonePageProps,
 } from "./verify-email";
 export { ConsentPage, type ConsentPageProps } from "./consent";
+export { AccountPage, isAccountNotice, type AccountPageProps, type AccountGrant, type AccountNotice } from "./account";
 export { describeScope, describeScopes, type ScopeDescription } from "./scopes";
 export { ErrorPage, errorPageProps, renderErrorPage, type ErrorPageProps } from "./error";
 export { FormPostPage, renderFormPost, type FormPostPageProps } from "./form-post";

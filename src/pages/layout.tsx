@@ -46,6 +46,8 @@ border-radius:8px;padding:.6rem 1rem;cursor:pointer;border:1px solid var(--accen
 button:hover,.button:hover{background:var(--accent-hover);border-color:var(--accent-hover);color:var(--accent-text)}
 button.secondary{background:transparent;color:var(--text);border-color:var(--border)}
 button.secondary:hover{background:var(--bg);color:var(--text);border-color:var(--muted)}
+button.danger{background:transparent;color:var(--danger-text);border-color:var(--danger-border)}
+button.danger:hover{background:var(--danger-bg);color:var(--danger-text);border-color:var(--danger-text)}
 button.link{width:auto;min-height:0;padding:0;border:0;background:none;color:var(--accent);font-weight:400;text-decoration:underline;text-underline-offset:2px}
 button.link:hover{background:none;color:var(--accent-hover)}
 .actions{display:flex;flex-direction:column;gap:.75rem;margin-top:1.25rem}
@@ -58,6 +60,11 @@ button.link:hover{background:none;color:var(--accent-hover)}
 .scopes li:first-child{border-top:0}
 .scopes .name{display:block;font-size:.8rem;color:var(--muted);font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .who{font-size:.95rem;color:var(--muted)}
+.grants{list-style:none;padding:0;margin:0}
+.grant{padding:1rem 0;border-top:1px solid var(--border)}
+.grant:last-child{padding-bottom:0}
+.grant h3{font-size:1.1rem;margin:0 0 .5rem;overflow-wrap:anywhere}
+.dates{font-size:.9rem;color:var(--muted)}
 .who strong,.email{color:var(--text);overflow-wrap:anywhere}
 .code{font-size:.85rem;color:var(--muted)}
 .code code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--code-bg);padding:.1rem .3rem;border-radius:4px}
