@@ -114,7 +114,7 @@ describe("SignInPage", () => {
     expectPageSecurity(res, html);
     expect(field(html, "return")).toBe("account");
     expect(html).not.toMatch(/name="txn"/);
-    expect(html).not.toContain('class="lead"');
+    expect(html).toContain('<p class="lead">to your account</p>');
     expect(html).toContain('href="/signup"');
   });
 });

@@ -65,6 +65,7 @@ button.link:hover{background:none;color:var(--accent-hover)}
 .grant:last-child{padding-bottom:0}
 .grant h3{font-size:1.1rem;margin:0 0 .5rem;overflow-wrap:anywhere}
 .dates{font-size:.9rem;color:var(--muted)}
+.dates time{white-space:nowrap}
 .who strong,.email{color:var(--text);overflow-wrap:anywhere}
 .code{font-size:.85rem;color:var(--muted)}
 .code code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--code-bg);padding:.1rem .3rem;border-radius:4px}

@@ -1,5 +1,6 @@
 import { CsrfField, Layout } from "./layout";
 import { ClientLinks, ClientLogo, type ClientInfo } from "./links";
+import type { SignInReturn } from "../sessions/sign-in-return";
 
 /**
  * Why the last attempt failed. An unknown email and a wrong password are both
@@ -18,7 +19,7 @@ export interface SignInPageProps extends ClientInfo {
   /** The pending authorization request this sign-in continues; or else `returnTo`. */
   txn?: string;
   /** A sign-in outside an authorization request: the name of the page it returns to (src/sessions/sign-in-return.ts). */
-  returnTo?: string;
+  returnTo?: SignInReturn;
   /** Prefills the email field (OIDC `login_hint`, or the address just typed). */
   loginHint?: string;
   error?: SignInError;
@@ -29,6 +30,9 @@ export interface SignInPageProps extends ClientInfo {
   clientName?: string;
   signupEnabled: boolean;
 }
+
+/** What the page says a sign-in outside an authorization request leads to. */
+const RETURN_LEADS: Record<SignInReturn, string> = { account: "to your account" };
 
 /** POST /login: email and password, with hidden `csrf` and `txn` (or `return`). */
 export function SignInPage({
@@ -45,6 +49,8 @@ export function SignInPage({
           </p>
           <ClientLinks clientName={clientName} clientUri={clientUri} policyUri={policyUri} tosUri={tosUri} />
         </>
+      ) : returnTo !== undefined ? (
+        <p class="lead">{RETURN_LEADS[returnTo]}</p>
       ) : null}
       {error ? (
         <p class="alert" role="alert" id="signin-error">
