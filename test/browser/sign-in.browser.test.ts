@@ -12,24 +12,12 @@
  *
  * When Chromium is missing this fails; it is never skipped (.ci/run installs Chromium first).
  */
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalWorker } from "../../scripts/local-worker.mjs";
 import { ClientApp } from "./client-app.js";
-
-type Worker = Awaited<ReturnType<typeof startLocalWorker>>;
-
-const ROOT = resolve(import.meta.dirname, "../..");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-/** Committed screenshots are refreshed only on request; ordinary runs write under test-results/. */
-const SHOTS = process.env.UPDATE_SCREENSHOTS === "1" ? join(ROOT, "docs", "screenshots") : join(ROOT, "test-results", "screenshots");
-/** A phone: iPhone 12–15 class CSS viewport. */
-const PHONE = { width: 390, height: 844 };
+import { clientPost, launchPhone, registerClient, type PhoneBrowser, type Worker } from "./harness.js";
 
 const PERSON = { email: "alex@example.com", password: "correct horse battery staple", name: "Alex Example" };
 const CLIENT_ID = "example-app";
@@ -37,81 +25,36 @@ const CLIENT_SECRET = "example-app-secret-for-the-browser-test-000000";
 
 let worker: Worker;
 let app: ClientApp;
-let profile: string;
+let phone: PhoneBrowser;
 let context: BrowserContext;
 let page: Page;
 /** The tab in which the person reads their mail. */
 let mail: Page;
-const shots: string[] = [];
-
-/** Chromium's flags for this machine: no sandbox as root, and no traffic to Google's services. */
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--no-first-run",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-];
-
-async function shoot(name: string, tab: Page = page): Promise<void> {
-  await tab.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, animations: "disabled", caret: "hide" });
-  shots.push(name);
-}
-
-async function registerClient(): Promise<void> {
-  const res = await fetch(`${worker.url}/admin/clients/${CLIENT_ID}`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${worker.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      client_name: "Example App",
-      // The app's public home page (https only; the local test app itself is on http loopback).
-      client_uri: "https://app.example/",
-      token_endpoint_auth_method: "client_secret_basic",
-      client_secret: CLIENT_SECRET,
-      grant_types: ["authorization_code"],
-      response_types: ["code"],
-      redirect_uris: [app.redirectUri],
-    }),
-  });
-  expect(res.status, await res.clone().text()).toBe(200);
-}
+let shots: string[];
+const shoot = (name: string, tab?: Page) => phone.shoot(name, tab);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}. Install Debian's package (apt-get install -y chromium; .ci/run does) ` +
-        "or set CHROMIUM_PATH. `npx playwright install` does not work on this network.",
-    );
-  }
-  await mkdir(SHOTS, { recursive: true });
   worker = await startLocalWorker({ vars: { ALLOW_INSECURE_CLIENT_URIS: "true" } });
   app = new ClientApp(`${worker.url}/authorize`, CLIENT_ID);
   await app.listen();
-  await registerClient();
-  profile = await mkdtemp(join(tmpdir(), "latchkey-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: PHONE,
-    screen: PHONE,
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    colorScheme: "light",
-    locale: "en-GB",
-    timezoneId: "UTC",
+  await registerClient(worker, CLIENT_ID, {
+    client_name: "Example App",
+    // The app's public home page (https only; the local test app itself is on http loopback).
+    client_uri: "https://app.example/",
+    token_endpoint_auth_method: "client_secret_basic",
+    client_secret: CLIENT_SECRET,
+    grant_types: ["authorization_code"],
+    response_types: ["code"],
+    redirect_uris: [app.redirectUri],
   });
-  page = context.pages()[0] ?? (await context.newPage());
+  phone = await launchPhone();
+  ({ context, page, shots } = phone);
 });
 
 afterAll(async () => {
-  await context?.close();
+  await phone?.close();
   await app?.close();
   await worker?.dispose();
-  if (profile) await rm(profile, { recursive: true, force: true });
 });
 
 const h1 = () => page.locator("h1").first();
@@ -188,21 +131,13 @@ describe("a person signs up and signs in to an app with OpenID Connect (phone, r
     const code = params.get("code");
     expect(code).toEqual(expect.any(String));
 
-    const res = await fetch(`${worker.url}/token`, {
-      method: "POST",
-      headers: {
-        authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString("base64")}`,
-        "content-type": "application/x-www-form-urlencoded",
-      },
-      body: new URLSearchParams({
-        grant_type: "authorization_code",
-        code: code!,
-        redirect_uri: app.redirectUri,
-        code_verifier: request!.codeVerifier,
-      }),
+    const { status, body } = await clientPost<Record<string, string>>(worker, "/token", { id: CLIENT_ID, secret: CLIENT_SECRET }, {
+      grant_type: "authorization_code",
+      code: code!,
+      redirect_uri: app.redirectUri,
+      code_verifier: request!.codeVerifier,
     });
-    const body = (await res.json()) as Record<string, string>;
-    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(status, JSON.stringify(body)).toBe(200);
     expect(body.id_token).toEqual(expect.any(String));
     const { payload } = await jwtVerify(body.id_token!, createRemoteJWKSet(new URL(`${worker.url}/jwks`)), {
       issuer: worker.url,
