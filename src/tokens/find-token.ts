@@ -1,9 +1,10 @@
-import { compactVerify, decodeJwt, decodeProtectedHeader } from "jose";
+import { decodeProtectedHeader } from "jose";
 import type { Config } from "../config";
 import { OAuthError } from "../errors/oauth-error";
 import type { Keyring } from "../keys/keyring";
 import { findRefreshToken, type StoredRefreshToken } from "./refresh-token";
 import { verifyAccessToken, type AccessTokenClaims } from "./verify-access-token";
+import { verifyOwnIdToken } from "./verify-id-token";
 
 /**
  * What a token presented to /revoke or /introspect turned out to be (RFC 7009 §2.1, RFC 7662 §2.1).
@@ -57,17 +58,6 @@ export async function findToken(token: string, deps: FindTokenDeps): Promise<Fou
 
 /** One of our ID tokens (OIDC Core §2): signed by a key of ours, our issuer. Expired ones count too. */
 async function idToken(token: string, deps: FindTokenDeps): Promise<FoundToken | null> {
-  try {
-    const { kid, alg } = decodeProtectedHeader(token);
-    if (typeof kid !== "string") return null;
-    const key = await deps.keys.verifier(kid);
-    if (key === undefined || alg !== key.alg) return null;
-    await compactVerify(token, key.key, { algorithms: [key.alg] });
-    const { iss, aud } = decodeJwt(token);
-    if (iss !== deps.config.issuer) return null;
-    const audience = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud.filter((a) => typeof a === "string") : [];
-    return { type: "id_token", audience };
-  } catch {
-    return null;
-  }
+  const claims = await verifyOwnIdToken(token, deps);
+  return claims === null ? null : { type: "id_token", audience: claims.aud };
 }

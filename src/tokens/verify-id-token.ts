@@ -1,0 +1,64 @@
+import { compactVerify, decodeProtectedHeader } from "jose";
+import type { Config } from "../config";
+import { decodeUtf8 } from "../crypto/encoding";
+import type { Keyring } from "../keys/keyring";
+
+/** The claims of one of our ID tokens that something presented back to us (id_token_hint, revocation) relies on. */
+export interface OwnIdTokenClaims {
+  sub: string;
+  /** `aud` as an array. */
+  aud: string[];
+  /** The client the token was issued to, when `aud` names others too (OIDC Core §2). */
+  azp?: string;
+  /** The session the ID token was issued in (OIDC Back-Channel Logout `sid`). */
+  sid?: string;
+  exp: number;
+}
+
+export interface VerifyOwnIdTokenDeps {
+  config: Config;
+  keys: Keyring;
+}
+
+/** Far above any ID token we issue (under 1 KiB), far below anything that costs us. */
+const MAX_TOKEN_LENGTH = 4096;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * An ID token this server issued, presented back to it: a compact JWS with header `typ: JWT` (our
+ * ID tokens' type, so an access token `at+jwt` or a logout token `logout+jwt` never passes for
+ * one), a `kid` naming one of our published keys (current, next or retired), `alg` equal to that
+ * key's, a valid signature, `iss` our issuer, and `sub` and `aud` present. Expiry is NOT checked:
+ * an expired ID token is still one we issued, and OIDC RP-Initiated Logout §2 asks the OP to accept
+ * it as an `id_token_hint`. Returns null for anything else; never throws for a bad token.
+ */
+export async function verifyOwnIdToken(token: string, deps: VerifyOwnIdTokenDeps): Promise<OwnIdTokenClaims | null> {
+  if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) return null;
+  let payload: Uint8Array;
+  try {
+    const { kid, alg, typ } = decodeProtectedHeader(token);
+    if (typeof typ !== "string" || typ.toLowerCase() !== "jwt" || typeof kid !== "string") return null;
+    const key = await deps.keys.verifier(kid);
+    if (key === undefined || alg !== key.alg) return null;
+    ({ payload } = await compactVerify(token, key.key, { algorithms: [key.alg] }));
+  } catch {
+    return null;
+  }
+  let claims: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(decodeUtf8(payload) ?? "");
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return null;
+    claims = parsed as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const { iss, sub, aud, azp, sid, exp } = claims;
+  if (iss !== deps.config.issuer || typeof sub !== "string" || sub === "" || typeof exp !== "number") return null;
+  const audience = typeof aud === "string" ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === "string") ? (aud as string[]) : [];
+  if (audience.length === 0) return null;
+  return {
+    sub, aud: audience, exp,
+    ...(typeof azp === "string" && { azp }),
+    ...(typeof sid === "string" && sid !== "" && { sid }),
+  };
+}
