@@ -82,6 +82,17 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
 
+-- OIDC Back-Channel Logout §2.3: the clients (those with a backchannel_logout_uri) that received an
+-- ID token in a session, written at code redemption. Ending the session takes its rows and sends
+-- each client a logout token; `expires_at` is the session's, so maintenance removes the rest.
+CREATE TABLE IF NOT EXISTS session_clients (
+  sid TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (sid, client_id)
+);
+CREATE INDEX IF NOT EXISTS session_clients_expiry ON session_clients (expires_at);
+
 -- Consent: what a person granted a client. `grant_id` changes when consent is withdrawn and
 -- given again, so tokens issued under an old grant stop working.
 CREATE TABLE IF NOT EXISTS consents (

@@ -127,6 +127,18 @@ export interface Config {
    * 64 KiB, the same bounds as a client's jwks_uri, so a slow or huge document cannot hold a request.
    */
   readonly sectorIdentifierFetch: { readonly timeoutMs: number; readonly maxBytes: number };
+  /**
+   * Logout-token lifetime (OIDC Back-Channel Logout §2.4). Default 120 s: the token is delivered
+   * the moment it is made, and §4 asks for short expiry ("preferably at most two minutes") so a
+   * captured token cannot be replayed later.
+   */
+  readonly logoutTokenTtl: number;
+  /**
+   * How long one back-channel logout POST may take before it is abandoned (logged). Default
+   * 3000 ms, as for a client's jwks_uri: delivery runs after the logout has answered
+   * (`waitUntil`), so a slow client never delays the person, but it must not hold the Worker either.
+   */
+  readonly backChannelLogoutTimeoutMs: number;
 }
 
 /** A failure budget: at most `limit` failures within `windowSeconds` of the first one. */
@@ -178,6 +190,8 @@ export function configFrom(env: Env): Config {
     signupEnabled: flag(env.SIGNUP_ENABLED, false, "SIGNUP_ENABLED"),
     ...registrationSettings(env),
     sectorIdentifierFetch: { timeoutMs: 3000, maxBytes: 64 * 1024 },
+    logoutTokenTtl: 120,
+    backChannelLogoutTimeoutMs: 3000,
   };
   parsed.set(env, config);
   return config;

@@ -20,6 +20,7 @@ export const RETRY_ANSWER_RETENTION = 300;
 export const OUTBOX_RETENTION = 7 * 24 * 3600;
 
 export interface CleanupCounts {
+  session_clients: number;
   sessions: number;
   email_verifications: number;
   initial_access_tokens: number;
@@ -76,6 +77,11 @@ async function cleanUp(db: D1Database, now: number): Promise<MaintenanceReport["
      WHERE expires_at < ?1 OR (revoked_at IS NOT NULL AND revoked_at < ?1 - ${REVOKED_FAMILY_RETENTION})`;
   try {
     const results = await db.batch([
+      // Before the sessions: what back-channel logout remembered for sessions that expired, or
+      // that ended without taking their rows (src/sessions/session-clients.ts).
+      db
+        .prepare("DELETE FROM session_clients WHERE expires_at < ?1 OR sid IN (SELECT sid FROM sessions WHERE ended_at IS NOT NULL)")
+        .bind(now),
       db.prepare("DELETE FROM sessions WHERE ended_at IS NOT NULL OR expires_at < ?").bind(now),
       db.prepare("DELETE FROM email_verifications WHERE used_at IS NOT NULL OR expires_at < ?").bind(now),
       db.prepare("DELETE FROM initial_access_tokens WHERE expires_at IS NOT NULL AND expires_at < ?").bind(now),
@@ -104,14 +110,15 @@ async function cleanUp(db: D1Database, now: number): Promise<MaintenanceReport["
     const n = (i: number) => results[i]?.meta.changes ?? 0;
     return {
       ok: true,
-      sessions: n(0),
-      email_verifications: n(1),
-      initial_access_tokens: n(2),
-      refresh_tokens: n(3) + n(6),
-      refresh_token_rotations: n(4),
-      refresh_token_families: n(5),
-      retry_answers_cleared: n(7),
-      outbox: n(8),
+      session_clients: n(0),
+      sessions: n(1),
+      email_verifications: n(2),
+      initial_access_tokens: n(3),
+      refresh_tokens: n(4) + n(7),
+      refresh_token_rotations: n(5),
+      refresh_token_families: n(6),
+      retry_answers_cleared: n(8),
+      outbox: n(9),
     };
   } catch (error) {
     log("error", "maintenance_cleanup_failed", { message: String(error instanceof Error ? error.message : error) });

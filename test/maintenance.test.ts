@@ -16,6 +16,7 @@ const T0 = 1_900_000_000;
 const DAY = 86_400;
 const store = d1KeyStore(env.DB);
 const SEEDED = [
+  "session_clients",
   "sessions",
   "email_verifications",
   "initial_access_tokens",
@@ -38,6 +39,10 @@ const session = (id: string, expiresAt: number, endedAt: number | null = null) =
     `INSERT INTO sessions (id_hash, sid, user_id, auth_time, amr, created_at, expires_at, ended_at)
      VALUES (?, ?, 'u1', ?, '["pwd"]', ?, ?, ?)`,
   ).bind(id, `sid-${id}`, T0 - DAY, T0 - DAY, expiresAt, endedAt);
+
+/** A client remembered for back-channel logout in session `sid-<sessionId>` (src/sessions/session-clients.ts). */
+const sessionClient = (sessionId: string, clientId: string, expiresAt: number) =>
+  env.DB.prepare("INSERT INTO session_clients (sid, client_id, expires_at) VALUES (?, ?, ?)").bind(`sid-${sessionId}`, clientId, expiresAt);
 
 const verification = (id: string, expiresAt: number, usedAt: number | null = null) =>
   env.DB.prepare(
@@ -97,6 +102,25 @@ describe("issue 4 maintenance: expired rows", () => {
     expect(await ids("SELECT token_hash AS id FROM initial_access_tokens")).toEqual(["i-forever", "i-live"]);
     expect(await ids("SELECT id FROM outbox")).toEqual(["o-live"]);
     expect(report.cleanup).toMatchObject({ ok: true, sessions: 2, email_verifications: 2, initial_access_tokens: 1, outbox: 1 });
+  });
+
+  it("back-channel logout's session_clients: rows of expired and ended sessions go, a live session's stay", async () => {
+    await env.DB.batch([
+      session("s-live", T0 + DAY),
+      session("s-expired", T0 - 1),
+      session("s-ended", T0 + DAY, T0 - 5),
+      sessionClient("s-live", "c1", T0 + DAY),
+      sessionClient("s-live", "c2", T0 + DAY),
+      sessionClient("s-expired", "c1", T0 - 1),
+      sessionClient("s-ended", "c1", T0 + DAY),
+      // Its session row is already gone (an earlier run), and it has expired with it.
+      sessionClient("s-gone", "c1", T0 - 60),
+    ]);
+
+    const report = await runMaintenance(env, T0);
+
+    expect(await ids("SELECT sid || '/' || client_id AS id FROM session_clients")).toEqual(["sid-s-live/c1", "sid-s-live/c2"]);
+    expect(report.cleanup).toMatchObject({ ok: true, session_clients: 3, sessions: 2 });
   });
 
   it("removes refresh-token state a whole family at a time, keeping families that are still alive", async () => {

@@ -57,3 +57,9 @@ export interface Client {
 
 /** Public clients hold no credential (RFC 6749 §2.1). */
 export const isPublic = (client: Client): boolean => client.authMethod === "none";
+
+/** The client's registered `backchannel_logout_uri` (OIDC Back-Channel Logout §2.2), kept in its metadata; undefined when it has none. */
+export function backChannelLogoutUri(client: Client): string | undefined {
+  const uri = client.metadata.backchannel_logout_uri;
+  return typeof uri === "string" ? uri : undefined;
+}

@@ -4,7 +4,7 @@ import { d1ClientStore } from "../clients/store";
 import { grantedClients } from "../consent/grants";
 import { d1ConsentStore, type Consent } from "../consent/store";
 import { NO_STORE, type AppContext, type AppEnv } from "../http/context";
-import { d1SessionStore } from "../sessions/store";
+import { endAllSessions } from "../logout/end-session";
 import type { User } from "../users/model";
 import { hashPassword } from "../users/password";
 import { createUser, d1UserStore, validClaims } from "../users/store";
@@ -22,7 +22,8 @@ import { jsonObject, optionalBoolean, pageParams } from "./admin-input";
  *   DELETE /:id/grants/:client_id  withdraw that grant                   → 204 | 404
  *
  * A user is answered in snake_case JSON; the password hash never leaves the server (has_password
- * says whether there is one). Changing the password or disabling the user ends their sessions.
+ * says whether there is one). Changing the password or disabling the user ends their sessions, and
+ * the clients signed in through them are told over the back channel (src/logout/end-session.ts).
  *
  * Withdrawing a grant deletes the consent and revokes its refresh tokens (ConsentStore.withdraw);
  * its access tokens then fail at UserInfo (their `gid` names no consent any more) and stay valid
@@ -86,7 +87,7 @@ export const adminUsers = new Hono<AppEnv>()
     const users = d1UserStore(c.env.DB);
     await users.update(user.id, { emailVerified, disabled, claims, passwordHash }, c.var.now);
     if (passwordHash !== undefined || disabled === true) {
-      await d1SessionStore(c.env.DB, { ttl: c.var.config.sessionTtl }).endAllForUser(user.id, c.var.now);
+      await endAllSessions(c, user.id);
     }
     return c.json(userJson((await users.get(user.id))!), 200, NO_STORE);
   })

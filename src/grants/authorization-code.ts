@@ -1,9 +1,11 @@
 import { CODE_NAMESPACE, openCode, type CodePayload } from "../authorize/codes";
 import { PKCE_VALUE } from "../authorize/request";
+import { backChannelLogoutUri } from "../clients/model";
 import { base64url } from "../crypto/encoding";
 import { sha256, timingSafeEqual } from "../crypto/hash";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { issueAccessToken } from "../tokens/access-token";
+import { rememberSessionClient } from "../sessions/session-clients";
 import { issueIdToken } from "../tokens/id-token";
 import { issueRefreshToken, refreshPolicy, revokeRefreshToken } from "../tokens/refresh-token";
 import { revokeAccessToken } from "../tokens/revocation";
@@ -92,20 +94,26 @@ async function issueTokens(ctx: GrantContext, code: CodePayload): Promise<TokenR
     issued.refreshTokenHash = refresh.hash;
   }
   if (code.scope.includes("openid")) {
-    response.id_token = await issueIdToken(
-      {
-        sub: code.sub,
-        clientId: code.clientId,
-        alg: client.idTokenSignedResponseAlg,
-        ttl: config.idTokenTtl,
-        authTime: code.authTime,
-        ...(code.nonce !== undefined && { nonce: code.nonce }),
-        accessToken: access.token,
-        sid: code.sid,
-        amr: code.amr,
-      },
-      { config, keys, now },
-    );
+    const [idToken] = await Promise.all([
+      issueIdToken(
+        {
+          sub: code.sub,
+          clientId: code.clientId,
+          alg: client.idTokenSignedResponseAlg,
+          ttl: config.idTokenTtl,
+          authTime: code.authTime,
+          ...(code.nonce !== undefined && { nonce: code.nonce }),
+          accessToken: access.token,
+          sid: code.sid,
+          amr: code.amr,
+        },
+        { config, keys, now },
+      ),
+      // OIDC Back-Channel Logout §2.3: remember that this client signed in through the session, so
+      // its end can be sent to the client (only clients that registered where to send it).
+      backChannelLogoutUri(client) !== undefined ? rememberSessionClient(services.db, code.sid, code.clientId, now) : undefined,
+    ]);
+    response.id_token = idToken;
   }
   const reusedMeanwhile = await services.replay.attach(CODE_NAMESPACE, code.jti, JSON.stringify(issued));
   // A second redemption that arrived while these tokens were being made found nothing to revoke:

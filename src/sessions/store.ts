@@ -20,8 +20,8 @@ const fromRow = (r: SessionRow): Session => ({
 
 /** The D1 session store, plus what the operator path needs beyond the port. */
 export interface D1SessionStore extends SessionStore {
-  /** Ends every live session of a user (password changed, account disabled). */
-  endAllForUser(userId: string, now: number): Promise<void>;
+  /** Ends every live session of a user (password changed, account disabled); returns the `sid`s it ended. */
+  endAllForUser(userId: string, now: number): Promise<string[]>;
 }
 
 /**
@@ -54,7 +54,11 @@ export function d1SessionStore(db: D1Database, options: { ttl: number }): D1Sess
       await db.prepare("UPDATE sessions SET ended_at = ? WHERE sid = ? AND ended_at IS NULL").bind(now, sid).run();
     },
     async endAllForUser(userId, now) {
-      await db.prepare("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?").bind(now, userId, now).run();
+      const { results } = await db
+        .prepare("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL AND expires_at > ? RETURNING sid")
+        .bind(now, userId, now)
+        .all<{ sid: string }>();
+      return results.map((r) => r.sid);
     },
   };
 }

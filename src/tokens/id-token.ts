@@ -2,7 +2,7 @@ import { SignJWT } from "jose";
 import type { Config } from "../config";
 import { base64url, utf8 } from "../crypto/encoding";
 import { SERVER_SIGNING_ALGS, type SigningAlg } from "../keys/algorithms";
-import type { Keyring } from "../keys/keyring";
+import type { Keyring, Signer } from "../keys/keyring";
 
 /** What the authorization_code grant knows when it issues an ID token (OIDC Core §2, §3.1.3.6). */
 export interface IdTokenInput {
@@ -57,11 +57,15 @@ export async function atHash(accessToken: string, alg: string): Promise<string> 
   return base64url(digest.slice(0, digest.length / 2));
 }
 
-function signingAlg(alg: string): SigningAlg {
-  // Registration only accepts algs we sign with (src/clients/register.ts); anything else here is a
-  // server-side inconsistency, so a plain Error (→ server_error, logged), never an unsigned token.
+/**
+ * The key that signs a client's ID tokens — and its logout tokens (src/tokens/logout-token.ts) — for
+ * its `id_token_signed_response_alg`. Registration only accepts algs we sign with
+ * (src/clients/register.ts); anything else here is a server-side inconsistency, so a plain Error
+ * (→ server_error, logged), never an unsigned token.
+ */
+export function idTokenSigner(keys: Keyring, alg: string): Promise<Signer> {
   if (!(SERVER_SIGNING_ALGS as readonly string[]).includes(alg)) throw new Error(`cannot sign ID tokens with ${alg}`);
-  return alg as SigningAlg;
+  return keys.signer(alg as SigningAlg);
 }
 
 /**
@@ -70,7 +74,7 @@ function signingAlg(alg: string): SigningAlg {
  * User claims are not added here: in the code flow they come from the UserInfo endpoint (§5.4).
  */
 export async function issueIdToken(input: IdTokenInput, deps: IdTokenDeps): Promise<string> {
-  const signer = await deps.keys.signer(signingAlg(input.alg));
+  const signer = await idTokenSigner(deps.keys, input.alg);
   const audience = [input.clientId, ...(input.extraAudiences ?? []).filter((aud) => aud !== input.clientId)];
   const claims: Record<string, unknown> = {};
   if (input.authTime !== undefined) claims.auth_time = input.authTime;

@@ -1,0 +1,31 @@
+import type { AppContext } from "../http/context";
+import { clientStore, requestKeyring } from "../services";
+import type { Session } from "../sessions/model";
+import { d1SessionStore } from "../sessions/store";
+import { notifyBackChannel, type BackChannelDeps, type EndedSession } from "./back-channel";
+
+/**
+ * Ending browser sessions, everywhere it happens: the session records end at once; the clients
+ * that signed in through them are told afterwards, over the back channel (src/logout/back-channel.ts),
+ * in `waitUntil`, so neither a slow nor a failing client delays or fails the request that ended them.
+ */
+
+function backChannelDeps(c: AppContext): BackChannelDeps {
+  return { db: c.env.DB, clients: clientStore(c), config: c.var.config, keys: () => requestKeyring(c), now: c.var.now };
+}
+
+function notifyLater(c: AppContext, ended: EndedSession[]): void {
+  if (ended.length > 0) c.executionCtx.waitUntil(notifyBackChannel(backChannelDeps(c), ended));
+}
+
+/** Ends one session (RP-initiated logout, a person signing out). Ending an already-ended session is harmless. */
+export async function endSession(c: AppContext, session: Pick<Session, "sid" | "userId">): Promise<void> {
+  await d1SessionStore(c.env.DB, { ttl: c.var.config.sessionTtl }).end(session.sid, c.var.now);
+  notifyLater(c, [{ sid: session.sid, userId: session.userId }]);
+}
+
+/** Ends every live session of a person (the operator disabled them or changed their password). */
+export async function endAllSessions(c: AppContext, userId: string): Promise<void> {
+  const sids = await d1SessionStore(c.env.DB, { ttl: c.var.config.sessionTtl }).endAllForUser(userId, c.var.now);
+  notifyLater(c, sids.map((sid) => ({ sid, userId })));
+}
