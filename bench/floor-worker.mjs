@@ -18,6 +18,14 @@
 //                       `sub` as JSON (the floor of UserInfo).
 //   POST /pbkdf2        one PBKDF2-HMAC-SHA-256 deriveBits, 100,000 iterations, 256 bits, of the
 //                       password in the body (the floor of a sign-in).
+//   POST /refresh       the crypto of a refresh_token grant with rotation and an ID token: one
+//                       SHA-256 of the presented refresh_token (its storage hash), one ES256 signature
+//                       (the access token), 256 random bits and their SHA-256 (the successor and its
+//                       storage hash), one SHA-256 (at_hash) and one RS256 signature (the ID token,
+//                       no nonce), one AES-256-GCM encryption of the answer (kept for a retry within
+//                       the grace window).
+//   POST /introspect    one ES256 verification of the form's `token` (an access token from /exchange),
+//                       then its claims as an RFC 7662 answer (the floor of introspection).
 //
 // Plain JavaScript module, Web Crypto only. Keys are set up once per isolate, on the first
 // request (Workers forbid generating random values at module scope).
@@ -117,11 +125,23 @@ async function signIdToken({ rsaKey, rsaKid }, issuer, code, accessToken) {
   return `${input}.${base64url(signature)}`;
 }
 
-/** `v1.<iv>.<ciphertext+tag>`, Latchkey's sealed format, with additional data like Latchkey's. */
-async function sealCode(codeKey, plaintext) {
+/** `v1.<iv>.<ciphertext+tag>`, Latchkey's sealed format, with additional data like Latchkey's (src/crypto/aead.ts). */
+async function seal(key, additionalData, plaintext) {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: encoder.encode("authorization-code:code") }, codeKey, encoder.encode(plaintext));
+  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: encoder.encode(additionalData) }, key, encoder.encode(plaintext));
   return `v1.${base64url(iv)}.${base64url(new Uint8Array(ct))}`;
+}
+
+const sealCode = (codeKey, plaintext) => seal(codeKey, "authorization-code:code", plaintext);
+
+const sha256b64 = async (text) => base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text))));
+
+/** The claims of a verified ES256 JWT signed by this floor, or null. */
+async function verifyOwnToken(k, jwt) {
+  const parts = jwt.split(".");
+  if (parts.length !== 3) return null;
+  const ok = await crypto.subtle.verify(ES256, k.verifyKey, fromBase64url(parts[2]), encoder.encode(`${parts[0]}.${parts[1]}`));
+  return ok ? JSON.parse(decoder.decode(fromBase64url(parts[1]))) : null;
 }
 
 async function openCode(codeKey, sealed) {
@@ -198,14 +218,42 @@ const routes = {
     return tokenResponse(accessToken, { scope, id_token: await signIdToken(k, env.ISSUER, code, accessToken) });
   },
   "GET /userinfo": async (request, env) => {
-    const k = await setup(env);
     const auth = request.headers.get("authorization") ?? "";
-    const parts = auth.startsWith("Bearer ") ? auth.slice(7).split(".") : [];
-    if (parts.length !== 3) return new Response("no Bearer JWT\n", { status: 401 });
-    const ok = await crypto.subtle.verify(ES256, k.verifyKey, fromBase64url(parts[2]), encoder.encode(`${parts[0]}.${parts[1]}`));
-    if (!ok) return new Response("bad signature\n", { status: 401 });
-    const claims = JSON.parse(decoder.decode(fromBase64url(parts[1])));
+    const claims = auth.startsWith("Bearer ") ? await verifyOwnToken(await setup(env), auth.slice(7)) : null;
+    if (claims === null) return new Response("no valid Bearer JWT\n", { status: 401 });
     return Response.json({ sub: claims.sub }, { headers: { "cache-control": "no-store" } });
+  },
+  "POST /introspect": async (request, env) => {
+    const form = new URLSearchParams(await request.text());
+    const claims = await verifyOwnToken(await setup(env), form.get("token") ?? "");
+    if (claims === null) return Response.json({ active: false }, { headers: { "cache-control": "no-store" } });
+    const { gid: _gid, ...visible } = claims;
+    return Response.json({ active: true, token_type: "Bearer", ...visible }, { headers: { "cache-control": "no-store", pragma: "no-cache" } });
+  },
+  "POST /refresh": async (request, env) => {
+    const k = await setup(env);
+    const form = new URLSearchParams(await request.text());
+    const presented = form.get("refresh_token") ?? "";
+    const presentedHash = await sha256b64(presented);
+    // The grant a refresh token stands for, as Latchkey reads it from storage (the floor has none).
+    const url = new URL(request.url);
+    const grant = {
+      clientId: url.searchParams.get("client_id") ?? "bench-app",
+      sub: url.searchParams.get("sub") ?? "bench-person",
+      scope: url.searchParams.get("scope") ?? "openid offline_access",
+      authTime: Math.floor(Date.now() / 1000),
+      sid: base64url(crypto.getRandomValues(new Uint8Array(16))),
+      grantId: base64url(crypto.getRandomValues(new Uint8Array(16))),
+    };
+    const accessToken = await signAccessToken(k, env.ISSUER, grant.clientId, grant);
+    const successor = base64url(crypto.getRandomValues(new Uint8Array(32)));
+    await sha256b64(successor);
+    const answer = {
+      access_token: accessToken, token_type: "Bearer", expires_in: 600, scope: grant.scope, refresh_token: successor,
+      id_token: await signIdToken(k, env.ISSUER, grant, accessToken),
+    };
+    await seal(k.codeKey, `refresh-retry:${presentedHash}`, JSON.stringify({ ...answer, expires_at: Math.floor(Date.now() / 1000) + 600 }));
+    return Response.json(answer, { headers: { "cache-control": "no-store", pragma: "no-cache" } });
   },
   "POST /pbkdf2": async (request) => {
     const password = await request.text();

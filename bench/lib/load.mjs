@@ -23,14 +23,18 @@ export function expectAccessToken(status, text) {
  * @param {number} o.concurrency
  * @param {number} o.warmupMs
  * @param {number} o.durationMs
- * @param {() => ({ method?: string, path: string, headers: Record<string, string>, body?: string } | null)} o.next
- *        The next request (POST unless `method` says otherwise); null when a finite request supply
- *        (pre-signed assertions, pre-minted authorization codes) is used up.
+ * @param {(loop: number) => ({ method?: string, path: string, headers: Record<string, string>, body?: string } | null)} o.next
+ *        The next request of loop number `loop` (0 … concurrency − 1; POST unless `method` says
+ *        otherwise); null when a finite request supply (pre-signed assertions, pre-minted
+ *        authorization codes) is used up.
+ * @param {(loop: number, text: string) => void} [o.answered]
+ *        Called with each response that passed `check`, before the loop's next request: a chain of
+ *        requests (a refresh token, rotated by every request) carries its state from one to the next.
  * @param {number | undefined} o.serverPid  workerd process whose CPU time is sampled over the window
  * @param {(status: number, text: string, headers: Record<string, string | string[] | undefined>) => string | undefined} [o.check]
  *        Describes what is wrong with a response (a failure), or undefined when it is as expected.
  */
-export async function runLoad({ origin, concurrency, warmupMs, durationMs, next, serverPid, check = expectAccessToken }) {
+export async function runLoad({ origin, concurrency, warmupMs, durationMs, next, answered, serverPid, check = expectAccessToken }) {
   const url = new URL(origin);
   if (url.hostname !== "127.0.0.1" || url.protocol !== "http:") throw new Error(`refusing to load a non-loopback target: ${origin}`);
 
@@ -62,9 +66,9 @@ export async function runLoad({ origin, concurrency, warmupMs, durationMs, next,
     if (failureSamples.length < MAX_FAILURE_SAMPLES) failureSamples.push(text.slice(0, 300));
   };
 
-  async function loop() {
+  async function loop(_, index) {
     while (performance.now() < windowEnd) {
-      const request = next();
+      const request = next(index);
       if (request === null) {
         exhaustedAt ??= performance.now();
         return;
@@ -77,7 +81,10 @@ export async function runLoad({ origin, concurrency, warmupMs, durationMs, next,
         const t1 = performance.now();
         const problem = check(res.statusCode, text, res.headers);
         if (problem !== undefined) fail(problem);
-        else if (t1 >= windowStart && t1 <= windowEnd) latencies.push(t1 - t0);
+        else {
+          answered?.(index, text);
+          if (t1 >= windowStart && t1 <= windowEnd) latencies.push(t1 - t0);
+        }
       } catch (error) {
         fail(`request error: ${error?.message ?? error}`);
       }

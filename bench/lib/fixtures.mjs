@@ -1,0 +1,63 @@
+// The bench's clients and people, registered through the operator API (/admin) as an operator would.
+
+import { generateKeyPairSync } from "node:crypto";
+import { expectOk } from "./requests.mjs";
+
+/** The code-flow client: a confidential web app, ID tokens RS256 (the registration default). */
+export const WEB_CLIENT = { clientId: "bench-web", redirectUri: "https://bench.example/callback", scope: "openid profile email" };
+/** The refresh client: an app that keeps its sign-in (offline_access), ID tokens RS256 on every refresh. */
+export const APP_CLIENT = { clientId: "bench-app", redirectUri: "https://bench.example/app-callback", scope: "openid profile email offline_access" };
+export const BENCH_PASSWORD = "bench-password-not-for-production";
+
+/**
+ * Registers the four clients — client_secret_basic and private_key_jwt (ES256) for
+ * client_credentials, the code-flow web client, the refresh app client — and creates the person who
+ * signs in to the code flow plus `signinAccounts` accounts for the sign-in scenario.
+ */
+export async function registerFixtures({ origin, adminToken, issuer, signinAccounts }) {
+  // The two client_credentials clients.
+  const admin = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
+  const register = async (id, body) =>
+    expectOk(`register ${id}`, await fetch(`${origin}/admin/clients/${id}`, { method: "PUT", headers: admin, body: JSON.stringify(body) }));
+  const basicClient = await register("bench-basic", {
+    token_endpoint_auth_method: "client_secret_basic",
+    grant_types: ["client_credentials"],
+    scope: "read write",
+  });
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const publicJwk = { ...publicKey.export({ format: "jwk" }), kid: "bench-es256", alg: "ES256", use: "sig" };
+  await register("bench-jwt", {
+    token_endpoint_auth_method: "private_key_jwt",
+    jwks: { keys: [publicJwk] },
+    grant_types: ["client_credentials"],
+    scope: "read write",
+  });
+  const signer = { clientId: "bench-jwt", kid: publicJwk.kid, privateKey, audience: issuer };
+
+  // The code flow: a confidential web client (client_secret_basic, ID tokens RS256 by default)
+  // and people with passwords, created through the operator API.
+  const webClient = await register(WEB_CLIENT.clientId, {
+    client_name: "Bench Web App",
+    token_endpoint_auth_method: "client_secret_basic",
+    grant_types: ["authorization_code"],
+    response_types: ["code"],
+    redirect_uris: [WEB_CLIENT.redirectUri],
+  });
+  const createUser = async (email) => {
+    const body = { email, password: BENCH_PASSWORD, email_verified: true, claims: { name: "Bench Person", given_name: "Bench", family_name: "Person" } };
+    const user = await expectOk(`create ${email}`, await fetch(`${origin}/admin/users`, { method: "POST", headers: admin, body: JSON.stringify(body) }), 201);
+    return { ...user, password: BENCH_PASSWORD };
+  };
+  const person = await createUser("bench-person@example.com");
+  const appClient = await register(APP_CLIENT.clientId, {
+    client_name: "Bench Mobile App",
+    token_endpoint_auth_method: "client_secret_basic",
+    grant_types: ["authorization_code", "refresh_token"],
+    response_types: ["code"],
+    redirect_uris: [APP_CLIENT.redirectUri],
+  });
+  // Sign-in scenario: one account per concurrent loop, used round robin.
+  const signinUsers = [];
+  for (let i = 1; i <= signinAccounts; i++) signinUsers.push(await createUser(`bench-signin-${i}@example.com`));
+  return { basicClient, signer, publicJwk, webClient, appClient, person, signinUsers };
+}
