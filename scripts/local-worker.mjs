@@ -131,7 +131,7 @@ async function secrets(persistTo) {
   }
 }
 
-export async function startLocalWorker({ vars = {}, persistTo = undefined, port = 0 } = {}) {
+export async function startLocalWorker({ vars = {}, persistTo = undefined, port = 0, inspectorPort = undefined } = {}) {
   const [scriptPath, date, secret] = await Promise.all([buildWorker(), compatibilityDate(), secrets(persistTo)]);
   const listenPort = port || (await freePort());
   const url = `http://127.0.0.1:${listenPort}`;
@@ -142,6 +142,7 @@ export async function startLocalWorker({ vars = {}, persistTo = undefined, port 
     host: "127.0.0.1",
     port: listenPort,
     cf: false, // no download of the real `request.cf` template; tests pass their own cf
+    ...(inspectorPort && { inspectorPort }), // V8 inspector (bench/profile.mjs)
     ...(persistTo && { resourcePersistencePath: resolve(persistTo) }), // else in-memory/temporary
     workers: [
       {

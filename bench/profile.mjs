@@ -1,0 +1,151 @@
+// `npm run bench:profile -- [--scenario private-key-jwt|basic] [--seconds 5] [--top 40]`: where the
+// Worker's CPU goes. Starts the built Worker in workerd with the V8 inspector on, drives one
+// scenario of `npm run bench` (closed loop, 16 connections) while the sampling profiler runs in the
+// Worker's isolate, and prints the functions with the most self time (and the bundle's modules
+// they belong to). A tool for finding what to make cheaper; the figures to report come from
+// `npm run bench`.
+
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startLocalWorker } from "../scripts/local-worker.mjs";
+import { registerFixtures } from "./lib/fixtures.mjs";
+import { runLoad } from "./lib/load.mjs";
+import { FORM, JWT_BEARER, basicAuth, expectOk, signAssertions } from "./lib/requests.mjs";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const { values: args } = parseArgs({
+  options: {
+    scenario: { type: "string", default: "private-key-jwt" },
+    seconds: { type: "string", default: "5" },
+    top: { type: "string", default: "40" },
+  },
+});
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+
+/** A minimal Chrome DevTools Protocol session over the inspector's WebSocket. */
+async function devtools(url) {
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    socket.addEventListener("open", resolve, { once: true });
+    socket.addEventListener("error", reject, { once: true });
+  });
+  let id = 0;
+  const pending = new Map();
+  socket.addEventListener("message", (event) => {
+    const message = JSON.parse(event.data);
+    if (message.id !== undefined && pending.has(message.id)) {
+      const { resolve, reject } = pending.get(message.id);
+      pending.delete(message.id);
+      if (message.error) reject(new Error(message.error.message));
+      else resolve(message.result);
+    }
+  });
+  return {
+    send: (method, params = {}) =>
+      new Promise((resolve, reject) => {
+        pending.set(++id, { resolve, reject });
+        socket.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => socket.close(),
+  };
+}
+
+/** The bundle's module of each line, from esbuild's `// path` markers (node_modules paths shortened to the package). */
+async function moduleOfLine() {
+  const lines = (await readFile(join(ROOT, ".build", "worker", "index.js"), "utf8")).split("\n");
+  const modules = new Array(lines.length);
+  let current = "(bundle)";
+  for (let i = 0; i < lines.length; i++) {
+    const marker = /^\/\/ ((?:node_modules\/((?:@[^/]+\/)?[^/]+))|[^ ]+\.(?:ts|tsx|js|mjs))$/.exec(lines[i]);
+    if (marker) current = marker[2] ?? marker[1];
+    modules[i] = current;
+  }
+  return modules;
+}
+
+/** Self time per function and per bundle module of a CPU profile. */
+function selfTimes(profile, modules) {
+  const dt = new Map();
+  for (let i = 0; i < profile.samples.length; i++) dt.set(profile.samples[i], (dt.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  const byFunction = new Map();
+  const byModule = new Map();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const us = dt.get(node.id) ?? 0;
+    total += us;
+    const f = node.callFrame;
+    const file = f.url ? f.url.split("/").pop() : "";
+    const key = `${f.functionName || "(anonymous)"} ${file}${f.url ? `:${f.lineNumber + 1}` : ""}`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + us);
+    const module = f.url.endsWith("index.js") ? modules[f.lineNumber] ?? "(bundle)" : `(native) ${f.functionName || "(anonymous)"}`;
+    const moduleKey = module.startsWith("(native)") && !["(idle)", "(program)", "(garbage collector)"].includes(f.functionName) ? "(runtime built-ins)" : module;
+    byModule.set(moduleKey, (byModule.get(moduleKey) ?? 0) + us);
+  }
+  const sorted = (m) => [...m].sort((a, b) => b[1] - a[1]);
+  return { total, byFunction: sorted(byFunction), byModule: sorted(byModule) };
+}
+
+async function main() {
+  const inspectorPort = await freePort();
+  const persistTo = await mkdtemp("/dev/shm/latchkey-profile-");
+  const latchkey = await startLocalWorker({ persistTo, inspectorPort });
+  try {
+    const origin = new URL(latchkey.url).origin;
+    const { issuer } = await expectOk("discovery", await fetch(`${origin}/.well-known/openid-configuration`));
+    const { basicClient, signer } = await registerFixtures({ origin, adminToken: latchkey.adminToken, issuer, signinAccounts: 0 });
+    const seconds = Number(args.seconds);
+    let next;
+    if (args.scenario === "private-key-jwt") {
+      const assertions = signAssertions(Math.ceil(seconds * 3000) + 4000, signer);
+      let i = 0;
+      next = () =>
+        i < assertions.length
+          ? { path: "/token", headers: FORM, body: `grant_type=client_credentials&client_assertion_type=${encodeURIComponent(JWT_BEARER)}&client_assertion=${assertions[i++]}` }
+          : null;
+    } else if (args.scenario === "basic") {
+      const headers = { ...FORM, authorization: basicAuth("bench-basic", basicClient.client_secret) };
+      next = () => ({ path: "/token", headers, body: "grant_type=client_credentials&scope=read+write" });
+    } else throw new Error(`unknown scenario ${args.scenario}`);
+
+    await runLoad({ origin, concurrency: 16, warmupMs: 0, durationMs: 1500, next }); // warm-up
+    const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+    const target = targets.find((t) => t.title?.includes("latchkey") || t.id?.includes("latchkey")) ?? targets[0];
+    const session = await devtools(target.webSocketDebuggerUrl);
+    await session.send("Profiler.enable");
+    await session.send("Profiler.setSamplingInterval", { interval: 50 });
+    await session.send("Profiler.start");
+    const w = await runLoad({ origin, concurrency: 16, warmupMs: 0, durationMs: seconds * 1000, next });
+    const { profile } = await session.send("Profiler.stop");
+    if (process.env.PROFILE_OUT) await (await import("node:fs/promises")).writeFile(process.env.PROFILE_OUT, JSON.stringify(profile));
+    session.close();
+    const { total, byFunction, byModule } = selfTimes(profile, await moduleOfLine());
+    const requests = w.latencies.length;
+    console.log(`${args.scenario}: ${requests} requests in ${seconds} s (${w.failures} failed); isolate ${targets.map((t) => t.title).join(", ")}: ${(total / 1000 / requests).toFixed(3)} ms sampled per request`);
+    const line = ([name, us]) => console.log(`${(us / 1000 / requests).toFixed(4).padStart(8)} ms/req  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`);
+    console.log("\nby module (self time):");
+    byModule.slice(0, 25).forEach(line);
+    console.log("\nby function (self time):");
+    byFunction.slice(0, Number(args.top)).forEach(line);
+  } finally {
+    await latchkey.dispose();
+    await rm(persistTo, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error?.stack ?? error);
+    process.exit(1);
+  },
+);
