@@ -120,9 +120,10 @@ export async function initialAccessToken(opts: { ttl?: number | null; maxUses?: 
 
 /**
  * Serves documents at https://rp.example/… for the Worker's outbound fetches (sector_identifier_uri,
- * jwks_uri); anything else goes out as usual. Returns the URLs fetched.
+ * jwks_uri, back-channel logout POSTs); anything else goes out as usual. Each answer gets the
+ * request the Worker made (method, headers, body, abort signal). Returns the URLs fetched.
  */
-export function serveRpDocuments(documents: Record<string, () => Response>): string[] {
+export function serveRpDocuments(documents: Record<string, (request: Request) => Response | Promise<Response>>): string[] {
   const fetched: string[] = [];
   const real = globalThis.fetch;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
@@ -130,7 +131,7 @@ export function serveRpDocuments(documents: Record<string, () => Response>): str
     const document = documents[url];
     if (!url.startsWith("https://rp.example/")) return real(input, init);
     fetched.push(url);
-    return document ? document() : new Response("not found", { status: 404 });
+    return document ? document(new Request(input, init)) : new Response("not found", { status: 404 });
   });
   return fetched;
 }

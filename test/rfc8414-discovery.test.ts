@@ -130,7 +130,7 @@ describe("RFC 8414 §3 / OIDC Discovery §4 metadata", () => {
 
   it("advertises nothing it does not implement", async () => {
     const m = await metadata(DOCS[0]!);
-    for (const key of ["end_session_endpoint", "device_authorization_endpoint", "pushed_authorization_request_endpoint"]) {
+    for (const key of ["device_authorization_endpoint", "pushed_authorization_request_endpoint", "frontchannel_logout_supported"]) {
       expect(m[key], key).toBeUndefined();
     }
     expect(m.response_types_supported).toEqual(["code"]);

@@ -45,6 +45,10 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.map((m) => m.name).filter((m) => m !== "none"),
     introspection_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     tls_client_certificate_bound_access_tokens: false,
+    // OIDC RP-Initiated Logout §2.1 and Back-Channel Logout §2.1 (logout tokens always carry sid).
+    end_session_endpoint: `${issuer}/logout`,
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
   };
 }
 

@@ -39,6 +39,11 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   authorize_missing_redirect_uri: "This sign-in link is incomplete",
   authorize_redirect_uri_mismatch: "This sign-in link is not valid",
   authorize_duplicate_parameter: "This sign-in link is not valid",
+  logout_id_token_hint_invalid: "This sign-out link is not valid",
+  logout_client_mismatch: "This sign-out link is not valid",
+  logout_unknown_client: "Unknown application",
+  logout_redirect_uri_without_client: "This sign-out link is not valid",
+  logout_redirect_uri_not_registered: "This sign-out link is not valid",
   not_found: "Page not found",
 };
 
