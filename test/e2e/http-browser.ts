@@ -127,3 +127,27 @@ export class HttpBrowser {
     });
   }
 }
+
+/**
+ * A person's side of an authorization request: opens `url`; whenever the page offers the sign-in
+ * form, signs in as `person`; whenever it offers the consent form, allows. Stops when the server
+ * sends the browser away (to the client's redirect URI) or shows a page with neither form. Returns
+ * the last visit and the headings of the pages seen; a page that is not 200 is an error.
+ */
+export async function signInAndConsent(
+  browser: HttpBrowser,
+  url: URL | string,
+  person: { email: string; password: string },
+): Promise<{ visit: Visit; headings: string[] }> {
+  const headings: string[] = [];
+  let visit = await browser.go(String(url));
+  while (!visit.left && headings.length < 4) {
+    if (visit.status !== 200) throw new Error(`${visit.status} on "${heading(visit.html)}": ${browser.history.join(", ")}`);
+    headings.push(heading(visit.html));
+    const paths = new Set(forms(visit.html, visit.url).map((form) => new URL(form.action).pathname));
+    if (paths.has("/login")) visit = await browser.submit(visit, "/login", { email: person.email, password: person.password });
+    else if (paths.has("/consent")) visit = await browser.submit(visit, "/consent", { decision: "allow" });
+    else break;
+  }
+  return { visit, headings };
+}

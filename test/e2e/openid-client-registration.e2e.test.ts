@@ -14,7 +14,7 @@ import { createRemoteJWKSet, jwtVerify } from "jose";
 import * as client from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalWorker } from "../../scripts/local-worker.mjs";
-import { HttpBrowser, forms, heading, type Visit } from "./http-browser.js";
+import { HttpBrowser, signInAndConsent as personSignsIn, type Visit } from "./http-browser.js";
 
 type Worker = Awaited<ReturnType<typeof startLocalWorker>>;
 
@@ -48,24 +48,10 @@ afterAll(async () => {
   await worker?.dispose();
 });
 
-/**
- * The person's side of the flow: open the authorization URL; whenever the page offers the sign-in
- * form, sign in; whenever it offers the consent form, allow. Stops when the server sends the
- * browser away (to the client's redirect URI) or shows a page with neither form.
- */
+/** The person's side of the flow (test/e2e/http-browser.ts signInAndConsent), in a new browser. */
 async function signInAndConsent(authorizationUrl: URL): Promise<{ visit: Visit; headings: string[]; browser: HttpBrowser }> {
   const browser = new HttpBrowser(worker.url);
-  const headings: string[] = [];
-  let visit = await browser.go(authorizationUrl.href);
-  while (!visit.left && headings.length < 4) {
-    expect(visit.status, `${heading(visit.html)}: ${browser.history.join(", ")}`).toBe(200);
-    headings.push(heading(visit.html));
-    const paths = new Set(forms(visit.html, visit.url).map((form) => new URL(form.action).pathname));
-    if (paths.has("/login")) visit = await browser.submit(visit, "/login", { email: person.email, password: person.password });
-    else if (paths.has("/consent")) visit = await browser.submit(visit, "/consent", { decision: "allow" });
-    else break;
-  }
-  return { visit, headings, browser };
+  return { ...(await personSignsIn(browser, authorizationUrl, person)), browser };
 }
 
 describe("openid-client v6: dynamic registration, then the client it registered", () => {
