@@ -4,9 +4,8 @@ import type { AppContext } from "./http/context";
 import { keyring, type Keyring } from "./keys/keyring";
 import { d1KeyStore } from "./keys/store";
 import { durableReplayCache, type ReplayCache } from "./replay/replay-cache";
-import { d1ConsentStore } from "./consent/store";
+import { d1GrantStateStore } from "./consent/grant-state";
 import type { GrantServices } from "./grants/grant";
-import { d1UserStore } from "./users/store";
 
 /** Wires the storage ports to this request's bindings. The adapters are thin; building them is cheap. */
 export function replayCache(c: AppContext): ReplayCache {
@@ -34,8 +33,7 @@ export function grantServices(c: AppContext): GrantServices {
   return {
     db: env.DB,
     kv: env.KV,
-    users: d1UserStore(env.DB),
-    consents: d1ConsentStore(env.DB),
+    grants: d1GrantStateStore(env.DB),
     replay: replayCache(c),
     encryptionKey: env.ENCRYPTION_KEY,
   };

@@ -28,7 +28,7 @@ export interface ConsentStore {
   withdraw(userId: string, clientId: string, now: number): Promise<Consent | null>;
 }
 
-interface ConsentRow {
+export interface ConsentRow {
   user_id: string;
   client_id: string;
   grant_id: string;
@@ -37,7 +37,7 @@ interface ConsentRow {
   updated_at: number;
 }
 
-const fromRow = (r: ConsentRow): Consent => ({
+export const consentFromRow = (r: ConsentRow): Consent => ({
   userId: r.user_id,
   clientId: r.client_id,
   grantId: r.grant_id,
@@ -53,7 +53,7 @@ export const covers = (consent: Consent | null, scope: readonly string[]): boole
 export function d1ConsentStore(db: D1Database): ConsentStore {
   const get = async (userId: string, clientId: string) => {
     const row = await db.prepare("SELECT * FROM consents WHERE user_id = ? AND client_id = ?").bind(userId, clientId).first<ConsentRow>();
-    return row ? fromRow(row) : null;
+    return row ? consentFromRow(row) : null;
   };
   return {
     get,
@@ -75,7 +75,7 @@ export function d1ConsentStore(db: D1Database): ConsentStore {
     },
     async listForUser(userId) {
       const { results } = await db.prepare("SELECT * FROM consents WHERE user_id = ? ORDER BY created_at, client_id").bind(userId).all<ConsentRow>();
-      return results.map(fromRow);
+      return results.map(consentFromRow);
     },
     async withdraw(userId, clientId, now) {
       const grant = "(SELECT grant_id FROM consents WHERE user_id = ? AND client_id = ?)";
@@ -87,7 +87,7 @@ export function d1ConsentStore(db: D1Database): ConsentStore {
         db.prepare("DELETE FROM consents WHERE user_id = ? AND client_id = ? RETURNING *").bind(userId, clientId),
       ]);
       const row = results[2]?.results[0];
-      return row ? fromRow(row) : null;
+      return row ? consentFromRow(row) : null;
     },
   };
 }

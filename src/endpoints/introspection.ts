@@ -52,7 +52,7 @@ export const introspectToken: Step = async function introspectToken(c) {
 /** As UserInfo: a user's token lives while the user does and the consent it was issued under is current. */
 async function accessTokenHolds(claims: AccessTokenClaims, services: GrantServices): Promise<boolean> {
   if (claims.gid === undefined) return true; // client_credentials: the client acts for itself
-  const [user, consent] = await Promise.all([services.users.get(claims.sub), services.consents.get(claims.sub, claims.client_id)]);
+  const { user, consent } = await services.grants.get(claims.sub, claims.client_id);
   return user !== null && !user.disabled && consent !== null && consent.grantId === claims.gid;
 }
 
@@ -60,7 +60,7 @@ async function accessTokenHolds(claims: AccessTokenClaims, services: GrantServic
 async function refreshTokenHolds(stored: StoredRefreshToken, owner: Client, c: AppContext, services: GrantServices): Promise<boolean> {
   if (stored.revokedAt !== null || stored.family.revokedAt !== null || stored.rotation !== null) return false;
   if (owner.disabled || isExpired(stored, refreshPolicy(c.var.config, owner), c.var.now)) return false;
-  const [user, consent] = await Promise.all([services.users.get(stored.userId), services.consents.get(stored.userId, stored.clientId)]);
+  const { user, consent } = await services.grants.get(stored.userId, stored.clientId);
   return user !== null && !user.disabled && user.emailVerified && consent !== null && consent.grantId === stored.grantId;
 }
 

@@ -1,12 +1,10 @@
-import { d1ConsentStore } from "../consent/store";
+import { d1GrantStateStore } from "../consent/grant-state";
 import { OAuthError, ensure, errorBody } from "../errors/oauth-error";
 import { NO_STORE, type AppContext, type Step } from "../http/context";
 import { readForm } from "../http/form";
 import { requestKeyring } from "../services";
 import { claimsForScope } from "../tokens/claims";
 import { verifyAccessToken, type AccessTokenClaims } from "../tokens/verify-access-token";
-import type { UserStore } from "../users/model";
-import { d1UserStore } from "../users/store";
 
 /**
  * The UserInfo endpoint (OIDC Core §5.3) as a pipeline of named steps, for GET and POST. A protected
@@ -72,7 +70,7 @@ export function bearerErrorResponse(error: OAuthError, realm: string): Response 
  * Referer headers.
  */
 export const readBearerToken: Step = async function readBearerToken(c, next) {
-  ensure(!new URL(c.req.url).searchParams.has("access_token"), "invalid_request",
+  ensure(!c.req.url.includes("?") || !new URL(c.req.url).searchParams.has("access_token"), "invalid_request",
     "Access tokens must not be sent in the URI query; use the Authorization header.");
   const fromHeader = bearerFromHeader(c.req.header("authorization"));
   const fromBody = c.req.method === "POST" && isForm(c.req.header("content-type"))
@@ -131,18 +129,16 @@ export const requireOpenidScope: Step = async function requireOpenidScope(c, nex
  * issued before, here, at once (source document, issue 3). Then answers the user's claims for the
  * token's scope (OIDC Core §5.3.2, §5.4) as JSON, `sub` always equal to the token's (and so the ID
  * token's) `sub`; a user who is gone or disabled makes the token invalid. The consent and the user
- * are read in parallel.
+ * are read in one query.
  */
-export function sendUserinfo(users: (c: AppContext) => UserStore): Step {
-  return async function sendUserinfo(c) {
-    const { sub, scope, client_id: clientId, gid } = c.var.userinfoClaims;
-    ensure(gid !== undefined, "invalid_token", "The access token was not issued for a user's consent.");
-    const [consent, user] = await Promise.all([d1ConsentStore(c.env.DB).get(sub, clientId), users(c).get(sub)]);
-    ensure(consent !== null && consent.grantId === gid, "token_consent_revoked");
-    ensure(user !== null && !user.disabled, "invalid_token", "The user of the access token no longer exists or is disabled.");
-    return c.json(claimsForScope(user, scope.split(" ")), 200, { ...NO_STORE, ...CORS });
-  };
-}
+export const sendUserinfo: Step = async function sendUserinfo(c) {
+  const { sub, scope, client_id: clientId, gid } = c.var.userinfoClaims;
+  ensure(gid !== undefined, "invalid_token", "The access token was not issued for a user's consent.");
+  const { user, consent } = await d1GrantStateStore(c.env.DB).get(sub, clientId);
+  ensure(user !== null && !user.disabled, "invalid_token", "The user of the access token no longer exists or is disabled.");
+  ensure(consent !== null && consent.grantId === gid, "token_consent_revoked");
+  return c.json(claimsForScope(user, scope.split(" ")), 200, { ...NO_STORE, ...CORS });
+};
 
 /** CORS preflight (Fetch standard §3.2.2) for browser calls with an Authorization header or a form body. */
 export const userinfoPreflight: Step = async function userinfoPreflight(c) {
@@ -160,10 +156,5 @@ export const rejectOtherUserinfoMethods: Step = async function rejectOtherUserin
   throw new OAuthError("method_not_allowed", "The UserInfo endpoint accepts GET and POST.", { headers: { allow: "GET, POST, OPTIONS" } });
 };
 
-/** The steps of GET and POST /userinfo, given where users are stored. */
-export function userinfoSteps(users: (c: AppContext) => UserStore) {
-  return [userinfoErrors, readBearerToken, verifyBearerToken, requireOpenidScope, sendUserinfo(users)] as const;
-}
-
-/** GET and POST /userinfo, users from D1. */
-export const userinfoEndpoint = userinfoSteps((c) => d1UserStore(c.env.DB));
+/** GET and POST /userinfo. */
+export const userinfoEndpoint = [userinfoErrors, readBearerToken, verifyBearerToken, requireOpenidScope, sendUserinfo] as const;

@@ -39,8 +39,7 @@ export const authorizationCode: Grant = {
     if (code.redirectUriSent || redirectUri !== undefined) ensure(redirectUri === code.redirectUri, "redirect_uri_mismatch");
     await checkPkce(code, params.get("code_verifier"));
 
-    // Independent reads, in parallel: one storage round trip instead of two.
-    const [user, consent] = await Promise.all([ctx.services.users.get(code.sub), ctx.services.consents.get(code.sub, code.clientId)]);
+    const { user, consent } = await ctx.services.grants.get(code.sub, code.clientId);
     ensure(user !== null && !user.disabled, "grant_user_disabled");
     ensure(user.emailVerified, "grant_user_unverified");
     ensure(consent !== null && consent.grantId === code.grantId, "grant_consent_revoked");

@@ -2,16 +2,15 @@ import type { AuthenticatedClient } from "../client-auth";
 import type { Config } from "../config";
 import type { Params } from "../http/form";
 import type { Keyring } from "../keys/keyring";
-import type { ConsentStore } from "../consent/store";
+import type { GrantStateStore } from "../consent/grant-state";
 import type { ReplayCache } from "../replay/replay-cache";
-import type { UserStore } from "../users/model";
 
 /** Storage a grant may use. */
 export interface GrantServices {
   db: D1Database;
   kv: KVNamespace;
-  users: UserStore;
-  consents: ConsentStore;
+  /** The user and their consent behind a token (one read). */
+  grants: GrantStateStore;
   replay: ReplayCache;
   encryptionKey: string;
 }

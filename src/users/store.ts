@@ -3,7 +3,7 @@ import { OAuthError, ensure } from "../errors/oauth-error";
 import { hashPassword } from "./password";
 import type { User, UserClaims, UserStore } from "./model";
 
-interface UserRow {
+export interface UserRow {
   id: string;
   email: string;
   email_verified: number;
@@ -14,7 +14,7 @@ interface UserRow {
   updated_at: number;
 }
 
-const fromRow = (r: UserRow): User => ({
+export const userFromRow = (r: UserRow): User => ({
   id: r.id,
   email: r.email,
   emailVerified: r.email_verified === 1,
@@ -30,11 +30,11 @@ export function d1UserStore(db: D1Database): UserStore {
   return {
     async get(id) {
       const row = await db.prepare("SELECT * FROM users WHERE id = ?").bind(id).first<UserRow>();
-      return row ? fromRow(row) : null;
+      return row ? userFromRow(row) : null;
     },
     async getByEmail(email) {
       const row = await db.prepare("SELECT * FROM users WHERE email = ?").bind(email.trim()).first<UserRow>();
-      return row ? fromRow(row) : null;
+      return row ? userFromRow(row) : null;
     },
     async create(u) {
       // One statement: a taken email (or, never in practice, id) writes nothing instead of racing a SELECT.
