@@ -84,6 +84,7 @@ export const rejectOtherMethods: Step = async function rejectOtherMethods() {
 };
 
 function hasCredentialsInQuery(url: string): boolean {
+  if (!url.includes("?")) return false;
   const query = new URL(url).searchParams;
   return query.has("client_secret") || query.has("client_assertion");
 }

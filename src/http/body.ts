@@ -1,7 +1,10 @@
+import { OAuthError } from "../errors/oauth-error";
+
 /**
  * Reads a body stream, refusing to hold more than `maxBytes`: resolves undefined (and cancels the
- * stream) as soon as it grows past the bound. The one bounded reader for request bodies and for the
- * documents we fetch (client jwks_uri, sector_identifier_uri).
+ * stream) as soon as it grows past the bound. The bounded reader for streams of unknown length: the
+ * documents we fetch (client jwks_uri, sector_identifier_uri) and request bodies sent without a
+ * Content-Length (see readRequestBody).
  */
 export async function readBounded(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | undefined> {
   if (!body) return new Uint8Array();
@@ -26,4 +29,25 @@ export async function readBounded(body: ReadableStream<Uint8Array> | null, maxBy
     offset += chunk.byteLength;
   }
   return out;
+}
+
+/**
+ * A request body, at most `maxBytes` (`request_body_too_large` beyond). A declared Content-Length
+ * above the bound is refused before anything is read. A body with a Content-Length the bound
+ * allows is read in one call: the runtime frames the body by that length, so it cannot hold more
+ * (checked again after reading); a body without one (chunked) is read as a stream and cut off at
+ * the bound.
+ */
+export async function readRequestBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const header = request.headers.get("content-length");
+  const declared = header === null ? undefined : Number(header);
+  if (declared !== undefined && declared > maxBytes) throw new OAuthError("request_body_too_large");
+  if (declared !== undefined && Number.isInteger(declared) && declared >= 0 && request.body) {
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.byteLength > maxBytes) throw new OAuthError("request_body_too_large");
+    return bytes;
+  }
+  const bytes = await readBounded(request.body, maxBytes);
+  if (bytes === undefined) throw new OAuthError("request_body_too_large");
+  return bytes;
 }

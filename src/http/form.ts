@@ -1,6 +1,6 @@
 import { OAuthError } from "../errors/oauth-error";
 import { decodeUtf8 } from "../crypto/encoding";
-import { readBounded } from "./body";
+import { readRequestBody } from "./body";
 
 /**
  * Request parameters after RFC 6749's rules: a parameter sent without a value is treated as
@@ -72,11 +72,7 @@ export async function readFormText(request: Request, maxBytes: number): Promise<
   }
   const charset = mediaParams.find((p) => p.startsWith("charset="))?.slice(8).replace(/"/g, "");
   if (charset && charset !== "utf-8") throw new OAuthError("unsupported_content_type", "Only the UTF-8 charset is accepted.");
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw new OAuthError("request_body_too_large");
-  const bytes = await readBounded(request.body, maxBytes);
-  if (bytes === undefined) throw new OAuthError("request_body_too_large");
-  const text = decodeUtf8(bytes);
+  const text = decodeUtf8(await readRequestBody(request, maxBytes));
   if (text === undefined) throw new OAuthError("request_body_not_utf8");
   return text;
 }

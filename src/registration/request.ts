@@ -1,5 +1,6 @@
 import { decodeUtf8 } from "../crypto/encoding";
 import { OAuthError, ensure } from "../errors/oauth-error";
+import { readRequestBody } from "../http/body";
 
 /**
  * The registration endpoint's request rules (RFC 7591 §3.1): the body is one JSON object sent as
@@ -10,8 +11,7 @@ export async function readJsonObject(request: Request, maxBytes: number): Promis
   ensure(mediaType === "application/json", "registration_unsupported_content_type");
   const charset = params.find((p) => p.startsWith("charset="))?.slice(8).replace(/"/g, "");
   ensure(charset === undefined || charset === "utf-8", "registration_unsupported_content_type", "Only the UTF-8 charset is accepted.");
-  ensure(!(Number(request.headers.get("content-length") ?? "0") > maxBytes), "request_body_too_large");
-  const text = decodeUtf8(await readBounded(request, maxBytes));
+  const text = decodeUtf8(await readRequestBody(request, maxBytes));
   ensure(text !== undefined, "request_body_not_utf8");
   let body: unknown;
   try {
@@ -21,24 +21,6 @@ export async function readJsonObject(request: Request, maxBytes: number): Promis
   }
   ensure(body !== null && typeof body === "object" && !Array.isArray(body), "registration_body_malformed");
   return body as Record<string, unknown>;
-}
-
-async function readBounded(request: Request, maxBytes: number): Promise<Uint8Array> {
-  if (!request.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = request.body.getReader();
-  for (let next = await reader.read(); !next.done; next = await reader.read()) {
-    total += next.value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new OAuthError("request_body_too_large");
-    }
-    chunks.push(next.value);
-  }
-  const bytes = new Uint8Array(total);
-  chunks.reduce((offset, chunk) => (bytes.set(chunk, offset), offset + chunk.byteLength), 0);
-  return bytes;
 }
 
 /** token68 (RFC 7235 §2.1), the syntax of a Bearer credential (RFC 6750 §2.1). */
