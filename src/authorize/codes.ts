@@ -2,6 +2,7 @@ import { open, seal } from "../crypto/aead";
 import { randomToken } from "../crypto/encoding";
 import { OAuthError } from "../errors/oauth-error";
 import type { AuthorizationRequest } from "./request";
+import type { ReplayNamespace } from "../replay/replay-cache";
 
 /**
  * Authorization codes (RFC 6749 §4.1.2). A code is self-contained: its binding — client, redirect
@@ -29,8 +30,8 @@ export interface CodePayload {
   exp: number;
 }
 
-/** Namespace of code reservations in the ReplayCache. */
-export const CODE_NAMESPACE = "authorization_code";
+/** Code reservations in the ReplayCache: server-wide, spread over 16 objects. */
+export const CODE_NAMESPACE: ReplayNamespace = { name: "authorization_code", shardHexDigits: 1 };
 
 export function issueCode(
   request: AuthorizationRequest,

@@ -1,9 +1,18 @@
 import { compactVerify } from "jose";
 import type { Client } from "../clients/model";
 import { OAuthError, ensure } from "../errors/oauth-error";
+import type { ReplayNamespace } from "../replay/replay-cache";
 import type { ClientAuthDeps, Presented } from "./types";
 
 type AssertionPresented = Extract<Presented, { carrier: "assertion" }>;
+
+/**
+ * One client's assertion `jti`s (RFC 7523 §3) in the ReplayCache: one object per client. The client
+ * is already the partition, and one object commits a client's concurrent reservations together,
+ * which costs about a third less than spreading them over 16 (docs/performance.md). A client that
+ * sends more than about a thousand assertions a second would need shards here.
+ */
+const clientAssertions = (clientId: string): ReplayNamespace => ({ name: `client_assertion:${clientId}`, shardHexDigits: 0 });
 
 /**
  * The RFC 7523 §3 / OIDC Core §9 processing rules for a client assertion, in order: cheap claim
@@ -49,6 +58,6 @@ export async function verifyAssertion(
     throw new OAuthError("client_assertion_invalid_signature", undefined, { cause });
   }
 
-  const first = await deps.replay.reserve(`client_assertion:${client.clientId}`, claims.jti, claims.exp + skew);
+  const first = await deps.replay.reserve(clientAssertions(client.clientId), claims.jti, claims.exp + skew);
   ensure(first, "client_assertion_already_used");
 }
