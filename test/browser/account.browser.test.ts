@@ -15,7 +15,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalWorker } from "../../scripts/local-worker.mjs";
 import { ClientApp } from "./client-app.js";
-import { clientPost, launchPhone, registerClient, type PhoneBrowser, type Worker } from "./harness.js";
+import { clientPost, createPerson, launchPhone, registerClient, type PhoneBrowser, type Worker } from "./harness.js";
 
 const PERSON = { email: "sam@example.com", password: "correct horse battery staple" };
 const CLIENT = { id: "example-app", secret: "example-app-secret-for-the-account-browser-test-0" };
@@ -41,12 +41,7 @@ beforeAll(async () => {
     scope: "openid email offline_access",
     redirect_uris: [app.redirectUri],
   });
-  const res = await fetch(`${worker.url}/admin/users`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${worker.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ ...PERSON, email_verified: true }),
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
+  await createPerson(worker, PERSON);
   phone = await launchPhone();
   page = phone.page;
 });

@@ -92,6 +92,17 @@ export async function registerClient(worker: Worker, clientId: string, metadata:
   expect(res.status, await res.clone().text()).toBe(200);
 }
 
+/** Creates a person with a verified email address through the operator API of the local Worker; returns their id. */
+export async function createPerson(worker: Worker, person: { email: string; password: string }): Promise<string> {
+  const res = await fetch(`${worker.url}/admin/users`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${worker.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ ...person, email_verified: true }),
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return ((await res.json()) as { id: string }).id;
+}
+
 /**
  * A form POST from a confidential client's back end (client_secret_basic) to one of the Worker's
  * endpoints — /token, /introspect — answered as status and JSON body.

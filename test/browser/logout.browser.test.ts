@@ -15,7 +15,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalWorker } from "../../scripts/local-worker.mjs";
 import { ClientApp } from "./client-app.js";
-import { clientPost, launchPhone, registerClient, type PhoneBrowser, type Worker } from "./harness.js";
+import { clientPost, createPerson, launchPhone, registerClient, type PhoneBrowser, type Worker } from "./harness.js";
 
 const PERSON = { email: "alex@example.com", password: "correct horse battery staple" };
 const CLIENT = { id: "logout-app", secret: "logout-app-secret-for-the-logout-browser-test-000" };
@@ -43,12 +43,7 @@ beforeAll(async () => {
     post_logout_redirect_uris: [postLogoutUri()],
     first_party: true,
   });
-  const res = await fetch(`${worker.url}/admin/users`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${worker.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ ...PERSON, email_verified: true }),
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
+  await createPerson(worker, PERSON);
   phone = await launchPhone();
   page = phone.page;
 });
