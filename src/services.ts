@@ -9,22 +9,22 @@ import type { GrantServices } from "./grants/grant";
 
 /** Wires the storage ports to this request's bindings. The adapters are thin; building them is cheap. */
 export function replayCache(c: AppContext): ReplayCache {
-  return durableReplayCache(c.env.REPLAY_GUARD, c.var.now);
+  return durableReplayCache(c.env.REPLAY_GUARD, c.get("now"));
 }
 
 /** Client registrations through the isolate cache (src/clients/store.ts cachedClientStore). */
 export function clientStore(c: AppContext): ClientStore {
-  return cachedClientStore(d1ClientStore(c.env.DB), c.var.now, c.var.config.clientCacheTtl);
+  return cachedClientStore(d1ClientStore(c.env.DB), c.get("now"), c.get("config").clientCacheTtl);
 }
 
 export function clientAuthDeps(c: AppContext): ClientAuthDeps {
-  const { env, var: v } = c;
+  const { env } = c;
   return {
-    config: v.config,
+    config: c.get("config"),
     clients: clientStore(c),
     replay: replayCache(c),
     encryptionKey: env.ENCRYPTION_KEY,
-    now: v.now,
+    now: c.get("now"),
   };
 }
 
@@ -40,5 +40,5 @@ export function grantServices(c: AppContext): GrantServices {
 }
 
 export function requestKeyring(c: AppContext): Promise<Keyring> {
-  return keyring(d1KeyStore(c.env.DB), c.env.ENCRYPTION_KEY, c.var.now);
+  return keyring(d1KeyStore(c.env.DB), c.env.ENCRYPTION_KEY, c.get("now"));
 }

@@ -15,12 +15,12 @@ import { authorizationResponse } from "./response";
 export async function currentSession(c: AppContext): Promise<Session | null> {
   const cookie = readSessionCookie(c.req.raw);
   if (!cookie) return null;
-  return d1SessionStore(c.env.DB, { ttl: c.var.config.sessionTtl }).get(cookie, c.var.now);
+  return d1SessionStore(c.env.DB, { ttl: c.get("config").sessionTtl }).get(cookie, c.get("now"));
 }
 
 /** A redirect to one of our interaction pages, carrying the sealed transaction. */
 export async function toInteraction(c: AppContext, path: string, txn: Transaction): Promise<Response> {
-  const url = new URL(path, c.var.config.issuer);
+  const url = new URL(path, c.get("config").issuer);
   const sealed = await sealTransaction(txn, c.env.ENCRYPTION_KEY);
   // Refuse here, with a clear error, a request the pages could not carry back (state, nonce and
   // login_hint are bounded in characters, not bytes); leave room for what sign-in and consent add.
@@ -37,7 +37,7 @@ export async function toInteraction(c: AppContext, path: string, txn: Transactio
  * With prompt=none every needed interaction is an error instead (OIDC Core §3.1.2.6).
  */
 export async function proceed(c: AppContext, client: Client, txn: Transaction): Promise<Response> {
-  const { now } = c.var;
+  const now = c.get("now");
   const request = txn.request;
   const silent = request.prompt === "none";
 
@@ -78,7 +78,7 @@ async function issueAndRespond(c: AppContext, txn: Transaction, session: Session
   const code = await issueCode(
     txn.request,
     { sub: user.id, authTime: session.authTime, sid: session.sid, amr: session.amr, grantId },
-    { encryptionKey: c.env.ENCRYPTION_KEY, now: c.var.now, ttl: c.var.config.codeTtl },
+    { encryptionKey: c.env.ENCRYPTION_KEY, now: c.get("now"), ttl: c.get("config").codeTtl },
   );
   return authorizationResponse(c, txn.request, { code });
 }

@@ -13,7 +13,7 @@ export async function authorizationResponse(
   target: RedirectTarget,
   members: Record<string, string>,
 ): Promise<Response> {
-  const params: Record<string, string> = { ...members, iss: c.var.config.issuer };
+  const params: Record<string, string> = { ...members, iss: c.get("config").issuer };
   if (target.state !== undefined) params.state = target.state;
   if (target.responseMode === "form_post") return renderFormPost(c, target.redirectUri, params);
   const url = new URL(target.redirectUri);

@@ -67,6 +67,6 @@ export const account = new Hono<AppEnv>()
     if (user === null) return toSignIn();
     const clientId = form.get("client_id");
     ensure(clientId !== undefined, "missing_parameter", "The form names no app whose access to withdraw.");
-    const withdrawn = await d1ConsentStore(c.env.DB).withdraw(user.id, clientId, c.var.now);
+    const withdrawn = await d1ConsentStore(c.env.DB).withdraw(user.id, clientId, c.get("now"));
     return seeOther(`/account?notice=${withdrawn !== null ? "revoked" : "nothing_revoked"}`);
   });

@@ -88,12 +88,12 @@ export const adminClients = new Hono<AppEnv>()
     return c.json(adminClientJson({ ...client, disabled: disabled ?? existing.disabled }, clientSecret), 200, NO_STORE);
   })
   .delete("/:client_id", async (c) => {
-    const deleted = await deleteClient(c.env.DB, c.req.param("client_id"), c.var.now);
+    const deleted = await deleteClient(c.env.DB, c.req.param("client_id"), c.get("now"));
     ensure(deleted, "not_found", "No such client.");
     return c.body(null, 204, NO_STORE);
   })
   .post("/:client_id/secret", async (c) => {
-    const deps = { store: d1ClientStore(c.env.DB), encryptionKey: c.env.ENCRYPTION_KEY, now: c.var.now };
+    const deps = { store: d1ClientStore(c.env.DB), encryptionKey: c.env.ENCRYPTION_KEY, now: c.get("now") };
     const { client, clientSecret } = await rotateClientSecret(deps, await loadClient(c));
     return c.json(adminClientJson(client, clientSecret), 200, NO_STORE);
   });

@@ -30,18 +30,18 @@ function keyJson(row: SigningKeyRow, now: number) {
 
 export const adminKeys = new Hono<AppEnv>()
   .post("/", async (c) => {
-    const created = await ensureSigningKeys(d1KeyStore(c.env.DB), c.env.ENCRYPTION_KEY, c.var.now);
+    const created = await ensureSigningKeys(d1KeyStore(c.env.DB), c.env.ENCRYPTION_KEY, c.get("now"));
     return c.json({ created }, 200, NO_STORE);
   })
   .get("/", async (c) => {
     const rows = await d1KeyStore(c.env.DB).all();
-    return c.json({ keys: rows.map((row) => keyJson(row, c.var.now)) }, 200, NO_STORE);
+    return c.json({ keys: rows.map((row) => keyJson(row, c.get("now"))) }, 200, NO_STORE);
   })
   .post("/rotate", async (c) => {
     const body = await jsonObject(c, ["force"], { optional: true });
     const force = optionalBoolean(body, "force") ?? false;
     const store = d1KeyStore(c.env.DB);
-    const report = await rotateSigningKeys(store, c.var.now, rotationPolicy(c.var.config, { force }), c.env.ENCRYPTION_KEY);
-    const keys = (await store.all()).map((row) => keyJson(row, c.var.now));
+    const report = await rotateSigningKeys(store, c.get("now"), rotationPolicy(c.get("config"), { force }), c.env.ENCRYPTION_KEY);
+    const keys = (await store.all()).map((row) => keyJson(row, c.get("now")));
     return c.json({ ...report, keys }, 200, NO_STORE);
   });

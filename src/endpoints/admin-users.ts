@@ -54,7 +54,7 @@ export const adminUsers = new Hono<AppEnv>()
     ensure(typeof body.email === "string", "invalid_request", "email is required and must be a string.");
     ensure(body.password === undefined || typeof body.password === "string", "invalid_request", "password must be a string.");
     const user = await createUser(
-      { users: d1UserStore(c.env.DB), now: c.var.now },
+      { users: d1UserStore(c.env.DB), now: c.get("now") },
       {
         email: body.email,
         ...(body.password !== undefined && { password: body.password as string }),
@@ -85,7 +85,7 @@ export const adminUsers = new Hono<AppEnv>()
     ensure(body.password === undefined || body.password === null || typeof body.password === "string", "invalid_request", "password must be a string, or null to remove it.");
     const passwordHash = typeof body.password === "string" ? await hashPassword(body.password) : body.password === null ? null : undefined;
     const users = d1UserStore(c.env.DB);
-    await users.update(user.id, { emailVerified, disabled, claims, passwordHash }, c.var.now);
+    await users.update(user.id, { emailVerified, disabled, claims, passwordHash }, c.get("now"));
     if (passwordHash !== undefined || disabled === true) {
       await endAllSessions(c, user.id);
     }
@@ -99,7 +99,7 @@ export const adminUsers = new Hono<AppEnv>()
   })
   .delete("/:id/grants/:client_id", async (c) => {
     const user = await loadUser(c);
-    const withdrawn = await d1ConsentStore(c.env.DB).withdraw(user.id, c.req.param("client_id"), c.var.now);
+    const withdrawn = await d1ConsentStore(c.env.DB).withdraw(user.id, c.req.param("client_id"), c.get("now"));
     ensure(withdrawn !== null, "not_found", "This user has no grant for this client.");
     return c.body(null, 204, NO_STORE);
   });

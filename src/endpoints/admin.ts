@@ -43,5 +43,5 @@ export const admin = new Hono<AppEnv>()
   .post("/initial-access-tokens", async (c) => {
     const body = await jsonObject(c, ["ttl", "max_uses"], { optional: true });
     const limits = { ...(body.ttl !== undefined && { ttl: body.ttl as number | null }), ...(body.max_uses !== undefined && { maxUses: body.max_uses as number | null }) };
-    return c.json(await createInitialAccessToken(c.env.DB, limits, c.var.now), 201, NO_STORE);
+    return c.json(await createInitialAccessToken(c.env.DB, limits, c.get("now")), 201, NO_STORE);
   });

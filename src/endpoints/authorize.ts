@@ -37,13 +37,13 @@ export const redirectErrors: Step = async function redirectErrors(c, next) {
   if (!err.entry.redirect) return;
   c.error = undefined;
   const body = errorBody(err);
-  c.res = await authorizationError(c, c.var.redirectTarget, body.error, body.error_description);
+  c.res = await authorizationError(c, c.get("redirectTarget"), body.error, body.error_description);
 };
 
 export const readAuthorizationParams: Step = async function readAuthorizationParams(c, next) {
   const source =
     c.req.method === "POST"
-      ? await readFormText(c.req.raw, c.var.config.maxBodyBytes)
+      ? await readFormText(c.req.raw, c.get("config").maxBodyBytes)
       : new URL(c.req.url).search.slice(1);
   const multi = parseFormEncodedMulti(source, "authorization request");
   const single = new Map<string, string>();
@@ -60,7 +60,7 @@ export const readAuthorizationParams: Step = async function readAuthorizationPar
 };
 
 export const identifyClient: Step = async function identifyClient(c, next) {
-  const clientId = c.var.params.get("client_id");
+  const clientId = c.get("params").get("client_id");
   ensure(clientId !== undefined, "authorize_missing_client_id");
   ensure(/^[\x21-\x7e]{1,128}$/.test(clientId), "authorize_unknown_client");
   const client = await clientStore(c).get(clientId);
@@ -70,12 +70,12 @@ export const identifyClient: Step = async function identifyClient(c, next) {
 };
 
 export const resolveRedirectUri: Step = async function resolveRedirectUri(c, next) {
-  const client = c.var.authzClient;
-  const requested = c.var.params.get("redirect_uri");
+  const client = c.get("authzClient");
+  const requested = c.get("params").get("redirect_uri");
   let redirectUri: string | undefined;
   if (requested === undefined) {
     // RFC 6749 §3.1.2.3 allows omitting it with exactly one registered; OIDC Core §3.1.2.1 requires it.
-    const openid = (c.var.params.get("scope") ?? "").split(" ").includes("openid");
+    const openid = (c.get("params").get("scope") ?? "").split(" ").includes("openid");
     ensure(client.redirectUris.length === 1 && !openid, "authorize_missing_redirect_uri",
       openid ? "OpenID Connect requests must include redirect_uri." : undefined);
     redirectUri = client.redirectUris[0];
@@ -83,31 +83,31 @@ export const resolveRedirectUri: Step = async function resolveRedirectUri(c, nex
     redirectUri = matchRedirectUri(client, requested);
     ensure(redirectUri !== undefined, "authorize_redirect_uri_mismatch");
   }
-  const state = c.var.params.get("state");
+  const state = c.get("params").get("state");
   c.set("redirectTarget", {
     redirectUri: redirectUri!,
-    responseMode: responseModeOf(c.var.params).mode,
+    responseMode: responseModeOf(c.get("params")).mode,
     ...(state !== undefined && { state }),
   });
   await next();
 };
 
 export const validateRequest: Step = async function validateRequest(c, next) {
-  const duplicates = c.var.duplicateParams;
+  const duplicates = c.get("duplicateParams");
   if (duplicates.length) throw new OAuthError("duplicate_parameter", `The ${duplicates[0]} parameter was sent more than once.`);
-  const target = { ...c.var.redirectTarget, redirectUriSent: c.var.params.has("redirect_uri") };
-  const request = validateAuthorizationRequest(c.var.params, c.var.authzClient, target, c.var.config);
-  c.set("transaction", newTransaction(request, c.var.config, c.var.now));
+  const target = { ...c.get("redirectTarget"), redirectUriSent: c.get("params").has("redirect_uri") };
+  const request = validateAuthorizationRequest(c.get("params"), c.get("authzClient"), target, c.get("config"));
+  c.set("transaction", newTransaction(request, c.get("config"), c.get("now")));
   await next();
 };
 
 export const decide: Step = async function decide(c) {
-  return proceed(c, c.var.authzClient, c.var.transaction);
+  return proceed(c, c.get("authzClient"), c.get("transaction"));
 };
 
 /** GET /authorize/continue?txn=…: where the interaction pages send the browser back. */
 export const resumeTransaction: Step = async function resumeTransaction(c, next) {
-  const txn = await openTransaction(c.req.query("txn"), c.env.ENCRYPTION_KEY, c.var.now);
+  const txn = await openTransaction(c.req.query("txn"), c.env.ENCRYPTION_KEY, c.get("now"));
   const client = await clientStore(c).get(txn.request.clientId);
   ensure(client !== null && !client.disabled, "authorize_unknown_client");
   c.set("authzClient", client);

@@ -56,5 +56,5 @@ export function serverMetadata(config: Config): Record<string, unknown> {
 const PUBLIC_DOC = { "cache-control": "public, max-age=300", "access-control-allow-origin": "*" } as const;
 
 export const discovery: Step = async function discovery(c) {
-  return c.json(serverMetadata(c.var.config), 200, PUBLIC_DOC);
+  return c.json(serverMetadata(c.get("config")), 200, PUBLIC_DOC);
 };

@@ -33,7 +33,7 @@ import { authorizationError } from "../authorize/response";
 const continueUrl = async (c: AppContext, txn: Transaction) =>
   `/authorize/continue?txn=${encodeURIComponent(await sealTransaction(txn, c.env.ENCRYPTION_KEY))}`;
 
-const txnFrom = (c: AppContext, value: string | undefined) => openTransaction(value, c.env.ENCRYPTION_KEY, c.var.now);
+const txnFrom = (c: AppContext, value: string | undefined) => openTransaction(value, c.env.ENCRYPTION_KEY, c.get("now"));
 
 /** What a sign-in continues: a pending authorization request, or (without one) a page of ours, by name. */
 type SignInFor = { txnValue: string; txn: Transaction } | { returnTo: SignInReturn };
@@ -53,7 +53,7 @@ async function signInPage(c: AppContext, target: SignInFor, error?: SignInError,
     c,
     (nonce) => (
       <SignInPage nonce={nonce} csrf={csrf.token} {...("txn" in target ? { txn: target.txnValue } : { returnTo: target.returnTo })}
-        {...client?.props} signupEnabled={c.var.config.signupEnabled}
+        {...client?.props} signupEnabled={c.get("config").signupEnabled}
         {...(hint !== undefined && { loginHint: hint })} {...(error !== undefined && { error })} />
     ),
     // form-action also governs the redirects after the POST (Chromium enforces it on the whole
@@ -75,15 +75,15 @@ async function verifySentPage(c: AppContext, email: string, txnValue?: string) {
 }
 
 function verificationDeps(c: AppContext) {
-  return { db: c.env.DB, mailer: mailerFrom(c.env), issuer: c.var.config.issuer, ttl: c.var.config.emailVerificationTtl, now: c.var.now };
+  return { db: c.env.DB, mailer: mailerFrom(c.env), issuer: c.get("config").issuer, ttl: c.get("config").emailVerificationTtl, now: c.get("now") };
 }
 
 async function signIn(c: AppContext, user: User): Promise<{ sid: string; cookie: string }> {
-  const { cookieValue, session } = await d1SessionStore(c.env.DB, { ttl: c.var.config.sessionTtl }).create(
-    { userId: user.id, authTime: c.var.now, amr: ["pwd"] },
-    c.var.now,
+  const { cookieValue, session } = await d1SessionStore(c.env.DB, { ttl: c.get("config").sessionTtl }).create(
+    { userId: user.id, authTime: c.get("now"), amr: ["pwd"] },
+    c.get("now"),
   );
-  return { sid: session.sid, cookie: sessionCookie(cookieValue, c.var.config.sessionTtl) };
+  return { sid: session.sid, cookie: sessionCookie(cookieValue, c.get("config").sessionTtl) };
 }
 
 // Every route starts with pageErrors (not `.use("*")`: this app is mounted at "/", where a
@@ -96,7 +96,7 @@ export const interaction = new Hono<AppEnv>()
     const target = await signInFor(c, form.get("txn"), form.get("return"));
     const email = form.get("email") ?? "";
     const password = form.get("password") ?? "";
-    const throttle = durableLoginThrottle(c.env.LOGIN_THROTTLE, c.var.config.loginThrottle, c.var.now);
+    const throttle = durableLoginThrottle(c.env.LOGIN_THROTTLE, c.get("config").loginThrottle, c.get("now"));
     const keys = loginThrottleKeys(email, c.req.raw);
     const verdict = await throttle.check(keys);
     if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfter);
@@ -111,7 +111,7 @@ export const interaction = new Hono<AppEnv>()
     await throttle.reset(accountKey(email));
     // Stored hashes follow the current parameters: rehash on sign-in when they were raised.
     if (needsRehash(user!.passwordHash!)) {
-      await d1UserStore(c.env.DB).update(user!.id, { passwordHash: await hashPassword(password) }, c.var.now);
+      await d1UserStore(c.env.DB).update(user!.id, { passwordHash: await hashPassword(password) }, c.get("now"));
     }
     const { sid, cookie } = await signIn(c, user!);
     const next = "txn" in target ? await continueUrl(c, { ...target.txn, authenticatedSid: sid }) : SIGN_IN_RETURNS[target.returnTo];
@@ -119,7 +119,7 @@ export const interaction = new Hono<AppEnv>()
   })
   // ── sign-up ────────────────────────────────────────────────────────────────────────────────
   .get("/signup", pageErrors, async (c) => {
-    ensure(c.var.config.signupEnabled, "signup_disabled");
+    ensure(c.get("config").signupEnabled, "signup_disabled");
     const txnValue = c.req.query("txn");
     if (txnValue !== undefined) await txnFrom(c, txnValue);
     const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
@@ -127,7 +127,7 @@ export const interaction = new Hono<AppEnv>()
       { setCookies: [csrf.setCookie] });
   })
   .post("/signup", pageErrors, async (c) => {
-    ensure(c.var.config.signupEnabled, "signup_disabled");
+    ensure(c.get("config").signupEnabled, "signup_disabled");
     const form = await postedForm(c);
     const txnValue = form.get("txn");
     const txn = txnValue !== undefined ? await txnFrom(c, txnValue) : undefined;
@@ -136,7 +136,7 @@ export const interaction = new Hono<AppEnv>()
     let user: User;
     try {
       user = await createUser(
-        { users: d1UserStore(c.env.DB), now: c.var.now },
+        { users: d1UserStore(c.env.DB), now: c.get("now") },
         { email, password: form.get("password") ?? "", ...(name !== undefined && { claims: { name } }) },
       );
     } catch (err) {
@@ -169,7 +169,7 @@ export const interaction = new Hono<AppEnv>()
   })
   .post("/verify-email", pageErrors, async (c) => {
     const form = await postedForm(c);
-    await completeVerification({ db: c.env.DB, now: c.var.now }, form.get("token"));
+    await completeVerification({ db: c.env.DB, now: c.get("now") }, form.get("token"));
     return renderPage(c, (nonce) => <VerifyEmailDonePage nonce={nonce} />);
   })
   .get("/verify-email/needed", pageErrors, async (c) => {
@@ -221,12 +221,12 @@ export const interaction = new Hono<AppEnv>()
     if (form.get("decision") !== "allow") {
       return authorizationError(c, txn.request, "access_denied", "The user denied the request.");
     }
-    await d1ConsentStore(c.env.DB).grant(session.userId, txn.request.clientId, txn.request.scope, c.var.now);
+    await d1ConsentStore(c.env.DB).grant(session.userId, txn.request.clientId, txn.request.scope, c.get("now"));
     return seeOther(await continueUrl(c, { ...txn, consented: true }));
   })
   // ── local development ──────────────────────────────────────────────────────────────────────
   .get("/dev/outbox", pageErrors, async (c) => {
-    ensure(c.env.SHOW_DEV_OUTBOX === "true" && c.var.config.mailProvider === "outbox", "not_found");
+    ensure(c.env.SHOW_DEV_OUTBOX === "true" && c.get("config").mailProvider === "outbox", "not_found");
     const messages = (await listOutbox(c.env.DB)).map((m) => ({ recipient: m.to, subject: m.subject, body: m.text, createdAt: m.createdAt }));
     return renderPage(c, (nonce) => <OutboxPage nonce={nonce} messages={messages} />);
   });

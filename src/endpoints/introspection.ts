@@ -27,15 +27,17 @@ import { authenticateTokenClient, parseTokenRequest } from "./token";
  * exp (the earlier of idle and absolute expiry), iat. Never cached (Cache-Control: no-store).
  */
 export const requireConfidentialCaller: Step = async function requireConfidentialCaller(c, next) {
-  ensure(!isPublic(c.var.client.client), "introspection_public_client");
+  ensure(!isPublic(c.get("client").client), "introspection_public_client");
   await next();
 };
 
 export const introspectToken: Step = async function introspectToken(c) {
-  const { config, now, params } = c.var;
+  const config = c.get("config");
+  const now = c.get("now");
+  const params = c.get("params");
   const token = params.get("token");
   ensure(token !== undefined, "missing_parameter", "The token parameter is missing.");
-  const caller = c.var.client.client;
+  const caller = c.get("client").client;
   const visible = (owner: string) => owner === caller.clientId || caller.metadata.introspection === "any";
   const found = await findToken(token, { config, keys: await requestKeyring(c), db: c.env.DB, kv: c.env.KV, now });
   const services = grantServices(c);
@@ -59,7 +61,7 @@ async function accessTokenHolds(claims: AccessTokenClaims, services: GrantServic
 /** As the refresh grant would see it: not revoked or rotated, not expired, the grant behind it still holding. */
 async function refreshTokenHolds(stored: StoredRefreshToken, owner: Client, c: AppContext, services: GrantServices): Promise<boolean> {
   if (stored.revokedAt !== null || stored.family.revokedAt !== null || stored.rotation !== null) return false;
-  if (owner.disabled || isExpired(stored, refreshPolicy(c.var.config, owner), c.var.now)) return false;
+  if (owner.disabled || isExpired(stored, refreshPolicy(c.get("config"), owner), c.get("now"))) return false;
   const { user, consent } = await services.grants.get(stored.userId, stored.clientId);
   return user !== null && !user.disabled && user.emailVerified && consent !== null && consent.grantId === stored.grantId;
 }
@@ -90,14 +92,14 @@ function refreshTokenAnswer(stored: StoredRefreshToken, owner: Client, c: AppCon
     scope: stored.scope.join(" "),
     client_id: stored.clientId,
     sub: stored.userId,
-    iss: c.var.config.issuer,
-    exp: expiryOf(stored, refreshPolicy(c.var.config, owner)),
+    iss: c.get("config").issuer,
+    exp: expiryOf(stored, refreshPolicy(c.get("config"), owner)),
     iat: stored.createdAt,
   };
 }
 
 function clientOf(c: AppContext, clientId: string): Promise<Client | null> {
-  return cachedClientStore(d1ClientStore(c.env.DB), c.var.now, c.var.config.clientCacheTtl).get(clientId);
+  return cachedClientStore(d1ClientStore(c.env.DB), c.get("now"), c.get("config").clientCacheTtl).get(clientId);
 }
 
 export const rejectOtherIntrospectionMethods: Step = async function rejectOtherIntrospectionMethods() {

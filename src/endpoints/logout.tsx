@@ -39,12 +39,12 @@ import { pageErrors } from "./authorize";
 
 /** The request's parameters: the query of a GET, the form body of a POST (§2); repeated ones are an error. */
 async function logoutParams(c: AppContext): Promise<Params> {
-  const source = c.req.method === "POST" ? await readFormText(c.req.raw, c.var.config.maxBodyBytes) : new URL(c.req.url).search.slice(1);
+  const source = c.req.method === "POST" ? await readFormText(c.req.raw, c.get("config").maxBodyBytes) : new URL(c.req.url).search.slice(1);
   return parseFormEncoded(source, "logout request");
 }
 
 const validate = (c: AppContext, params: Params) =>
-  readLogoutRequest(params, { clients: clientStore(c), config: c.var.config, keys: () => requestKeyring(c) });
+  readLogoutRequest(params, { clients: clientStore(c), config: c.get("config"), keys: () => requestKeyring(c) });
 
 /** What the sign-out pages' forms carry on: the client and, when validated, where to go and the state. */
 const formFields = (request: LogoutRequest): LogoutFormFields => ({

@@ -63,7 +63,7 @@ function registrationResponse(c: AppContext, client: Client, token: string, clie
     ...selfRegisteredMetadata(client),
     ...(clientSecret !== undefined && { client_secret: clientSecret }),
     registration_access_token: token,
-    registration_client_uri: registrationClientUri(c.var.config, client.clientId),
+    registration_client_uri: registrationClientUri(c.get("config"), client.clientId),
   };
 }
 
@@ -71,29 +71,29 @@ function registrationResponse(c: AppContext, client: Client, token: string, clie
 
 /** RFC 7591 §3: open registration, or a Bearer initial access token that is known, unexpired and not used up. */
 export const requireInitialAccessToken: Step = async function requireInitialAccessToken(c, next) {
-  if (c.var.config.registrationPolicy === "initial_access_token") {
+  if (c.get("config").registrationPolicy === "initial_access_token") {
     const token = bearerCredential(c.req.header("authorization"));
     ensure(token !== undefined, "initial_access_token_missing");
-    c.set("initialAccessTokenHash", await checkInitialAccessToken(c.env.DB, token, c.var.now));
+    c.set("initialAccessTokenHash", await checkInitialAccessToken(c.env.DB, token, c.get("now")));
   }
   await next();
 };
 
 /** RFC 7591 §3.1: one JSON object, application/json. */
 export const readRegistrationBody: Step = async function readRegistrationBody(c, next) {
-  c.set("registrationBody", await readJsonObject(c.req.raw, c.var.config.maxBodyBytes));
+  c.set("registrationBody", await readJsonObject(c.req.raw, c.get("config").maxBodyBytes));
   await next();
 };
 
 /** RFC 7591 §3.2: validate, count the initial access token's use, store, answer 201. */
 export const registerNewClient: Step = async function registerNewClient(c) {
   const deps = registrationDeps(c, "dynamic");
-  const valid = await validateClientMetadata(c.var.registrationBody, deps);
+  const valid = await validateClientMetadata(c.get("registrationBody"), deps);
   const hash = c.get("initialAccessTokenHash");
-  if (hash !== undefined) await useInitialAccessToken(c.env.DB, hash, c.var.now);
+  if (hash !== undefined) await useInitialAccessToken(c.env.DB, hash, c.get("now"));
   const clientId = randomToken(16);
   // The token first: should storing the client fail, an orphan token names no client and opens nothing.
-  const token = await issueRegistrationToken(c.env.DB, clientId, c.var.now);
+  const token = await issueRegistrationToken(c.env.DB, clientId, c.get("now"));
   const { client, clientSecret } = await saveRegistration(deps, valid, { clientId, existing: null });
   return c.json(registrationResponse(c, client, token, clientSecret), 201, NO_STORE);
 };
@@ -118,21 +118,21 @@ export const requireRegistrationToken: Step = async function requireRegistration
 
 /** RFC 7592 §2.1. */
 export const readRegistration: Step = async function readRegistration(c) {
-  return c.json(registrationResponse(c, c.var.managedClient, c.var.registrationAccessToken, undefined), 200, NO_STORE);
+  return c.json(registrationResponse(c, c.get("managedClient"), c.get("registrationAccessToken"), undefined), 200, NO_STORE);
 };
 
 /** RFC 7592 §2.2: full replacement, with the rules in this file's header. */
 export const replaceRegistration: Step = async function replaceRegistration(c) {
-  const current = c.var.managedClient;
+  const current = c.get("managedClient");
   const {
     client_id, client_secret, rotate_client_secret,
     registration_access_token, registration_client_uri, client_secret_expires_at, client_id_issued_at,
     ...metadata
-  } = c.var.registrationBody;
+  } = c.get("registrationBody");
   ensure(client_id === current.clientId, "registration_client_id_mismatch");
   const unchanged: Record<string, [unknown, unknown]> = {
-    registration_access_token: [registration_access_token, c.var.registrationAccessToken],
-    registration_client_uri: [registration_client_uri, registrationClientUri(c.var.config, current.clientId)],
+    registration_access_token: [registration_access_token, c.get("registrationAccessToken")],
+    registration_client_uri: [registration_client_uri, registrationClientUri(c.get("config"), current.clientId)],
     client_secret_expires_at: [client_secret_expires_at, current.secretHash === null ? undefined : current.secretExpiresAt],
     client_id_issued_at: [client_id_issued_at, current.createdAt],
   };
@@ -157,7 +157,7 @@ export const replaceRegistration: Step = async function replaceRegistration(c) {
     secret: rotate_client_secret === true ? "rotate" : "keep",
     ...(currentSecret !== undefined && { currentSecret }),
   });
-  return c.json(registrationResponse(c, client, c.var.registrationAccessToken, clientSecret), 200, NO_STORE);
+  return c.json(registrationResponse(c, client, c.get("registrationAccessToken"), clientSecret), 200, NO_STORE);
 };
 
 /**
@@ -168,7 +168,7 @@ export const replaceRegistration: Step = async function replaceRegistration(c) {
  * expire (config.accessTokenTtl, 600 s).
  */
 export const deleteRegistration: Step = async function deleteRegistration(c) {
-  await deleteClient(c.env.DB, c.var.managedClient.clientId, c.var.now);
+  await deleteClient(c.env.DB, c.get("managedClient").clientId, c.get("now"));
   return c.body(null, 204, NO_STORE);
 };
 

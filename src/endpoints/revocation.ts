@@ -25,10 +25,12 @@ import { authenticateTokenClient, parseTokenRequest, tokenCors } from "./token";
  * Browser clients may call it with CORS, as the token endpoint (tokenCors).
  */
 export const revokeToken: Step = async function revokeToken(c) {
-  const { config, now, params } = c.var;
+  const config = c.get("config");
+  const now = c.get("now");
+  const params = c.get("params");
   const token = params.get("token");
   ensure(token !== undefined, "missing_parameter", "The token parameter is missing.");
-  const clientId = c.var.client.client.clientId;
+  const clientId = c.get("client").client.clientId;
   const found = await findToken(token, { config, keys: await requestKeyring(c), db: c.env.DB, kv: c.env.KV, now });
   if (found?.type === "access_token" && found.claims.client_id === clientId) {
     await revokeAccessToken(c.env.KV, found.claims.jti, found.claims.exp, now);

@@ -13,7 +13,7 @@ import { corsOrigins, d1ClientStore } from "../clients/store";
  */
 export const parseTokenRequest: Step = async function parseTokenRequest(c, next) {
   ensure(!hasCredentialsInQuery(c.req.url), "client_secret_in_query");
-  c.set("params", await readForm(c.req.raw, c.var.config.maxBodyBytes));
+  c.set("params", await readForm(c.req.raw, c.get("config").maxBodyBytes));
   await next();
 };
 
@@ -22,7 +22,7 @@ export const authenticateTokenClient: Step = async function authenticateTokenCli
   c.set(
     "client",
     await authenticateClient(
-      { authorization: c.req.header("authorization") ?? null, params: c.var.params, tls: cf?.tlsClientAuth },
+      { authorization: c.req.header("authorization") ?? null, params: c.get("params"), tls: cf?.tlsClientAuth },
       clientAuthDeps(c),
     ),
   );
@@ -30,19 +30,19 @@ export const authenticateTokenClient: Step = async function authenticateTokenCli
 };
 
 export const grantTokens: Step = async function grantTokens(c) {
-  const type = c.var.params.get("grant_type");
+  const type = c.get("params").get("grant_type");
   ensure(type !== undefined, "missing_grant_type");
   const grant = grantByType.get(type);
   ensure(grant !== undefined, "unsupported_grant_type");
-  const { client } = c.var.client;
+  const { client } = c.get("client");
   ensure(grant.allowPublic || !isPublic(client), "public_client_not_allowed");
   ensure(client.grantTypes.includes(type), "unauthorized_client", `This client is not registered for the ${type} grant.`);
   const body = await grant.handle({
-    params: c.var.params,
-    client: c.var.client,
-    config: c.var.config,
+    params: c.get("params"),
+    client: c.get("client"),
+    config: c.get("config"),
     keys: await requestKeyring(c),
-    now: c.var.now,
+    now: c.get("now"),
     services: grantServices(c),
   });
   return c.json(body, 200, NO_STORE);
@@ -58,7 +58,7 @@ export const tokenCors: Step = async function tokenCors(c, next) {
   await next();
   const origin = c.req.header("origin");
   if (!origin) return;
-  const client = c.var.client?.client;
+  const client = c.get("client")?.client;
   const allowed = client && !c.error ? corsOrigins(client).includes(origin) : await d1ClientStore(c.env.DB).allowsOrigin(origin);
   c.res.headers.append("vary", "Origin");
   if (allowed) c.res.headers.set("access-control-allow-origin", origin);

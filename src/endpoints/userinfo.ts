@@ -42,7 +42,7 @@ export const userinfoErrors: Step = async function userinfoErrors(c, next) {
   if (error instanceof OAuthError) {
     // Setting c.res merges the old response's headers into the new one; clear it first.
     c.res = undefined;
-    c.res = bearerErrorResponse(error, c.var.config.issuer);
+    c.res = bearerErrorResponse(error, c.get("config").issuer);
   }
   for (const [name, value] of Object.entries(CORS)) c.res.headers.set(name, value);
 };
@@ -74,7 +74,7 @@ export const readBearerToken: Step = async function readBearerToken(c, next) {
     "Access tokens must not be sent in the URI query; use the Authorization header.");
   const fromHeader = bearerFromHeader(c.req.header("authorization"));
   const fromBody = c.req.method === "POST" && isForm(c.req.header("content-type"))
-    ? (await readForm(c.req.raw, c.var.config.maxBodyBytes)).get("access_token")
+    ? (await readForm(c.req.raw, c.get("config").maxBodyBytes)).get("access_token")
     : undefined;
   ensure(fromHeader === undefined || fromBody === undefined, "multiple_bearer_tokens");
   const token = fromHeader ?? fromBody;
@@ -105,8 +105,9 @@ function isForm(contentType: string | undefined): boolean {
  * (RFC 8707, RFC 9700 §2.3).
  */
 export const verifyBearerToken: Step = async function verifyBearerToken(c, next) {
-  const { config, now } = c.var;
-  const claims = await verifyAccessToken(c.var.userinfoToken, {
+  const config = c.get("config");
+  const now = c.get("now");
+  const claims = await verifyAccessToken(c.get("userinfoToken"), {
     config,
     keys: await requestKeyring(c),
     kv: c.env.KV,
@@ -119,7 +120,7 @@ export const verifyBearerToken: Step = async function verifyBearerToken(c, next)
 
 /** OIDC Core §5.3: UserInfo answers only tokens granted for OpenID Connect (RFC 6750 §3.1 insufficient_scope, 403). */
 export const requireOpenidScope: Step = async function requireOpenidScope(c, next) {
-  ensure(c.var.userinfoClaims.scope.split(" ").includes("openid"), "insufficient_scope");
+  ensure(c.get("userinfoClaims").scope.split(" ").includes("openid"), "insufficient_scope");
   await next();
 };
 
@@ -132,7 +133,7 @@ export const requireOpenidScope: Step = async function requireOpenidScope(c, nex
  * are read in one query.
  */
 export const sendUserinfo: Step = async function sendUserinfo(c) {
-  const { sub, scope, client_id: clientId, gid } = c.var.userinfoClaims;
+  const { sub, scope, client_id: clientId, gid } = c.get("userinfoClaims");
   ensure(gid !== undefined, "invalid_token", "The access token was not issued for a user's consent.");
   const { user, consent } = await d1GrantStateStore(c.env.DB).get(sub, clientId);
   ensure(user !== null && !user.disabled, "invalid_token", "The user of the access token no longer exists or is disabled.");

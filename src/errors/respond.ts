@@ -23,7 +23,7 @@ export function errorResponse(err: unknown, c: AppContext): Response {
   const body = errorBody(error);
   const headers: Record<string, string> = { "content-type": "application/json", ...NO_STORE, ...error.headers };
   if (status === 401) {
-    const realm = c.var.config?.issuer ?? "latchkey";
+    const realm = c.get("config")?.issuer ?? "latchkey";
     headers["www-authenticate"] =
       body.error === "invalid_token"
         ? `Bearer realm="${realm}", error="invalid_token", error_description="${body.error_description}"`
@@ -34,7 +34,7 @@ export function errorResponse(err: unknown, c: AppContext): Response {
     status,
     error: body.error,
     code: error.code,
-    client_id: c.var.client?.client.clientId,
+    client_id: c.get("client")?.client.clientId,
   });
   return new Response(JSON.stringify(body), { status, headers });
 }

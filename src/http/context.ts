@@ -7,7 +7,10 @@ import type { Config } from "../config";
 import type { Env } from "../env";
 import type { Params } from "./form";
 
-/** Per-request state the pipeline steps hand to each other. */
+/**
+ * Per-request state the pipeline steps hand to each other: `c.set(name, value)`, read back with
+ * `c.get(name)`. Not `c.var`: Hono's getter copies every variable into a new object on each access.
+ */
 export interface Variables {
   config: Config;
   /** Request time, Unix seconds: one clock reading per request. */

@@ -10,7 +10,7 @@ import { checkCsrf } from "./page-security";
 
 /** The posted form of one of our pages, or `OAuthError("csrf_invalid")` (and the form errors of readForm). */
 export async function postedForm(c: AppContext): Promise<Params> {
-  const form = await readForm(c.req.raw, c.var.config.maxBodyBytes);
+  const form = await readForm(c.req.raw, c.get("config").maxBodyBytes);
   await checkCsrf(c.req.raw, form.get("csrf"), c.env.ENCRYPTION_KEY);
   return form;
 }

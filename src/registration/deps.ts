@@ -8,7 +8,8 @@ import type { AppContext } from "../http/context";
  * follow within config.clientCacheTtl).
  */
 export function registrationDeps(c: AppContext, origin: RegistrationOrigin): RegisterDeps {
-  const { config, now } = c.var;
+  const config = c.get("config");
+  const now = c.get("now");
   return {
     store: cachedClientStore(d1ClientStore(c.env.DB), now, config.clientCacheTtl),
     encryptionKey: c.env.ENCRYPTION_KEY,
