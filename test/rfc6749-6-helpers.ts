@@ -20,8 +20,8 @@ export function refreshClient(input: Record<string, unknown> = {}): Promise<Regi
 }
 
 /**
- * Sets members of a client's stored metadata (per-client refresh lifetimes, `introspection`),
- * which the operator API does not take yet, and drops the isolate's client cache.
+ * Sets members of a client's stored metadata directly (the lifecycle tests' shortcut for the
+ * operator's lifetimes), and drops the isolate's client cache.
  */
 export async function setClientMetadata(clientId: string, members: Record<string, unknown>): Promise<void> {
   const row = await env.DB.prepare("SELECT metadata FROM clients WHERE client_id = ?").bind(clientId).first<{ metadata: string }>();

@@ -7,6 +7,7 @@ import { frozenClock } from "./oidc-helpers";
 import {
   credentials, expectInactive, formPost, introspect, lifecycleCall, offlineTokens, refreshClient, refreshed, setClientMetadata,
 } from "./rfc6749-6-helpers";
+import { registered } from "./rfc7591-helpers";
 
 /**
  * RFC 7662 token introspection: the caller authenticates as a confidential client; it sees tokens
@@ -140,13 +141,29 @@ describe("RFC 7662 §2.2 {\"active\": false} and nothing else", () => {
 });
 
 describe("RFC 7662 §2.1 / §4 who may introspect", () => {
-  it("a resource server registered with introspection: any sees every client's tokens", async () => {
+  it("a resource server registered by the operator with introspection: any sees every client's tokens", async () => {
     const client = await refreshClient();
-    const rs = await createClient({ grant_types: ["client_credentials"] });
-    await setClientMetadata(rs.client_id, { introspection: "any" });
+    const rs = await createClient({ grant_types: ["client_credentials"], introspection: "any" });
+    expect(rs.introspection).toBe("any");
     const { tokens, user } = await offlineTokens(client);
     expect(await introspect(rs, tokens.access_token)).toMatchObject({ active: true, client_id: client.client_id, sub: user.id });
     expect(await introspect(rs, tokens.refresh_token)).toMatchObject({ active: true, client_id: client.client_id, token_type: "refresh_token" });
+    // Back to "own" (the operator's PATCH): the other client's tokens are invisible again.
+    const patched = await call(`/admin/clients/${rs.client_id}`, { method: "PATCH", headers: admin, body: JSON.stringify({ introspection: "own" }) });
+    expect(patched.status).toBe(200);
+    await expectInactive(rs, tokens.access_token);
+  });
+
+  it("introspection is the operator's to set: any other value is refused, and a client registering itself cannot set it", async () => {
+    const bad = await call("/admin/clients/rs-bad-introspection", {
+      method: "PUT", headers: admin, body: JSON.stringify({ grant_types: ["client_credentials"], introspection: "all" }),
+    });
+    await expectError(bad, 400, "invalid_client_metadata", "operator_extension_malformed");
+    const self = await registered({ grant_types: ["client_credentials"], token_endpoint_auth_method: "client_secret_basic", introspection: "any" });
+    expect(self.introspection).toBeUndefined();
+    const client = await refreshClient();
+    const { tokens } = await offlineTokens(client);
+    await expectInactive({ client_id: self.client_id, client_secret: self.client_secret! }, tokens.access_token);
   });
 
   it("a public client → 401 invalid_client", async () => {

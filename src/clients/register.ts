@@ -21,8 +21,8 @@ import type { ClientStore } from "./store";
  * differ only in `origin`:
  *
  * - "operator": may also set the documented extensions `first_party`, `allow_plain_pkce`,
- *   `plain_oauth2`, `allowed_cors_origins`, a chosen `client_id`, `client_secret` and
- *   `client_secret_expires_at`, and any scope.
+ *   `plain_oauth2`, `allowed_cors_origins`, the refresh-token lifetimes, `introspection`, a chosen
+ *   `client_id`, `client_secret` and `client_secret_expires_at`, and any scope.
  * - "dynamic": a client registering itself. Those members are unknown to it and ignored like any
  *   other unknown member (RFC 7591 §2); its `scope` is limited to the OpenID Connect scopes plus
  *   config.registrationScopes.
@@ -64,6 +64,8 @@ export interface ClientInput {
   allow_plain_pkce?: boolean;
   plain_oauth2?: boolean;
   allowed_cors_origins?: string[];
+  /** Which tokens the client may introspect (RFC 7662 §2.1): "own" (default) or "any" (a resource server). */
+  introspection?: string;
   /** RFC 7591 §2 human-facing URLs, shown on the consent page (https only). */
   client_uri?: string;
   logo_uri?: string;
@@ -137,7 +139,8 @@ const OPERATOR_METADATA: Readonly<Record<string, readonly [number, number]>> = {
   refresh_token_idle_lifetime: [60, YEAR],
   refresh_token_reuse_grace: [0, 300],
 };
-export const OPERATOR_METADATA_MEMBERS: readonly string[] = Object.keys(OPERATOR_METADATA);
+/** Operator-only members kept in `metadata`: the lifetimes above and `introspection`. */
+export const OPERATOR_METADATA_MEMBERS: readonly string[] = [...Object.keys(OPERATOR_METADATA), "introspection"];
 
 /**
  * Members naming features this server does not implement, refused when they ask for the feature
@@ -363,6 +366,12 @@ function operatorExtensions(input: ClientInput, method: AuthMethod, metadata: Re
       `${member} must be an integer from ${min} to ${max} seconds.`);
     metadata[member] = value;
   }
+  // RFC 7662 §2.1, §4: a resource server's credential may introspect any token of this server;
+  // every other client only its own (src/endpoints/introspection.ts).
+  const introspection = input.introspection;
+  ensure(introspection === undefined || introspection === "own" || introspection === "any", "operator_extension_malformed",
+    "introspection must be own or any.");
+  if (introspection === "any") metadata.introspection = "any";
   return {
     ...(clientId !== undefined && { clientId }),
     ...(secret !== undefined && { clientSecret: secret }),

@@ -219,7 +219,7 @@ export const catalog = {
   client_secret_malformed: entry("invalid_client_metadata", 400, "A chosen client_secret must be a string of at least 43 characters.", "RFC 6749 10.10"),
   client_secret_not_used: entry("invalid_client_metadata", 400, "This token_endpoint_auth_method does not use a client_secret.", "RFC 7591 2"),
   client_secret_expires_at_malformed: entry("invalid_client_metadata", 400, "client_secret_expires_at must be a non-negative integer (0 = never).", "RFC 7591 3.2.1"),
-  operator_extension_malformed: entry("invalid_client_metadata", 400, "first_party, allow_plain_pkce and plain_oauth2 must be true or false.", "README (operator extensions)"),
+  operator_extension_malformed: entry("invalid_client_metadata", 400, "first_party, allow_plain_pkce and plain_oauth2 must be true or false; introspection must be own or any.", "README (operator extensions)"),
   refresh_token_lifetime_malformed: entry("invalid_client_metadata", 400, "refresh_token_absolute_lifetime and refresh_token_idle_lifetime must be integers from 60 to 31536000 seconds, refresh_token_reuse_grace from 0 to 300.", "RFC 9700 4.14.2 (operator extensions)"),
   allowed_cors_origins_malformed: entry("invalid_client_metadata", 400, "allowed_cors_origins must hold origins such as https://app.example.", "Fetch standard 3.2.5"),
   // ── software statements (RFC 7591 §2.3, §3.2.2) ───────────────────────────────────────────
