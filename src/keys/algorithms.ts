@@ -8,6 +8,19 @@ export type SigningAlg = "ES256" | "RS256" | "EdDSA";
 export const SERVER_SIGNING_ALGS: readonly SigningAlg[] = ["ES256", "RS256", "EdDSA"];
 export const ACCESS_TOKEN_ALG: SigningAlg = "ES256";
 
+/** Web Crypto parameters that make a JWS signature for each of our algs (RFC 7518 §3.3, §3.4; RFC 8037 §3.1). */
+export function subtleSignParams(alg: SigningAlg, key: CryptoKey): SubtleCryptoSignAlgorithm {
+  switch (alg) {
+    case "ES256":
+      // ECDSA in Web Crypto yields r || s, the JWS form (RFC 7518 §3.4).
+      return { name: "ECDSA", hash: "SHA-256" };
+    case "RS256":
+      return { name: "RSASSA-PKCS1-v1_5" };
+    case "EdDSA":
+      return { name: key.algorithm.name };
+  }
+}
+
 /** Asymmetric algorithms accepted for private_key_jwt (RFC 7518 §3.1; RFC 8037). `none` never. */
 export const ASYMMETRIC_ASSERTION_ALGS = [
   "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519",

@@ -1,8 +1,8 @@
-import { SignJWT } from "jose";
 import { randomToken } from "../crypto/encoding";
 import type { Config } from "../config";
 import { ACCESS_TOKEN_ALG } from "../keys/algorithms";
 import type { Keyring } from "../keys/keyring";
+import { signJwt } from "./jws";
 
 /** Input for an RFC 9068 JWT access token. */
 export interface AccessTokenGrant {
@@ -35,17 +35,18 @@ export async function issueAccessToken(
   const signer = await deps.keys.signer(ACCESS_TOKEN_ALG);
   const jti = randomToken(16);
   const expiresIn = deps.config.accessTokenTtl;
-  const claims: Record<string, unknown> = { client_id: grant.clientId, scope: grant.scope.join(" ") };
+  const claims: Record<string, unknown> = {
+    iss: deps.config.issuer,
+    sub: grant.sub,
+    aud: grant.audience ?? deps.config.accessTokenAudience,
+    client_id: grant.clientId,
+    scope: grant.scope.join(" "),
+    iat: deps.now,
+    exp: deps.now + expiresIn,
+    jti,
+  };
   if (grant.authTime !== undefined) claims.auth_time = grant.authTime;
   if (grant.grantId !== undefined) claims.gid = grant.grantId;
-  const token = await new SignJWT(claims)
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "at+jwt" })
-    .setIssuer(deps.config.issuer)
-    .setSubject(grant.sub)
-    .setAudience(grant.audience ?? deps.config.accessTokenAudience)
-    .setIssuedAt(deps.now)
-    .setExpirationTime(deps.now + expiresIn)
-    .setJti(jti)
-    .sign(signer.key);
+  const token = await signJwt(signer, "at+jwt", claims);
   return { token, jti, expiresIn };
 }

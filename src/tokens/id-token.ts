@@ -1,8 +1,8 @@
-import { SignJWT } from "jose";
 import type { Config } from "../config";
 import { base64url, utf8 } from "../crypto/encoding";
 import { SERVER_SIGNING_ALGS, type SigningAlg } from "../keys/algorithms";
 import type { Keyring, Signer } from "../keys/keyring";
+import { signJwt } from "./jws";
 
 /** What the authorization_code grant knows when it issues an ID token (OIDC Core §2, §3.1.3.6). */
 export interface IdTokenInput {
@@ -76,7 +76,13 @@ export function idTokenSigner(keys: Keyring, alg: string): Promise<Signer> {
 export async function issueIdToken(input: IdTokenInput, deps: IdTokenDeps): Promise<string> {
   const signer = await idTokenSigner(deps.keys, input.alg);
   const audience = [input.clientId, ...(input.extraAudiences ?? []).filter((aud) => aud !== input.clientId)];
-  const claims: Record<string, unknown> = {};
+  const claims: Record<string, unknown> = {
+    iss: deps.config.issuer,
+    sub: input.sub,
+    aud: audience.length > 1 ? audience : input.clientId,
+    iat: deps.now,
+    exp: deps.now + input.ttl,
+  };
   if (input.authTime !== undefined) claims.auth_time = input.authTime;
   if (input.nonce !== undefined) claims.nonce = input.nonce;
   if (input.accessToken !== undefined) claims.at_hash = await atHash(input.accessToken, signer.alg);
@@ -84,12 +90,5 @@ export async function issueIdToken(input: IdTokenInput, deps: IdTokenDeps): Prom
   if (input.amr !== undefined && input.amr.length > 0) claims.amr = [...input.amr];
   if (input.sid !== undefined) claims.sid = input.sid;
   if (audience.length > 1) claims.azp = input.clientId;
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "JWT" })
-    .setIssuer(deps.config.issuer)
-    .setSubject(input.sub)
-    .setAudience(audience.length > 1 ? audience : input.clientId)
-    .setIssuedAt(deps.now)
-    .setExpirationTime(deps.now + input.ttl)
-    .sign(signer.key);
+  return signJwt(signer, "JWT", claims);
 }

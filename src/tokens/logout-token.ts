@@ -1,8 +1,8 @@
-import { SignJWT } from "jose";
 import type { Config } from "../config";
 import { randomToken } from "../crypto/encoding";
 import type { Keyring } from "../keys/keyring";
 import { idTokenSigner } from "./id-token";
+import { signJwt } from "./jws";
 
 /** The event that makes a JWT a Logout Token (OIDC Back-Channel Logout §2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
@@ -28,13 +28,14 @@ export interface LogoutTokenInput {
  */
 export async function issueLogoutToken(input: LogoutTokenInput, deps: { config: Config; keys: Keyring; now: number }): Promise<string> {
   const signer = await idTokenSigner(deps.keys, input.alg);
-  return new SignJWT({ events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, sid: input.sid })
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "logout+jwt" })
-    .setIssuer(deps.config.issuer)
-    .setSubject(input.sub)
-    .setAudience(input.clientId)
-    .setIssuedAt(deps.now)
-    .setExpirationTime(deps.now + deps.config.logoutTokenTtl)
-    .setJti(randomToken(16))
-    .sign(signer.key);
+  return signJwt(signer, "logout+jwt", {
+    iss: deps.config.issuer,
+    sub: input.sub,
+    aud: input.clientId,
+    iat: deps.now,
+    exp: deps.now + deps.config.logoutTokenTtl,
+    jti: randomToken(16),
+    events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
+    sid: input.sid,
+  });
 }
