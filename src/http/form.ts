@@ -46,6 +46,7 @@ export function parseFormEncoded(body: string, source = "request body"): Params 
  * UTF-8. Undefined for a malformed escape or an escape that decodes to invalid UTF-8.
  */
 export function formDecode(text: string): string | undefined {
+  if (!text.includes("%") && !text.includes("+")) return text;
   try {
     return decodeURIComponent(text.replace(/\+/g, " "));
   } catch {
