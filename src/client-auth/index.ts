@@ -1,4 +1,5 @@
-import { decodeJwt, decodeProtectedHeader } from "jose";
+import type { JWTPayload, ProtectedHeaderParameters } from "jose";
+import { decodeUtf8, fromBase64url } from "../crypto/encoding";
 import type { Client } from "../clients/model";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import type { Params } from "../http/form";
@@ -75,16 +76,11 @@ function parseAssertion(type: string | undefined, jwt: string | undefined, bodyC
   ensure(type === JWT_BEARER_ASSERTION, "unsupported_client_assertion_type",
     type === undefined ? "client_assertion needs client_assertion_type." : undefined);
   ensure(jwt !== undefined, "client_assertion_missing");
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  let claims: ReturnType<typeof decodeJwt>;
-  try {
-    ensure(jwt.split(".").length === 3, "client_assertion_invalid_jwt", "The client_assertion must be a JWS in compact form.");
-    header = decodeProtectedHeader(jwt);
-    claims = decodeJwt(jwt);
-  } catch (cause) {
-    if (cause instanceof OAuthError) throw cause;
-    throw new OAuthError("client_assertion_invalid_jwt", undefined, { cause });
-  }
+  const parts = jwt.split(".");
+  ensure(parts.length === 3, "client_assertion_invalid_jwt", "The client_assertion must be a JWS in compact form.");
+  const header = jsonObjectPart(parts[0]!) as ProtectedHeaderParameters | undefined;
+  const claims = jsonObjectPart(parts[1]!) as JWTPayload | undefined;
+  ensure(header !== undefined && claims !== undefined, "client_assertion_invalid_jwt");
   ensure(typeof header.alg === "string" && header.alg !== "none", "client_assertion_invalid_signature_algorithm",
     "Unsigned client assertions are not accepted.");
   // The client is named by `sub` (RFC 7523 §3); fall back to the body client_id so the
@@ -92,6 +88,19 @@ function parseAssertion(type: string | undefined, jwt: string | undefined, bodyC
   const clientId = typeof claims.sub === "string" ? claims.sub : bodyClientId;
   ensure(clientId !== undefined, "client_assertion_invalid_subject");
   return { carrier: "assertion", clientId, jwt, header, claims };
+}
+
+/** A base64url JSON object (a JWS header or JWT claims set, RFC 7519 §7.2), or undefined. */
+function jsonObjectPart(part: string): Record<string, unknown> | undefined {
+  const bytes = fromBase64url(part);
+  const text = bytes && decodeUtf8(bytes);
+  if (text === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function authenticateClient(input: ClientAuthInput, deps: ClientAuthDeps): Promise<AuthenticatedClient> {

@@ -18,11 +18,18 @@ export const parseTokenRequest: Step = async function parseTokenRequest(c, next)
 };
 
 export const authenticateTokenClient: Step = async function authenticateTokenClient(c, next) {
-  const cf = c.req.raw.cf as IncomingRequestCfProperties | undefined;
+  const request = c.req.raw;
   c.set(
     "client",
     await authenticateClient(
-      { authorization: c.req.header("authorization") ?? null, params: c.get("params"), tls: cf?.tlsClientAuth },
+      {
+        authorization: request.headers.get("authorization"),
+        params: c.get("params"),
+        // Read only by the mTLS methods: request.cf is materialized on access.
+        get tls() {
+          return (request.cf as IncomingRequestCfProperties | undefined)?.tlsClientAuth;
+        },
+      },
       clientAuthDeps(c),
     ),
   );

@@ -54,21 +54,23 @@ function idFor(guard: DurableObjectNamespace<ReplayGuard>, name: string): Durabl
 
 export function durableReplayCache(guard: DurableObjectNamespace<ReplayGuard>, now: number): ReplayCache {
   const locate = async (namespace: ReplayNamespace, key: string) => {
+    // One object for the namespace: the key itself (callers bound its length), no hash needed.
+    if (namespace.shardHexDigits === 0) return { stored: key, stub: guard.get(idFor(guard, `${namespace.name}/`)) };
     const digest = hex(await sha256(`${namespace.name}\u0000${key}`));
-    return { digest, stub: guard.get(idFor(guard, `${namespace.name}/${digest.slice(0, namespace.shardHexDigits)}`)) };
+    return { stored: digest, stub: guard.get(idFor(guard, `${namespace.name}/${digest.slice(0, namespace.shardHexDigits)}`)) };
   };
   return {
     async attach(namespace, key, data) {
-      const { digest, stub } = await locate(namespace, key);
-      return stub.attach(digest, data);
+      const { stored, stub } = await locate(namespace, key);
+      return stub.attach(stored, data);
     },
     async attached(namespace, key) {
-      const { digest, stub } = await locate(namespace, key);
-      return stub.attached(digest);
+      const { stored, stub } = await locate(namespace, key);
+      return stub.attached(stored);
     },
     async reserve(namespace, key, expiresAt) {
-      const { digest, stub } = await locate(namespace, key);
-      return stub.reserve(digest, expiresAt, now);
+      const { stored, stub } = await locate(namespace, key);
+      return stub.reserve(stored, expiresAt, now);
     },
   };
 }
