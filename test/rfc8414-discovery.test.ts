@@ -1,3 +1,4 @@
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import { describe, expect, it } from "vitest";
 import { ISSUER, JWT_BEARER, assertion, basic, call, createClient, keyPair, tokenRequest } from "./helpers";
 import { Browser, authorize, codeRequest, oidcClient, person, redeem } from "./oidc-helpers";
@@ -128,9 +129,35 @@ describe("RFC 8414 §3 / OIDC Discovery §4 metadata", () => {
     }
   });
 
+  it("every advertised introspection signing alg signs JWT introspection responses (RFC 9701 §7)", async () => {
+    const m = await metadata(DOCS[0]!);
+    const algs = m.introspection_signing_alg_values_supported as string[];
+    expect(algs).toContain("RS256");
+    const jwks = createLocalJWKSet((await (await call(new URL(m.jwks_uri).pathname)).json()) as JSONWebKeySet);
+    for (const alg of algs) {
+      const c = await createClient({ introspection_signed_response_alg: alg });
+      const res = await call(new URL(String(m.introspection_endpoint)).pathname, {
+        method: "POST",
+        headers: {
+          authorization: basic(c.client_id, c.client_secret!),
+          "content-type": "application/x-www-form-urlencoded",
+          accept: "application/token-introspection+jwt",
+        },
+        body: "token=unknown",
+      });
+      const jwt = new TextDecoder().decode(await res.arrayBuffer());
+      expect(res.status, `${alg}: ${jwt}`).toBe(200);
+      const { protectedHeader } = await jwtVerify(jwt, jwks, { issuer: ISSUER, audience: c.client_id, typ: "token-introspection+jwt", algorithms: [alg] });
+      expect(protectedHeader.alg).toBe(alg);
+    }
+  });
+
   it("advertises nothing it does not implement", async () => {
     const m = await metadata(DOCS[0]!);
-    for (const key of ["device_authorization_endpoint", "pushed_authorization_request_endpoint", "frontchannel_logout_supported"]) {
+    for (const key of [
+      "device_authorization_endpoint", "pushed_authorization_request_endpoint", "frontchannel_logout_supported",
+      "introspection_encryption_alg_values_supported", "introspection_encryption_enc_values_supported",
+    ]) {
       expect(m[key], key).toBeUndefined();
     }
     expect(m.response_types_supported).toEqual(["code"]);

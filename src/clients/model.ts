@@ -63,3 +63,9 @@ export function backChannelLogoutUri(client: Client): string | undefined {
   const uri = client.metadata.backchannel_logout_uri;
   return typeof uri === "string" ? uri : undefined;
 }
+
+/** The alg of the client's JWT introspection responses (RFC 9701 §6 introspection_signed_response_alg, kept in its metadata; default RS256). */
+export function introspectionSignedResponseAlg(client: Client): string {
+  const alg = client.metadata.introspection_signed_response_alg;
+  return typeof alg === "string" ? alg : "RS256";
+}

@@ -2,7 +2,7 @@ import type { JSONWebKeySet } from "jose";
 import { STANDARD_SCOPES } from "../authorize/request";
 import { ensure } from "../errors/oauth-error";
 import { GRANTS } from "../grants";
-import { ASYMMETRIC_ASSERTION_ALGS, SERVER_SIGNING_ALGS, isAsymmetricAlg, isHmacAlg } from "../keys/algorithms";
+import { ASYMMETRIC_ASSERTION_ALGS, SERVER_SIGNING_ALGS, isAsymmetricAlg, isHmacAlg, isServerSigningAlg } from "../keys/algorithms";
 import { checkSectorIdentifier } from "../registration/sector-identifier";
 import { verifySoftwareStatement } from "../registration/software-statement";
 import { SECRET_METHODS, isAuthMethod, type AuthMethod, type Client } from "./model";
@@ -55,6 +55,8 @@ export interface ClientInput {
   tls_client_auth_subject_dn?: string;
   application_type?: string;
   id_token_signed_response_alg?: string;
+  /** RFC 9701 §6: the alg of the client's JWT introspection responses (default RS256). */
+  introspection_signed_response_alg?: string;
   post_logout_redirect_uris?: string[];
   /** OIDC Back-Channel Logout §2.2. */
   backchannel_logout_uri?: string;
@@ -163,6 +165,7 @@ const ENCRYPTION_MEMBERS = [
   "userinfo_encrypted_response_alg", "userinfo_encrypted_response_enc",
   "request_object_encryption_alg", "request_object_encryption_enc",
   "authorization_encrypted_response_alg", "authorization_encrypted_response_enc",
+  "introspection_encrypted_response_alg", "introspection_encrypted_response_enc",
 ];
 
 /**
@@ -297,8 +300,15 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
   }
 
   const idTokenAlg = input.id_token_signed_response_alg ?? "RS256";
-  ensure(typeof idTokenAlg === "string" && (SERVER_SIGNING_ALGS as readonly string[]).includes(idTokenAlg), "id_token_signed_response_alg_unsupported",
+  ensure(isServerSigningAlg(idTokenAlg), "id_token_signed_response_alg_unsupported",
     `id_token_signed_response_alg must be one of ${SERVER_SIGNING_ALGS.join(", ")}.`);
+  // RFC 9701 §6: kept in metadata when given; omitted, the RFC's default RS256 applies when signing.
+  const introspectionAlg = input.introspection_signed_response_alg;
+  if (introspectionAlg !== undefined) {
+    ensure(isServerSigningAlg(introspectionAlg), "introspection_signed_response_alg_unsupported",
+      `introspection_signed_response_alg must be one of ${SERVER_SIGNING_ALGS.join(", ")}.`);
+    metadata.introspection_signed_response_alg = introspectionAlg;
+  }
 
   // ── scope (RFC 7591 §2; RFC 6749 §3.3) ─────────────────────────────────────────────────────
   const scopeText = input.scope ?? "";

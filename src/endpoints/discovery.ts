@@ -44,6 +44,8 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     introspection_endpoint: `${issuer}/introspect`,
     introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.map((m) => m.name).filter((m) => m !== "none"),
     introspection_endpoint_auth_signing_alg_values_supported: assertionAlgs,
+    // RFC 9701 §7: algs of JWT introspection responses; none for encryption (refused at registration).
+    introspection_signing_alg_values_supported: [...SERVER_SIGNING_ALGS],
     tls_client_certificate_bound_access_tokens: false,
     // OIDC RP-Initiated Logout §2.1 and Back-Channel Logout §2.1 (logout tokens always carry sid).
     end_session_endpoint: `${issuer}/logout`,

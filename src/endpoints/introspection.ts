@@ -1,10 +1,14 @@
-import { isPublic, type Client } from "../clients/model";
+import { accepts } from "hono/accepts";
+import { introspectionSignedResponseAlg, isPublic, type Client } from "../clients/model";
 import { cachedClientStore, d1ClientStore } from "../clients/store";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import type { GrantServices } from "../grants/grant";
 import { NO_STORE, type AppContext, type Step } from "../http/context";
+import type { Keyring } from "../keys/keyring";
 import { grantServices, requestKeyring } from "../services";
 import { findToken } from "../tokens/find-token";
+import { idTokenSigner } from "../tokens/id-token";
+import { signJwt } from "../tokens/jws";
 import { expiryOf, isExpired, refreshPolicy, type StoredRefreshToken } from "../tokens/refresh-token";
 import type { AccessTokenClaims } from "../tokens/verify-access-token";
 import { authenticateTokenClient, parseTokenRequest } from "./token";
@@ -25,6 +29,12 @@ import { authenticateTokenClient, parseTokenRequest } from "./token";
  * auth_time and cnf when present; refresh tokens `token_type: "refresh_token"` (so a resource
  * server that checks token_type never takes one for an access token), scope, client_id, sub, iss,
  * exp (the earlier of idle and absolute expiry), iat. Never cached (Cache-Control: no-store).
+ *
+ * A caller that asks with `Accept: application/token-introspection+jwt` (RFC 9701 §4) gets the same
+ * answer as a signed JWT (§5) of that content type: header `typ: token-introspection+jwt`, claims
+ * `iss`, `aud` (the caller's client_id), `iat` and `token_introspection` (the answer above, also
+ * `{"active": false}`), and no top-level `sub` or `exp`; signed with our key for the caller's
+ * `introspection_signed_response_alg` (§6, default RS256). Errors stay JSON (RFC 7662 §2.3).
  */
 export const requireConfidentialCaller: Step = async function requireConfidentialCaller(c, next) {
   ensure(!isPublic(c.get("client").client), "introspection_public_client");
@@ -39,7 +49,8 @@ export const introspectToken: Step = async function introspectToken(c) {
   ensure(token !== undefined, "missing_parameter", "The token parameter is missing.");
   const caller = c.get("client").client;
   const visible = (owner: string) => owner === caller.clientId || caller.metadata.introspection === "any";
-  const found = await findToken(token, { config, keys: await requestKeyring(c), db: c.env.DB, kv: c.env.KV, now });
+  const keys = await requestKeyring(c);
+  const found = await findToken(token, { config, keys, db: c.env.DB, kv: c.env.KV, now });
   const services = grantServices(c);
   let answer: Record<string, unknown> = { active: false };
   if (found?.type === "access_token" && visible(found.claims.client_id) && (await accessTokenHolds(found.claims, services))) {
@@ -48,8 +59,27 @@ export const introspectToken: Step = async function introspectToken(c) {
     const owner = found.stored.clientId === caller.clientId ? caller : await clientOf(c, found.stored.clientId);
     if (owner !== null && (await refreshTokenHolds(found.stored, owner, c, services))) answer = refreshTokenAnswer(found.stored, owner, c);
   }
-  return c.json(answer, 200, NO_STORE);
+  return introspectionResponse(c, answer, keys);
 };
+
+/** RFC 9701 §4, §5: the media type a resource server asks for, and gets, for the answer as a signed JWT. */
+const INTROSPECTION_JWT = "application/token-introspection+jwt";
+
+/** The answer as JSON (RFC 7662 §2.2), or as a JWT (RFC 9701 §5) when the Accept header prefers that. */
+async function introspectionResponse(c: AppContext, answer: Record<string, unknown>, keys: Keyring): Promise<Response> {
+  const headers = { ...NO_STORE, vary: "Accept" };
+  const wanted = accepts(c, { header: "Accept", supports: ["application/json", INTROSPECTION_JWT], default: "application/json" });
+  if (wanted !== INTROSPECTION_JWT) return c.json(answer, 200, headers);
+  const caller = c.get("client").client;
+  const signer = await idTokenSigner(keys, introspectionSignedResponseAlg(caller));
+  const jwt = await signJwt(signer, "token-introspection+jwt", {
+    iss: c.get("config").issuer,
+    aud: caller.clientId,
+    iat: c.get("now"),
+    token_introspection: answer,
+  });
+  return c.body(jwt, 200, { ...headers, "content-type": INTROSPECTION_JWT });
+}
 
 /** As UserInfo: a user's token lives while the user does and the consent it was issued under is current. */
 async function accessTokenHolds(claims: AccessTokenClaims, services: GrantServices): Promise<boolean> {

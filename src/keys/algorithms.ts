@@ -7,6 +7,9 @@ export type SigningAlg = "ES256" | "RS256" | "EdDSA";
 /** Algorithms our own keys use. ES256 signs access tokens (fast); RS256 is OIDC's mandatory ID-token alg. */
 export const SERVER_SIGNING_ALGS: readonly SigningAlg[] = ["ES256", "RS256", "EdDSA"];
 export const ACCESS_TOKEN_ALG: SigningAlg = "ES256";
+/** Whether we sign with `alg` (a client's id_token_signed_response_alg / introspection_signed_response_alg must be one). */
+export const isServerSigningAlg = (alg: unknown): alg is SigningAlg =>
+  typeof alg === "string" && (SERVER_SIGNING_ALGS as readonly string[]).includes(alg);
 
 /** Web Crypto parameters that make a JWS signature for each of our algs (RFC 7518 §3.3, §3.4; RFC 8037 §3.1). */
 export function subtleSignParams(alg: SigningAlg, key: CryptoKey): SubtleCryptoSignAlgorithm {

@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import { base64url, utf8 } from "../crypto/encoding";
-import { SERVER_SIGNING_ALGS, type SigningAlg } from "../keys/algorithms";
+import { isServerSigningAlg } from "../keys/algorithms";
 import type { Keyring, Signer } from "../keys/keyring";
 import { signJwt } from "./jws";
 
@@ -59,13 +59,14 @@ export async function atHash(accessToken: string, alg: string): Promise<string> 
 
 /**
  * The key that signs a client's ID tokens — and its logout tokens (src/tokens/logout-token.ts) — for
- * its `id_token_signed_response_alg`. Registration only accepts algs we sign with
- * (src/clients/register.ts); anything else here is a server-side inconsistency, so a plain Error
- * (→ server_error, logged), never an unsigned token.
+ * its `id_token_signed_response_alg`; and its JWT introspection responses for its
+ * `introspection_signed_response_alg` (src/endpoints/introspection.ts). Registration only accepts
+ * algs we sign with (src/clients/register.ts); anything else here is a server-side inconsistency,
+ * so a plain Error (→ server_error, logged), never an unsigned token.
  */
 export function idTokenSigner(keys: Keyring, alg: string): Promise<Signer> {
-  if (!(SERVER_SIGNING_ALGS as readonly string[]).includes(alg)) throw new Error(`cannot sign ID tokens with ${alg}`);
-  return keys.signer(alg as SigningAlg);
+  if (!isServerSigningAlg(alg)) throw new Error(`cannot sign with ${alg}`);
+  return keys.signer(alg);
 }
 
 /**
