@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { clearClientCache } from "../src/clients/store";
-import { ISSUER, basic, call, tokenRequest } from "./helpers";
+import { basic, call, tokenRequest } from "./helpers";
 import {
   Browser, authorize, clientRedirect, codeRequest, expectTokenResponse, oidcClient, person, redeemAsRegistered, type TokenSet,
 } from "./oidc-helpers";

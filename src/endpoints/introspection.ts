@@ -7,8 +7,7 @@ import { NO_STORE, type AppContext, type Step } from "../http/context";
 import type { Keyring } from "../keys/keyring";
 import { grantServices, requestKeyring } from "../services";
 import { findToken } from "../tokens/find-token";
-import { idTokenSigner } from "../tokens/id-token";
-import { signJwt } from "../tokens/jws";
+import { clientAlgSigner, signJwt } from "../tokens/jws";
 import { expiryOf, isExpired, refreshPolicy, type StoredRefreshToken } from "../tokens/refresh-token";
 import type { AccessTokenClaims } from "../tokens/verify-access-token";
 import { authenticateTokenClient, parseTokenRequest } from "./token";
@@ -71,7 +70,7 @@ async function introspectionResponse(c: AppContext, answer: Record<string, unkno
   const wanted = accepts(c, { header: "Accept", supports: ["application/json", INTROSPECTION_JWT], default: "application/json" });
   if (wanted !== INTROSPECTION_JWT) return c.json(answer, 200, headers);
   const caller = c.get("client").client;
-  const signer = await idTokenSigner(keys, introspectionSignedResponseAlg(caller));
+  const signer = await clientAlgSigner(keys, introspectionSignedResponseAlg(caller));
   const jwt = await signJwt(signer, "token-introspection+jwt", {
     iss: c.get("config").issuer,
     aud: caller.clientId,

@@ -1,10 +1,10 @@
 import { d1GrantStateStore } from "../consent/grant-state";
 import { OAuthError, ensure, errorBody } from "../errors/oauth-error";
-import { NO_STORE, type AppContext, type Step } from "../http/context";
+import { NO_STORE, type Step } from "../http/context";
 import { readForm } from "../http/form";
 import { requestKeyring } from "../services";
 import { claimsForScope } from "../tokens/claims";
-import { verifyAccessToken, type AccessTokenClaims } from "../tokens/verify-access-token";
+import { verifyAccessToken } from "../tokens/verify-access-token";
 
 /**
  * The UserInfo endpoint (OIDC Core §5.3) as a pipeline of named steps, for GET and POST. A protected

@@ -1,8 +1,7 @@
 import type { Config } from "../config";
 import { base64url, utf8 } from "../crypto/encoding";
-import { isServerSigningAlg } from "../keys/algorithms";
-import type { Keyring, Signer } from "../keys/keyring";
-import { signJwt } from "./jws";
+import type { Keyring } from "../keys/keyring";
+import { clientAlgSigner, signJwt } from "./jws";
 
 /** What the authorization_code grant knows when it issues an ID token (OIDC Core §2, §3.1.3.6). */
 export interface IdTokenInput {
@@ -58,24 +57,12 @@ export async function atHash(accessToken: string, alg: string): Promise<string> 
 }
 
 /**
- * The key that signs a client's ID tokens — and its logout tokens (src/tokens/logout-token.ts) — for
- * its `id_token_signed_response_alg`; and its JWT introspection responses for its
- * `introspection_signed_response_alg` (src/endpoints/introspection.ts). Registration only accepts
- * algs we sign with (src/clients/register.ts); anything else here is a server-side inconsistency,
- * so a plain Error (→ server_error, logged), never an unsigned token.
- */
-export function idTokenSigner(keys: Keyring, alg: string): Promise<Signer> {
-  if (!isServerSigningAlg(alg)) throw new Error(`cannot sign with ${alg}`);
-  return keys.signer(alg);
-}
-
-/**
  * Signs an ID token (OIDC Core §2) as a compact JWS with header `typ: JWT` and the key's `kid`.
  * Claims: iss, sub, aud, exp, iat, and auth_time, nonce, at_hash, acr, amr, sid, azp when they apply.
  * User claims are not added here: in the code flow they come from the UserInfo endpoint (§5.4).
  */
 export async function issueIdToken(input: IdTokenInput, deps: IdTokenDeps): Promise<string> {
-  const signer = await idTokenSigner(deps.keys, input.alg);
+  const signer = await clientAlgSigner(deps.keys, input.alg);
   const audience = [input.clientId, ...(input.extraAudiences ?? []).filter((aud) => aud !== input.clientId)];
   const claims: Record<string, unknown> = {
     iss: deps.config.issuer,

@@ -1,6 +1,6 @@
 import { base64url, utf8 } from "../crypto/encoding";
-import { subtleSignParams } from "../keys/algorithms";
-import type { Signer } from "../keys/keyring";
+import { isServerSigningAlg, subtleSignParams } from "../keys/algorithms";
+import type { Keyring, Signer } from "../keys/keyring";
 
 const b64json = (value: unknown): string => base64url(utf8(JSON.stringify(value)));
 
@@ -13,4 +13,16 @@ export async function signJwt(signer: Signer, typ: string, claims: Record<string
   const input = `${b64json({ alg: signer.alg, kid: signer.kid, typ })}.${b64json(claims)}`;
   const signature = await crypto.subtle.sign(subtleSignParams(signer.alg, signer.key), signer.key, utf8(input));
   return `${input}.${base64url(new Uint8Array(signature))}`;
+}
+
+/**
+ * The key that signs a client's ID tokens — and its logout tokens (src/tokens/logout-token.ts) — for
+ * its `id_token_signed_response_alg`; and its JWT introspection responses for its
+ * `introspection_signed_response_alg` (src/endpoints/introspection.ts). Registration only accepts
+ * algs we sign with (src/clients/register.ts); anything else here is a server-side inconsistency,
+ * so a plain Error (→ server_error, logged), never an unsigned token.
+ */
+export function clientAlgSigner(keys: Keyring, alg: string): Promise<Signer> {
+  if (!isServerSigningAlg(alg)) throw new Error(`cannot sign with ${alg}`);
+  return keys.signer(alg);
 }

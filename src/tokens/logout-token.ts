@@ -1,8 +1,7 @@
 import type { Config } from "../config";
 import { randomToken } from "../crypto/encoding";
 import type { Keyring } from "../keys/keyring";
-import { idTokenSigner } from "./id-token";
-import { signJwt } from "./jws";
+import { clientAlgSigner, signJwt } from "./jws";
 
 /** The event that makes a JWT a Logout Token (OIDC Back-Channel Logout §2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
@@ -27,7 +26,7 @@ export interface LogoutTokenInput {
  * forbids it, so a logout token cannot pass for an ID token).
  */
 export async function issueLogoutToken(input: LogoutTokenInput, deps: { config: Config; keys: Keyring; now: number }): Promise<string> {
-  const signer = await idTokenSigner(deps.keys, input.alg);
+  const signer = await clientAlgSigner(deps.keys, input.alg);
   return signJwt(signer, "logout+jwt", {
     iss: deps.config.issuer,
     sub: input.sub,
