@@ -72,17 +72,24 @@ async function rotate(env: Env, now: number): Promise<MaintenanceReport["rotatio
  * while its family lives, or presenting it again would no longer count as reuse (and would not
  * revoke the family).
  */
+/** Seconds an ended session's row is kept: longer than any logout's back-channel deliveries take. */
+const ENDED_SESSION_RETENTION = 300;
+
 async function cleanUp(db: D1Database, now: number): Promise<MaintenanceReport["cleanup"]> {
   const deadFamilies = `SELECT family_id FROM refresh_token_families
      WHERE expires_at < ?1 OR (revoked_at IS NOT NULL AND revoked_at < ?1 - ${REVOKED_FAMILY_RETENTION})`;
   try {
     const results = await db.batch([
       // Before the sessions: what back-channel logout remembered for sessions that expired, or
-      // that ended without taking their rows (src/sessions/session-clients.ts).
+      // that ended without taking their rows (src/sessions/session-clients.ts). Ended sessions are
+      // kept ENDED_SESSION_RETENTION seconds, so a logout's waitUntil still finds its rows.
       db
-        .prepare("DELETE FROM session_clients WHERE expires_at < ?1 OR sid IN (SELECT sid FROM sessions WHERE ended_at IS NOT NULL)")
+        .prepare(
+          `DELETE FROM session_clients WHERE expires_at < ?1
+             OR sid IN (SELECT sid FROM sessions WHERE ended_at < ?1 - ${ENDED_SESSION_RETENTION})`,
+        )
         .bind(now),
-      db.prepare("DELETE FROM sessions WHERE ended_at IS NOT NULL OR expires_at < ?").bind(now),
+      db.prepare(`DELETE FROM sessions WHERE ended_at < ?1 - ${ENDED_SESSION_RETENTION} OR expires_at < ?1`).bind(now),
       db.prepare("DELETE FROM email_verifications WHERE used_at IS NOT NULL OR expires_at < ?").bind(now),
       db.prepare("DELETE FROM initial_access_tokens WHERE expires_at IS NOT NULL AND expires_at < ?").bind(now),
       // Tokens first, while their rotation rows still name their family; then rotations, then families.

@@ -80,11 +80,13 @@ function token(hash: string, familyId: string | null, expiresAt: number, rotated
 }
 
 describe("issue 4 maintenance: expired rows", () => {
-  it("removes exactly the expired, ended or used rows of each kind", async () => {
+  it("removes exactly the expired, ended (5 minutes ago or more) or used rows of each kind", async () => {
     await env.DB.batch([
       session("s-live", T0 + 1),
       session("s-expired", T0 - 1),
-      session("s-ended", T0 + DAY, T0 - 5),
+      session("s-ended", T0 + DAY, T0 - 301),
+      // Ended moments ago: kept a while, so the logout's back-channel deliveries still find its clients.
+      session("s-just-ended", T0 + DAY, T0 - 5),
       verification("v-live", T0 + 100),
       verification("v-expired", T0 - 1),
       verification("v-used", T0 + 100, T0 - 10),
@@ -97,29 +99,32 @@ describe("issue 4 maintenance: expired rows", () => {
 
     const report = await runMaintenance(env, T0);
 
-    expect(await ids("SELECT id_hash AS id FROM sessions")).toEqual(["s-live"]);
+    expect(await ids("SELECT id_hash AS id FROM sessions")).toEqual(["s-just-ended", "s-live"]);
     expect(await ids("SELECT token_hash AS id FROM email_verifications")).toEqual(["v-live"]);
     expect(await ids("SELECT token_hash AS id FROM initial_access_tokens")).toEqual(["i-forever", "i-live"]);
     expect(await ids("SELECT id FROM outbox")).toEqual(["o-live"]);
     expect(report.cleanup).toMatchObject({ ok: true, sessions: 2, email_verifications: 2, initial_access_tokens: 1, outbox: 1 });
   });
 
-  it("back-channel logout's session_clients: rows of expired and ended sessions go, a live session's stay", async () => {
+  it("back-channel logout's session_clients: rows of expired and long-ended sessions go; a live or just-ended session's stay", async () => {
     await env.DB.batch([
       session("s-live", T0 + DAY),
       session("s-expired", T0 - 1),
-      session("s-ended", T0 + DAY, T0 - 5),
+      session("s-ended", T0 + DAY, T0 - 301),
+      session("s-just-ended", T0 + DAY, T0 - 5),
       sessionClient("s-live", "c1", T0 + DAY),
       sessionClient("s-live", "c2", T0 + DAY),
       sessionClient("s-expired", "c1", T0 - 1),
       sessionClient("s-ended", "c1", T0 + DAY),
+      // Its logout's waitUntil may not have taken it yet.
+      sessionClient("s-just-ended", "c1", T0 + DAY),
       // Its session row is already gone (an earlier run), and it has expired with it.
       sessionClient("s-gone", "c1", T0 - 60),
     ]);
 
     const report = await runMaintenance(env, T0);
 
-    expect(await ids("SELECT sid || '/' || client_id AS id FROM session_clients")).toEqual(["sid-s-live/c1", "sid-s-live/c2"]);
+    expect(await ids("SELECT sid || '/' || client_id AS id FROM session_clients")).toEqual(["sid-s-just-ended/c1", "sid-s-live/c1", "sid-s-live/c2"]);
     expect(report.cleanup).toMatchObject({ ok: true, session_clients: 3, sessions: 2 });
   });
 

@@ -73,6 +73,23 @@ describe("RFC 6749 §3.2 token endpoint requests", () => {
     await expectError(res, 400, "invalid_request", "request_body_too_large");
   });
 
+  it("a body streaming past the bound is cut off there, even when its Content-Length claims less", async () => {
+    // A Request made in-process (a service binding, say) need not be framed by its Content-Length.
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= 4_000_000) return controller.close();
+        pulled += 65_536;
+        controller.enqueue(new Uint8Array(65_536).fill(0x61));
+      },
+    });
+    const res = await call("/token", {
+      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "content-length": "10" }, body, duplex: "half",
+    } as RequestInit);
+    await expectError(res, 400, "invalid_request", "request_body_too_large");
+    expect(pulled).toBeLessThan(4_000_000);
+  });
+
   it("a body that is not UTF-8 is invalid_request", async () => {
     const res = await post(new Uint8Array([0x67, 0x3d, 0xff, 0xfe]), { "content-type": "application/x-www-form-urlencoded" });
     await expectError(res, 400, "invalid_request", "request_body_not_utf8");

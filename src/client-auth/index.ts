@@ -117,6 +117,7 @@ export async function authenticateClient(input: ClientAuthInput, deps: ClientAut
       `This client is registered for ${client.authMethod}.`,
     );
   }
-  await method.verify({ presented, tls: input.tls }, client, deps);
+  // `tls` stays a getter: only the mTLS methods read it (request.cf is built on access).
+  await method.verify({ presented, get tls() { return input.tls; } }, client, deps);
   return { client, method: method.name };
 }

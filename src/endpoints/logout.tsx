@@ -91,6 +91,9 @@ async function askFirst(c: AppContext, request: LogoutRequest, session: Session)
   );
 }
 
+/** What a logout request means to us (RP-Initiated Logout §2); the rest is not carried over. */
+const LOGOUT_PARAMETERS = ["id_token_hint", "client_id", "post_logout_redirect_uri", "state"] as const;
+
 export const logout = new Hono<AppEnv>()
   .on(["GET", "POST"], "/", pageErrors, async (c) => {
     const params = await logoutParams(c);
@@ -98,7 +101,8 @@ export const logout = new Hono<AppEnv>()
     // A client's cross-site form POST does not carry the SameSite=Lax session cookie, so this
     // browser's session cannot be seen; the same request as a top-level GET does carry it.
     if (c.req.method === "POST" && readSessionCookie(c.req.raw) === null) {
-      return seeOther(`/logout?${new URLSearchParams([...params])}`);
+      const carried = LOGOUT_PARAMETERS.flatMap((name) => (params.has(name) ? [[name, params.get(name)!]] : []));
+      return seeOther(`/logout?${new URLSearchParams(carried)}`);
     }
     const session = await currentSession(c);
     if (session === null) {

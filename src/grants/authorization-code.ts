@@ -4,6 +4,7 @@ import { backChannelLogoutUri } from "../clients/model";
 import { base64url } from "../crypto/encoding";
 import { sha256, timingSafeEqual } from "../crypto/hash";
 import { OAuthError, ensure } from "../errors/oauth-error";
+import { log } from "../log";
 import { issueAccessToken } from "../tokens/access-token";
 import { rememberSessionClient } from "../sessions/session-clients";
 import { issueIdToken } from "../tokens/id-token";
@@ -109,8 +110,12 @@ async function issueTokens(ctx: GrantContext, code: CodePayload): Promise<TokenR
         { config, keys, now },
       ),
       // OIDC Back-Channel Logout §2.3: remember that this client signed in through the session, so
-      // its end can be sent to the client (only clients that registered where to send it).
-      backChannelLogoutUri(client) !== undefined ? rememberSessionClient(services.db, code.sid, code.clientId, now) : undefined,
+      // its end can be sent to the client (only clients that registered where to send it). Best
+      // effort: the code is spent by now, and a lost row costs one logout notice, not the tokens.
+      backChannelLogoutUri(client) !== undefined
+        ? rememberSessionClient(services.db, code.sid, code.clientId, now).catch((error: unknown) =>
+            log("warn", "session_client_not_recorded", { client_id: code.clientId, message: String(error).slice(0, 200) }))
+        : undefined,
     ]);
     response.id_token = idToken;
   }

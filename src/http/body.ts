@@ -33,20 +33,12 @@ export async function readBounded(body: ReadableStream<Uint8Array> | null, maxBy
 
 /**
  * A request body, at most `maxBytes` (`request_body_too_large` beyond). A declared Content-Length
- * above the bound is refused before anything is read. A body with a Content-Length the bound
- * allows is read in one call: the runtime frames the body by that length, so it cannot hold more
- * (checked again after reading); a body without one (chunked) is read as a stream and cut off at
- * the bound.
+ * above the bound is refused before anything is read; then the body is read as a stream and cut
+ * off at the bound, whatever it declared (a Request made in-process, by a service binding say, need
+ * not be framed by its Content-Length).
  */
 export async function readRequestBody(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const header = request.headers.get("content-length");
-  const declared = header === null ? undefined : Number(header);
-  if (declared !== undefined && declared > maxBytes) throw new OAuthError("request_body_too_large");
-  if (declared !== undefined && Number.isInteger(declared) && declared >= 0 && request.body) {
-    const bytes = new Uint8Array(await request.arrayBuffer());
-    if (bytes.byteLength > maxBytes) throw new OAuthError("request_body_too_large");
-    return bytes;
-  }
+  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) throw new OAuthError("request_body_too_large");
   const bytes = await readBounded(request.body, maxBytes);
   if (bytes === undefined) throw new OAuthError("request_body_too_large");
   return bytes;
