@@ -1,5 +1,5 @@
 import type { JWTPayload, ProtectedHeaderParameters } from "jose";
-import { decodeUtf8, fromBase64url } from "../crypto/encoding";
+import { decodeJsonObject, fromBase64url } from "../crypto/encoding";
 import type { Client } from "../clients/model";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import type { Params } from "../http/form";
@@ -78,8 +78,8 @@ function parseAssertion(type: string | undefined, jwt: string | undefined, bodyC
   ensure(jwt !== undefined, "client_assertion_missing");
   const parts = jwt.split(".");
   ensure(parts.length === 3, "client_assertion_invalid_jwt", "The client_assertion must be a JWS in compact form.");
-  const header = jsonObjectPart(parts[0]!) as ProtectedHeaderParameters | undefined;
-  const claims = jsonObjectPart(parts[1]!) as JWTPayload | undefined;
+  const header = decodeJsonObject(fromBase64url(parts[0]!)) as ProtectedHeaderParameters | undefined;
+  const claims = decodeJsonObject(fromBase64url(parts[1]!)) as JWTPayload | undefined;
   ensure(header !== undefined && claims !== undefined, "client_assertion_invalid_jwt");
   ensure(typeof header.alg === "string" && header.alg !== "none", "client_assertion_invalid_signature_algorithm",
     "Unsigned client assertions are not accepted.");
@@ -88,19 +88,6 @@ function parseAssertion(type: string | undefined, jwt: string | undefined, bodyC
   const clientId = typeof claims.sub === "string" ? claims.sub : bodyClientId;
   ensure(clientId !== undefined, "client_assertion_invalid_subject");
   return { carrier: "assertion", clientId, jwt, header, claims };
-}
-
-/** A base64url JSON object (a JWS header or JWT claims set, RFC 7519 §7.2), or undefined. */
-function jsonObjectPart(part: string): Record<string, unknown> | undefined {
-  const bytes = fromBase64url(part);
-  const text = bytes && decodeUtf8(bytes);
-  if (text === undefined) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export async function authenticateClient(input: ClientAuthInput, deps: ClientAuthDeps): Promise<AuthenticatedClient> {

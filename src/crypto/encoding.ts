@@ -13,6 +13,21 @@ export function decodeUtf8(bytes: Uint8Array): string | undefined {
   }
 }
 
+/**
+ * UTF-8 bytes holding one JSON object (a JWT's header or claims set, RFC 7519 §7.2), or undefined
+ * for invalid UTF-8, invalid JSON or any other JSON value.
+ */
+export function decodeJsonObject(bytes: Uint8Array | undefined): Record<string, unknown> | undefined {
+  const text = bytes && decodeUtf8(bytes);
+  if (text === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function base64url(bytes: Uint8Array): string {
   let bin = "";
   for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]!);

@@ -1,6 +1,6 @@
 import { compactVerify, decodeProtectedHeader, type ProtectedHeaderParameters } from "jose";
 import type { Config } from "../config";
-import { decodeUtf8 } from "../crypto/encoding";
+import { decodeJsonObject } from "../crypto/encoding";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import type { Keyring } from "../keys/keyring";
 import { isRevoked } from "./revocation";
@@ -91,15 +91,8 @@ const isTime = (value: unknown): value is number => typeof value === "number" &&
 
 /** RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti are required; we always put scope too. */
 function parseClaims(payload: Uint8Array): AccessTokenClaims {
-  const text = decodeUtf8(payload);
-  let value: unknown;
-  try {
-    value = text === undefined ? undefined : JSON.parse(text);
-  } catch {
-    value = undefined;
-  }
-  ensure(typeof value === "object" && value !== null && !Array.isArray(value), "invalid_token", "The access token payload is not a JSON object.");
-  const c = value as Record<string, unknown>;
+  const c = decodeJsonObject(payload);
+  ensure(c !== undefined, "invalid_token", "The access token payload is not a JSON object.");
   const missing = (name: string) => `The access token claim ${name} is missing or malformed.`;
   ensure(isString(c.iss), "invalid_token", missing("iss"));
   ensure(isString(c.sub), "invalid_token", missing("sub"));

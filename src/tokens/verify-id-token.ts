@@ -1,6 +1,6 @@
 import { compactVerify, decodeProtectedHeader } from "jose";
 import type { Config } from "../config";
-import { decodeUtf8 } from "../crypto/encoding";
+import { decodeJsonObject } from "../crypto/encoding";
 import type { Keyring } from "../keys/keyring";
 
 /** The claims of one of our ID tokens that something presented back to us (id_token_hint, revocation) relies on. */
@@ -44,14 +44,8 @@ export async function verifyOwnIdToken(token: string, deps: VerifyOwnIdTokenDeps
   } catch {
     return null;
   }
-  let claims: Record<string, unknown>;
-  try {
-    const parsed: unknown = JSON.parse(decodeUtf8(payload) ?? "");
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return null;
-    claims = parsed as Record<string, unknown>;
-  } catch {
-    return null;
-  }
+  const claims = decodeJsonObject(payload);
+  if (claims === undefined) return null;
   const { iss, sub, aud, azp, sid, exp } = claims;
   if (iss !== deps.config.issuer || typeof sub !== "string" || sub === "" || typeof exp !== "number") return null;
   const audience = typeof aud === "string" ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === "string") ? (aud as string[]) : [];
