@@ -2,9 +2,8 @@ import { OAuthError } from "../errors/oauth-error";
 
 /**
  * Reads a body stream, refusing to hold more than `maxBytes`: resolves undefined (and cancels the
- * stream) as soon as it grows past the bound. The bounded reader for streams of unknown length: the
- * documents we fetch (client jwks_uri, sector_identifier_uri) and request bodies sent without a
- * Content-Length (see readRequestBody).
+ * stream) as soon as it grows past the bound. The one bounded reader: request bodies (through
+ * readRequestBody) and the documents we fetch (client jwks_uri, sector_identifier_uri).
  */
 export async function readBounded(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | undefined> {
   if (!body) return new Uint8Array();

@@ -8,8 +8,9 @@ import type { ReplayGuard } from "../../workers/replay-guard";
  * KV cannot arbitrate "first use wins": it is eventually consistent and has no compare-and-set.
  * So the atomic step is a Durable Object (`ReplayGuard`): one object per (namespace, shard) owns
  * its keys, and its single-threaded SQLite write decides, for N concurrent callers, exactly one
- * winner. A namespace says how many objects share its keys (see ReplayNamespace). (An earlier KV mirror of each reservation was removed: it never decided anything, and a
- * KV write per token request cost more CPU and money than the whole reservation — docs/storage.md.)
+ * winner. A namespace says how many objects share its keys (see ReplayNamespace). (An earlier KV
+ * mirror of each reservation was removed: it never decided anything, and a KV write per token
+ * request cost more CPU and money than the whole reservation — docs/storage.md.)
  */
 export interface ReplayCache {
   /** Records `key` in `namespace` until `expiresAt` (Unix s). True on first use, false on any reuse. */
@@ -25,7 +26,8 @@ export interface ReplayCache {
 
 /**
  * A family of single-use keys, and over how many objects its keys are spread: 16^shardHexDigits,
- * chosen by the first hex digits of the key's SHA-256. One object serves on the order of a
+ * chosen by the first hex digits of the key's SHA-256 (under which a sharded namespace also stores
+ * the key; a one-object namespace stores the key as given). One object serves on the order of a
  * thousand requests a second; writes that arrive together are committed together.
  */
 export interface ReplayNamespace {

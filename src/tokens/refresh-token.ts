@@ -65,15 +65,9 @@ export function refreshPolicy(config: Config, client: Client): RefreshPolicy {
 }
 
 /** A refresh token as stored, with its family and rotation state. */
-export interface StoredRefreshToken {
+export interface StoredRefreshToken extends Omit<RefreshBinding, "accessToken"> {
   hash: string;
   familyId: string;
-  grantId: string;
-  clientId: string;
-  userId: string;
-  scope: string[];
-  authTime: number;
-  sid: string | null;
   createdAt: number;
   /** Idle expiry of this token (never beyond the family's). */
   expiresAt: number;
