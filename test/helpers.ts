@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from "jose";
 import { expect } from "vitest";
+import type { UserClaims } from "../src/users/model";
 
 export const ISSUER = "https://latchkey.test";
 export const TOKEN_ENDPOINT = `${ISSUER}/token`;
@@ -86,3 +87,23 @@ export async function expectError(res: Response, status: number, error: string, 
   for (const text of [body.error, body.error_description]) expect(text).toMatch(/^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/);
   return body;
 }
+
+/** A person with every standard claim (OIDC Core §5.1), for the UserInfo and scope tests. */
+export const FULL_CLAIMS = {
+  name: "Ada Lovelace",
+  given_name: "Ada",
+  family_name: "Lovelace",
+  middle_name: "Augusta",
+  nickname: "Ada",
+  preferred_username: "ada",
+  profile: "https://example.com/ada",
+  picture: "https://example.com/ada.png",
+  website: "https://ada.example",
+  gender: "female",
+  birthdate: "1815-12-10",
+  zoneinfo: "Europe/London",
+  locale: "en-GB",
+  phone_number: "+44 20 7946 0000",
+  phone_number_verified: true,
+  address: { street_address: "12 St James's Square", locality: "London", postal_code: "SW1Y 4JH", country: "GB" },
+} satisfies UserClaims;

@@ -6,7 +6,7 @@ import { keyring } from "../src/keys/keyring";
 import { d1KeyStore } from "../src/keys/store";
 import { issueAccessToken } from "../src/tokens/access-token";
 import type { UserClaims } from "../src/users/model";
-import { ISSUER, call, expectError, nowSeconds, uniqueId } from "./helpers";
+import { FULL_CLAIMS, ISSUER, call, expectError, nowSeconds, uniqueId } from "./helpers";
 
 // ── fixture ───────────────────────────────────────────────────────────────────────────────────
 /** A UserInfo request to the Worker under test. */
@@ -55,24 +55,6 @@ async function claimsOf(res: Response): Promise<Record<string, unknown>> {
   return res.json();
 }
 
-const FULL: UserClaims = {
-  name: "Ada Lovelace",
-  given_name: "Ada",
-  family_name: "Lovelace",
-  middle_name: "Augusta",
-  nickname: "Ada",
-  preferred_username: "ada",
-  profile: "https://example.com/ada",
-  picture: "https://example.com/ada.png",
-  website: "https://ada.example",
-  gender: "female",
-  birthdate: "1815-12-10",
-  zoneinfo: "Europe/London",
-  locale: "en-GB",
-  phone_number: "+44 20 7946 0000",
-  phone_number_verified: true,
-  address: { street_address: "12 St James's Square", locality: "London", postal_code: "SW1Y 4JH", country: "GB" },
-};
 const PROFILE = ["name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale"] as const;
 
 // ── tests ─────────────────────────────────────────────────────────────────────────────────────
@@ -107,42 +89,42 @@ describe("OIDC Core §5.3.1 UserInfo request", () => {
 
 describe("OIDC Core §5.3.2 / §5.4 UserInfo response: claims by scope", () => {
   it("§5.3.2 sub always, equal to the token's sub; nothing else for openid alone", async () => {
-    const { userId, token } = await signedIn(["openid"], { claims: FULL });
+    const { userId, token } = await signedIn(["openid"], { claims: FULL_CLAIMS });
     expect(await claimsOf(await userinfo({ headers: bearer(token) }))).toEqual({ sub: userId });
   });
 
   it("profile → the profile claims and updated_at [cs: oidcc-scope-profile]", async () => {
-    const { userId, token } = await signedIn(["openid", "profile"], { claims: FULL, updatedAt: 1_700_000_000 });
+    const { userId, token } = await signedIn(["openid", "profile"], { claims: FULL_CLAIMS, updatedAt: 1_700_000_000 });
     const claims = await claimsOf(await userinfo({ headers: bearer(token) }));
     const expected: Record<string, unknown> = { sub: userId, updated_at: 1_700_000_000 };
-    for (const name of PROFILE) expected[name] = FULL[name];
+    for (const name of PROFILE) expected[name] = FULL_CLAIMS[name];
     expect(claims).toEqual(expected);
   });
 
   it("email → email and email_verified [cs: oidcc-scope-email]", async () => {
-    const { userId, token } = await signedIn(["openid", "email"], { email: "Ada@Example.com", emailVerified: false, claims: FULL });
+    const { userId, token } = await signedIn(["openid", "email"], { email: "Ada@Example.com", emailVerified: false, claims: FULL_CLAIMS });
     expect(await claimsOf(await userinfo({ headers: bearer(token) }))).toEqual({ sub: userId, email: "Ada@Example.com", email_verified: false });
   });
 
   it("address → the address object [cs: oidcc-scope-address]", async () => {
-    const { userId, token } = await signedIn(["openid", "address"], { claims: FULL });
-    expect(await claimsOf(await userinfo({ headers: bearer(token) }))).toEqual({ sub: userId, address: FULL.address });
+    const { userId, token } = await signedIn(["openid", "address"], { claims: FULL_CLAIMS });
+    expect(await claimsOf(await userinfo({ headers: bearer(token) }))).toEqual({ sub: userId, address: FULL_CLAIMS.address });
   });
 
   it("phone → phone_number and phone_number_verified [cs: oidcc-scope-phone]", async () => {
-    const { userId, token } = await signedIn(["openid", "phone"], { claims: FULL });
+    const { userId, token } = await signedIn(["openid", "phone"], { claims: FULL_CLAIMS });
     expect(await claimsOf(await userinfo({ headers: bearer(token) }))).toEqual({
       sub: userId,
-      phone_number: FULL.phone_number,
+      phone_number: FULL_CLAIMS.phone_number,
       phone_number_verified: true,
     });
   });
 
   it("all four scopes → every standard claim [cs: oidcc-scope-all]", async () => {
-    const { userId, token } = await signedIn(["openid", "profile", "email", "address", "phone"], { claims: FULL, updatedAt: 1_700_000_000 });
+    const { userId, token } = await signedIn(["openid", "profile", "email", "address", "phone"], { claims: FULL_CLAIMS, updatedAt: 1_700_000_000 });
     const claims = await claimsOf(await userinfo({ headers: bearer(token) }));
-    expect(claims).toMatchObject({ sub: userId, email_verified: true, address: FULL.address, phone_number: FULL.phone_number, updated_at: 1_700_000_000 });
-    for (const name of PROFILE) expect(claims[name], name).toBe(FULL[name]);
+    expect(claims).toMatchObject({ sub: userId, email_verified: true, address: FULL_CLAIMS.address, phone_number: FULL_CLAIMS.phone_number, updated_at: 1_700_000_000 });
+    for (const name of PROFILE) expect(claims[name], name).toBe(FULL_CLAIMS[name]);
     expect(Object.keys(claims)).toHaveLength(1 + PROFILE.length + 1 + 2 + 1 + 2);
   });
 
@@ -155,7 +137,7 @@ describe("OIDC Core §5.3.2 / §5.4 UserInfo response: claims by scope", () => {
   });
 
   it("scopes other than the §5.4 ones add nothing", async () => {
-    const { userId, token } = await signedIn(["openid", "offline_access", "read"], { claims: FULL });
+    const { userId, token } = await signedIn(["openid", "offline_access", "read"], { claims: FULL_CLAIMS });
     expect(await claimsOf(await userinfo({ headers: bearer(token) }))).toEqual({ sub: userId });
   });
 });

@@ -1,6 +1,6 @@
 import { decodeProtectedHeader } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ISSUER, basic, call, expectError, tokenRequest } from "./helpers";
+import { FULL_CLAIMS, ISSUER, basic, call, expectError, tokenRequest } from "./helpers";
 import {
   Browser, REDIRECT_URI, authorize, clientRedirect, codeRequest, expectTokenResponse, frozenClock, oidcClient,
   person, redeem, signIn, verifyIdToken,
@@ -12,25 +12,6 @@ import {
  * response, the ID token and UserInfo. Each test names its module; the checks are the ones the
  * module makes. Every client authenticates with client_secret_basic unless the module says otherwise.
  */
-
-const FULL_CLAIMS = {
-  name: "Ada Lovelace",
-  given_name: "Ada",
-  family_name: "Lovelace",
-  middle_name: "Augusta",
-  nickname: "Ada",
-  preferred_username: "ada",
-  profile: "https://example.com/ada",
-  picture: "https://example.com/ada.png",
-  website: "https://ada.example",
-  gender: "female",
-  birthdate: "1815-12-10",
-  zoneinfo: "Europe/London",
-  locale: "en-GB",
-  phone_number: "+44 20 7946 0000",
-  phone_number_verified: true,
-  address: { street_address: "12 St James's Square", locality: "London", postal_code: "SW1Y 4JH", country: "GB" },
-};
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
