@@ -28,29 +28,37 @@ export function decodeJsonObject(bytes: Uint8Array | undefined): Record<string, 
   }
 }
 
-export function base64url(bytes: Uint8Array): string {
-  let bin = "";
-  for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]!);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+// The TC39 base64 methods of Uint8Array (workerd has them; TypeScript's ES2023 lib does not yet).
+declare global {
+  interface Uint8ArrayConstructor {
+    fromBase64(text: string, options?: { alphabet?: "base64" | "base64url"; lastChunkHandling?: "loose" | "strict" | "stop-before-partial" }): Uint8Array;
+  }
+  interface Uint8Array {
+    toBase64(options?: { alphabet?: "base64" | "base64url"; omitPadding?: boolean }): string;
+  }
 }
 
-/** Strict standard base64 (RFC 4648 §4, padding optional); undefined when malformed. */
-export function fromBase64(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.replace(/=+$/, "").length % 4 === 1) return undefined;
+/** base64url without padding (RFC 4648 §5; RFC 7515 §2). */
+export const base64url = (bytes: Uint8Array): string => bytes.toBase64({ alphabet: "base64url", omitPadding: true });
+
+/**
+ * Decodes after the alphabet was checked by `pattern` (the native decoder alone would also skip
+ * whitespace); undefined when malformed (a length that leaves 1 character over, say).
+ */
+function decodeChecked(text: string, pattern: RegExp, alphabet: "base64" | "base64url"): Uint8Array | undefined {
+  if (!pattern.test(text)) return undefined;
   try {
-    const bin = atob(text);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
+    return Uint8Array.fromBase64(text, { alphabet });
   } catch {
     return undefined;
   }
 }
 
-export function fromBase64url(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
-  return fromBase64(text.replace(/-/g, "+").replace(/_/g, "/"));
-}
+/** Strict standard base64 (RFC 4648 §4, padding optional); undefined when malformed. */
+export const fromBase64 = (text: string): Uint8Array | undefined => decodeChecked(text, /^[A-Za-z0-9+/]*={0,2}$/, "base64");
+
+/** Strict base64url without padding (RFC 7515 §2); undefined when malformed. */
+export const fromBase64url = (text: string): Uint8Array | undefined => decodeChecked(text, /^[A-Za-z0-9_-]*$/, "base64url");
 
 export function hex(bytes: Uint8Array): string {
   let out = "";
