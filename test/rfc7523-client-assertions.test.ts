@@ -24,7 +24,8 @@ afterEach(() => {
 });
 
 describe("RFC 7523 §2.2 / OIDC Core §9 private_key_jwt", () => {
-  for (const alg of ["ES256", "ES384", "RS256", "PS256", "EdDSA"]) {
+  // Every asymmetric alg we accept (RFC 7518 §3.3–3.5, RFC 8037 §3.1), each with its own Web Crypto parameters.
+  for (const alg of ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA", "Ed25519"]) {
     it(`accepts a valid ${alg} assertion`, async () => {
       const { id, key } = await pkjClient(alg);
       const res = await send(await assertion(id, key.privateKey, { alg, header: { kid: key.publicJwk.kid } }));
@@ -113,6 +114,28 @@ describe("RFC 7523 §2.2 / OIDC Core §9 private_key_jwt", () => {
     const [h, , s] = (await assertion(id, key.privateKey)).split(".");
     const forged = btoa(JSON.stringify({ iss: id, sub: id, aud: ISSUER, exp: nowSeconds() + 60, jti: "x" })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
     const res = await send(`${h}.${forged}.${s}`);
+    await expectError(res, 401, "invalid_client", "client_assertion_invalid_signature");
+  });
+
+  it("refuses a signature that does not fit the alg's form (RFC 7518 §3.4: ES256 is 64 octets)", async () => {
+    const { id, key } = await pkjClient();
+    const [h, p, s] = (await assertion(id, key.privateKey)).split(".");
+    const raw = Uint8Array.fromBase64(s!, { alphabet: "base64url" });
+    for (const signature of [raw.subarray(0, 63), new Uint8Array([...raw, 0]), new Uint8Array()]) {
+      const res = await send(`${h}.${p}.${signature.toBase64({ alphabet: "base64url", omitPadding: true })}`);
+      await expectError(res, 401, "invalid_client", "client_assertion_invalid_signature");
+    }
+    await expectError(await send(`${h}.${p}.${s}=`), 401, "invalid_client", "client_assertion_invalid_signature");
+  });
+
+  it("refuses a header with crit: we understand no JWS extension (RFC 7515 §4.1.11)", async () => {
+    const { id, key } = await pkjClient();
+    const enc = (o: object) => utf8(JSON.stringify(o)).toBase64({ alphabet: "base64url", omitPadding: true });
+    const input = `${enc({ alg: "ES256", crit: ["urn:example:ext"], "urn:example:ext": true })}.${enc({
+      iss: id, sub: id, aud: ISSUER, exp: nowSeconds() + 60, jti: crypto.randomUUID(),
+    })}`;
+    const signature = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey as CryptoKey, utf8(input)));
+    const res = await send(`${input}.${signature.toBase64({ alphabet: "base64url", omitPadding: true })}`);
     await expectError(res, 401, "invalid_client", "client_assertion_invalid_signature");
   });
 

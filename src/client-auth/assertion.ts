@@ -1,7 +1,7 @@
-import { compactVerify } from "jose";
 import type { Client } from "../clients/model";
-import { OAuthError, ensure } from "../errors/oauth-error";
+import { ensure } from "../errors/oauth-error";
 import type { ReplayNamespace } from "../replay/replay-cache";
+import { verifyJws } from "../tokens/jws";
 import type { ClientAuthDeps, Presented } from "./types";
 
 type AssertionPresented = Extract<Presented, { carrier: "assertion" }>;
@@ -22,7 +22,7 @@ const clientAssertions = (clientId: string): ReplayNamespace => ({ name: `client
 export async function verifyAssertion(
   presented: AssertionPresented,
   client: Client,
-  key: CryptoKey | Uint8Array,
+  key: CryptoKey,
   deps: ClientAuthDeps,
 ): Promise<void> {
   const { claims } = presented;
@@ -52,11 +52,7 @@ export async function verifyAssertion(
   }
   ensure(typeof claims.jti === "string" && claims.jti.length > 0 && claims.jti.length <= 256, "client_assertion_jti_required");
 
-  try {
-    await compactVerify(presented.jwt, key, { algorithms: [presented.header.alg!] });
-  } catch (cause) {
-    throw new OAuthError("client_assertion_invalid_signature", undefined, { cause });
-  }
+  ensure((await verifyJws(presented.jwt, presented.header, key)) !== undefined, "client_assertion_invalid_signature");
 
   const first = await deps.replay.reserve(clientAssertions(client.clientId), claims.jti, claims.exp + skew);
   ensure(first, "client_assertion_already_used");

@@ -11,17 +11,53 @@ export const ACCESS_TOKEN_ALG: SigningAlg = "ES256";
 export const isServerSigningAlg = (alg: unknown): alg is SigningAlg =>
   typeof alg === "string" && (SERVER_SIGNING_ALGS as readonly string[]).includes(alg);
 
-/** Web Crypto parameters that make a JWS signature for each of our algs (RFC 7518 §3.3, §3.4; RFC 8037 §3.1). */
+/**
+ * How Web Crypto makes and checks a JWS signature for each alg we sign or verify (RFC 7518 §3.2–3.5;
+ * RFC 8037 §3.1), and what the key must be: its Web Crypto algorithm and, where the alg fixes them,
+ * its hash and curve. ECDSA in Web Crypto works on r || s, the JWS form (RFC 7518 §3.4).
+ */
+interface JwsAlgorithm {
+  params: SubtleCryptoSignAlgorithm;
+  hash?: string;
+  curve?: string;
+}
+const JWS_ALGORITHMS: Readonly<Record<string, JwsAlgorithm>> = {
+  ES256: { params: { name: "ECDSA", hash: "SHA-256" }, curve: "P-256" },
+  ES384: { params: { name: "ECDSA", hash: "SHA-384" }, curve: "P-384" },
+  ES512: { params: { name: "ECDSA", hash: "SHA-512" }, curve: "P-521" },
+  RS256: { params: { name: "RSASSA-PKCS1-v1_5" }, hash: "SHA-256" },
+  RS384: { params: { name: "RSASSA-PKCS1-v1_5" }, hash: "SHA-384" },
+  RS512: { params: { name: "RSASSA-PKCS1-v1_5" }, hash: "SHA-512" },
+  PS256: { params: { name: "RSA-PSS", saltLength: 32 }, hash: "SHA-256" },
+  PS384: { params: { name: "RSA-PSS", saltLength: 48 }, hash: "SHA-384" },
+  PS512: { params: { name: "RSA-PSS", saltLength: 64 }, hash: "SHA-512" },
+  EdDSA: { params: { name: "Ed25519" } },
+  Ed25519: { params: { name: "Ed25519" } },
+  HS256: { params: { name: "HMAC" }, hash: "SHA-256" },
+  HS384: { params: { name: "HMAC" }, hash: "SHA-384" },
+  HS512: { params: { name: "HMAC" }, hash: "SHA-512" },
+};
+
+/**
+ * The Web Crypto parameters for a JWS signature with `alg` by `key`, or undefined when the alg is
+ * unknown or the key is not one for it (another algorithm, hash or curve): a key made for one alg
+ * never checks a signature of another (RFC 8725 §3.1).
+ */
+export function subtleJwsParams(alg: string, key: CryptoKey): SubtleCryptoSignAlgorithm | undefined {
+  const jws = Object.hasOwn(JWS_ALGORITHMS, alg) ? JWS_ALGORITHMS[alg] : undefined;
+  if (jws === undefined) return undefined;
+  const algorithm = key.algorithm as { name: string; hash?: { name: string }; namedCurve?: string };
+  if (algorithm.name !== jws.params.name) return undefined;
+  if (jws.hash !== undefined && algorithm.hash?.name !== jws.hash) return undefined;
+  if (jws.curve !== undefined && algorithm.namedCurve !== jws.curve) return undefined;
+  return jws.params;
+}
+
+/** The Web Crypto parameters for our own signatures (a key of ours always fits its alg). */
 export function subtleSignParams(alg: SigningAlg, key: CryptoKey): SubtleCryptoSignAlgorithm {
-  switch (alg) {
-    case "ES256":
-      // ECDSA in Web Crypto yields r || s, the JWS form (RFC 7518 §3.4).
-      return { name: "ECDSA", hash: "SHA-256" };
-    case "RS256":
-      return { name: "RSASSA-PKCS1-v1_5" };
-    case "EdDSA":
-      return { name: key.algorithm.name };
-  }
+  const params = subtleJwsParams(alg, key);
+  if (params === undefined) throw new Error(`the ${alg} signing key does not fit its alg`);
+  return params;
 }
 
 /** Asymmetric algorithms accepted for private_key_jwt (RFC 7518 §3.1; RFC 8037). `none` never. */

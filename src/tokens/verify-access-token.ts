@@ -1,8 +1,9 @@
-import { compactVerify, decodeProtectedHeader, type ProtectedHeaderParameters } from "jose";
+import { decodeProtectedHeader, type ProtectedHeaderParameters } from "jose";
 import type { Config } from "../config";
 import { decodeJsonObject } from "../crypto/encoding";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import type { Keyring } from "../keys/keyring";
+import { verifyJws } from "./jws";
 import { isRevoked } from "./revocation";
 
 /** The claims of one of our RFC 9068 access tokens (src/tokens/access-token.ts), after verification. */
@@ -67,12 +68,8 @@ export async function verifyAccessToken(token: string, deps: VerifyAccessTokenDe
   ensure(key !== undefined, "invalid_token", "The access token was not signed by a key of this server.");
   ensure(header.alg === key.alg, "invalid_token", "The access token alg does not match its key.");
 
-  let payload: Uint8Array;
-  try {
-    ({ payload } = await compactVerify(token, key.key, { algorithms: [key.alg] }));
-  } catch (cause) {
-    throw new OAuthError("invalid_token", "The access token signature is invalid.", { cause });
-  }
+  const payload = await verifyJws(token, header, key.key);
+  ensure(payload !== undefined, "invalid_token", "The access token signature is invalid.");
   const claims = parseClaims(payload);
 
   ensure(claims.iss === config.issuer, "invalid_token", "The access token was issued by another issuer.");

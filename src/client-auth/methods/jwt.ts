@@ -37,7 +37,8 @@ export const clientSecretJwt: ClientAuthMethod = {
     const secret = utf8(await open(deps.encryptionKey, "client-secret", client.clientId, client.secretSealed));
     ensure(secret.byteLength >= HMAC_ASSERTION_ALGS[alg], "client_assertion_invalid_secret_length",
       `${alg} needs a secret of at least ${HMAC_ASSERTION_ALGS[alg]} bytes.`);
-    await verifyAssertion(presented, client, secret, deps);
+    const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: `SHA-${alg.slice(2)}` }, false, ["verify"]);
+    await verifyAssertion(presented, client, key, deps);
   },
 };
 
