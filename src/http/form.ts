@@ -11,33 +11,45 @@ export type Params = ReadonlyMap<string, string>;
 
 /**
  * application/x-www-form-urlencoded, decoded strictly (malformed %-escapes and invalid UTF-8 are
- * errors), keeping every value of a repeated name; empty values are dropped (RFC 6749 §3.1).
+ * errors), each name with its value, in order; empty values are dropped (RFC 6749 §3.1).
  */
+function forEachFormParam(body: string, source: string, each: (name: string, value: string) => void): void {
+  let start = 0;
+  while (start <= body.length) {
+    let end = body.indexOf("&", start);
+    if (end === -1) end = body.length;
+    if (end > start) {
+      const eq = body.indexOf("=", start);
+      const hasValue = eq !== -1 && eq < end;
+      const name = formDecode(body.slice(start, hasValue ? eq : end));
+      const value = hasValue ? formDecode(body.slice(eq + 1, end)) : "";
+      if (name === undefined || value === undefined) {
+        throw new OAuthError("invalid_request", `The ${source} has a malformed percent-encoding.`);
+      }
+      if (value !== "") each(name, value);
+    }
+    start = end + 1;
+  }
+}
+
+/** Every value of every parameter, a repeated name keeping all of its values. */
 export function parseFormEncodedMulti(body: string, source = "request body"): Map<string, string[]> {
   const params = new Map<string, string[]>();
-  for (const pair of body.split("&")) {
-    if (pair === "") continue;
-    const eq = pair.indexOf("=");
-    const name = formDecode(eq === -1 ? pair : pair.slice(0, eq));
-    const value = eq === -1 ? "" : formDecode(pair.slice(eq + 1));
-    if (name === undefined || value === undefined) {
-      throw new OAuthError("invalid_request", `The ${source} has a malformed percent-encoding.`);
-    }
-    if (value === "") continue;
+  forEachFormParam(body, source, (name, value) => {
     const values = params.get(name);
     if (values) values.push(value);
     else params.set(name, [value]);
-  }
+  });
   return params;
 }
 
-/** Like parseFormEncodedMulti, but a repeated parameter is an error (RFC 6749 §3.1, §3.2). */
+/** The parameters, where a repeated one is an error (RFC 6749 §3.1, §3.2). */
 export function parseFormEncoded(body: string, source = "request body"): Params {
   const params = new Map<string, string>();
-  for (const [name, values] of parseFormEncodedMulti(body, source)) {
-    if (values.length > 1) throw new OAuthError("duplicate_parameter", `The ${name} parameter was sent more than once.`);
-    params.set(name, values[0]!);
-  }
+  forEachFormParam(body, source, (name, value) => {
+    if (params.has(name)) throw new OAuthError("duplicate_parameter", `The ${name} parameter was sent more than once.`);
+    params.set(name, value);
+  });
   return params;
 }
 
@@ -62,6 +74,14 @@ export async function readForm(request: Request, maxBytes: number): Promise<Para
 /** The UTF-8 text of a form body, after the content-type and size checks. */
 export async function readFormText(request: Request, maxBytes: number): Promise<string> {
   const contentType = request.headers.get("content-type") ?? "";
+  // The usual header, exactly: nothing to take apart.
+  if (contentType !== "application/x-www-form-urlencoded") checkFormContentType(contentType);
+  const text = decodeUtf8(await readRequestBody(request, maxBytes));
+  if (text === undefined) throw new OAuthError("request_body_not_utf8");
+  return text;
+}
+
+function checkFormContentType(contentType: string): void {
   const [mediaType = "", ...mediaParams] = contentType.split(";").map((part) => part.trim().toLowerCase());
   if (mediaType !== "application/x-www-form-urlencoded") {
     throw new OAuthError(
@@ -73,7 +93,4 @@ export async function readFormText(request: Request, maxBytes: number): Promise<
   }
   const charset = mediaParams.find((p) => p.startsWith("charset="))?.slice(8).replace(/"/g, "");
   if (charset && charset !== "utf-8") throw new OAuthError("unsupported_content_type", "Only the UTF-8 charset is accepted.");
-  const text = decodeUtf8(await readRequestBody(request, maxBytes));
-  if (text === undefined) throw new OAuthError("request_body_not_utf8");
-  return text;
 }
