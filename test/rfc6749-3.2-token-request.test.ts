@@ -73,8 +73,7 @@ describe("RFC 6749 §3.2 token endpoint requests", () => {
     await expectError(res, 400, "invalid_request", "request_body_too_large");
   });
 
-  it("a body streaming past the bound is cut off there, even when its Content-Length claims less", async () => {
-    // A Request made in-process (a service binding, say) need not be framed by its Content-Length.
+  it("a body without Content-Length (chunked) that streams past the bound is cut off there", async () => {
     let pulled = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
@@ -84,10 +83,21 @@ describe("RFC 6749 §3.2 token endpoint requests", () => {
       },
     });
     const res = await call("/token", {
-      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "content-length": "10" }, body, duplex: "half",
+      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body, duplex: "half",
     } as RequestInit);
     await expectError(res, 400, "invalid_request", "request_body_too_large");
     expect(pulled).toBeLessThan(4_000_000);
+  });
+
+  it("RFC 9112 §6.3: a body longer or shorter than its Content-Length is invalid_request", async () => {
+    // Only a Request made in-process (a service binding) can do this; HTTP frames a body by its length.
+    const stream = (bytes: number) => new Blob([`grant_type=client_credentials&pad=${"a".repeat(bytes)}`]).stream();
+    for (const [declared, body] of [["10", stream(100)], ["500", stream(10)]] as const) {
+      const res = await call("/token", {
+        method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "content-length": declared }, body, duplex: "half",
+      } as RequestInit);
+      await expectError(res, 400, "invalid_request", "request_body_length_mismatch");
+    }
   });
 
   it("a body that is not UTF-8 is invalid_request", async () => {

@@ -36,6 +36,7 @@ export const catalog = {
   method_not_allowed: entry("invalid_request", 405, "This endpoint does not accept that HTTP method.", "RFC 6749 3.2"),
   unsupported_content_type: entry("invalid_request", 400, "The request body must be application/x-www-form-urlencoded.", "RFC 6749 3.2, 4.4.2"),
   request_body_too_large: entry("invalid_request", 400, "The request body is too large.", "RFC 6749 3.2"),
+  request_body_length_mismatch: entry("invalid_request", 400, "The request body is not as long as its Content-Length says.", "RFC 9112 6.3"),
   request_body_not_utf8: entry("invalid_request", 400, "The request body is not valid UTF-8.", "RFC 6749 Appendix B"),
   duplicate_parameter: entry("invalid_request", 400, "A request parameter was sent more than once.", "RFC 6749 3.1, 3.2", true),
   missing_parameter: entry("invalid_request", 400, "A required parameter is missing.", "RFC 6749 5.2", true),

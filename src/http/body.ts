@@ -31,14 +31,29 @@ export async function readBounded(body: ReadableStream<Uint8Array> | null, maxBy
 }
 
 /**
- * A request body, at most `maxBytes` (`request_body_too_large` beyond). A declared Content-Length
- * above the bound is refused before anything is read; then the body is read as a stream and cut
- * off at the bound, whatever it declared (a Request made in-process, by a service binding say, need
- * not be framed by its Content-Length).
+ * A request body, at most `maxBytes` (`request_body_too_large` beyond).
+ *
+ * A body that declares its length (Content-Length) is refused before anything is read if that is
+ * above the bound, and otherwise read in one native call; what arrives must then be exactly the
+ * declared length (`request_body_length_mismatch`). Everything that reaches a Worker from the
+ * Internet has passed Cloudflare's HTTP front line, which frames a body by its Content-Length (RFC
+ * 9112 §6.3; in HTTP/2 and /3 a longer body is a stream error), so the declared bound is the real
+ * one. Only a Request made in-process by another Worker of the operator's (a service binding)
+ * can carry more than it declares: that is the operator's own code, and it is still refused, after
+ * it was read (docs/security.md, "Request bodies").
+ *
+ * A body without a declared length (chunked) is read as a stream and cut off at the bound.
  */
 export async function readRequestBody(request: Request, maxBytes: number): Promise<Uint8Array> {
-  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) throw new OAuthError("request_body_too_large");
-  const bytes = await readBounded(request.body, maxBytes);
-  if (bytes === undefined) throw new OAuthError("request_body_too_large");
+  const declared = request.headers.get("content-length");
+  if (declared === null || request.body === null) {
+    const bytes = await readBounded(request.body, maxBytes);
+    if (bytes === undefined) throw new OAuthError("request_body_too_large");
+    return bytes;
+  }
+  const length = Number(declared);
+  if (!(length <= maxBytes)) throw new OAuthError("request_body_too_large");
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength !== length) throw new OAuthError("request_body_length_mismatch");
   return bytes;
 }
