@@ -24,6 +24,8 @@ interface Fetched {
   keys: Promise<JWK[]>;
 }
 const remote = new Map<string, Fetched>();
+/** Keys already chosen from a key set (by alg and kid), for as long as that set is in memory. */
+const chosenKeys = new WeakMap<JWK[], Map<string, Promise<CryptoKey>>>();
 const imported = new Map<string, Promise<CryptoKey>>();
 
 export function clearClientKeyCaches(): void {
@@ -37,17 +39,38 @@ export async function clientVerificationKey(
   deps: ClientAuthDeps,
 ): Promise<CryptoKey> {
   const alg = header.alg!;
+  const kid = header.kid;
+  if (kid !== undefined && typeof kid !== "string") throw new OAuthError("client_assertion_invalid_kid");
   let keys: JWK[];
   if (client.jwks) {
     keys = validSet(client.jwks);
   } else if (client.jwksUri) {
     keys = await fetchKeys(client.jwksUri, deps, false);
-    if (header.kid !== undefined && !keys.some((k) => k.kid === header.kid)) {
+    if (kid !== undefined && !keys.some((k) => k.kid === kid)) {
       keys = await fetchKeys(client.jwksUri, deps, true);
     }
   } else {
     throw new OAuthError("client_assertion_jwks_not_configured");
   }
+  // A key chosen for this set, alg and kid is chosen again from the same set the same way: keep it
+  // for as long as the set itself is kept (the client's registration, or the fetched jwks_uri).
+  let chosen = chosenKeys.get(keys);
+  if (chosen === undefined) chosenKeys.set(keys, (chosen = new Map()));
+  const memo = kid === undefined ? alg : `${alg} ${kid}`;
+  let key = chosen.get(memo);
+  if (key === undefined) {
+    key = importPublic(chooseKey(keys, alg, kid), alg);
+    chosen.set(memo, key);
+    key.catch(() => chosen.delete(memo));
+  }
+  return key;
+}
+
+/**
+ * The one key of `keys` that can verify `alg` (its type and curve, and its `alg`, `use` and
+ * `key_ops` where given), and whose `kid` is the header's when the header names one.
+ */
+function chooseKey(keys: JWK[], alg: string, kid: string | undefined): JWK {
   const usable = keys.filter(
     (k) =>
       keyFitsAlg(k, alg) &&
@@ -56,13 +79,13 @@ export async function clientVerificationKey(
       (k.key_ops === undefined || k.key_ops.includes("verify")),
   );
   let candidates = usable;
-  if (header.kid !== undefined) {
-    candidates = usable.filter((k) => k.kid === header.kid);
+  if (kid !== undefined) {
+    candidates = usable.filter((k) => k.kid === kid);
     if (candidates.length === 0) throw new OAuthError("client_assertion_invalid_kid");
   }
   if (candidates.length === 0) throw new OAuthError("jwks_uri_no_key", `The client's JWK Set holds no key usable with ${alg}.`);
   if (candidates.length > 1) throw new OAuthError("client_assertion_ambiguous_key");
-  return importPublic(candidates[0]!, alg);
+  return candidates[0]!;
 }
 
 function validSet(jwks: JSONWebKeySet | unknown): JWK[] {
