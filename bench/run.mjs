@@ -2,13 +2,14 @@
 // Worker that does only the same cryptographic work, in the same run on the same machine. See
 // docs/performance.md.
 //
-//   npm run bench [-- --rounds 3 --duration 5 --warmup 1.5 --concurrency 16 --storage tmpfs
+//   npm run bench [-- --rounds 3 --duration 5 --warmup 1.5 --concurrency 16 --slice 1 --storage tmpfs
 //                     --flow-duration 3 --flow-warmup 1
 //                     --signin-duration 4 --signin-warmup 1 --signin-concurrency 2
 //                     --out bench/results/latest.json]
 //
-// Each round runs the scenarios back to back, each flow right after its floor; a pair's ratio is
-// taken within a round (same machine state), and the reported ratio is the median over rounds.
+// Each round measures the pairs one after another, each flow and its floor in alternating slices
+// (--slice, floor, flow, flow, floor, …: both sides see the same drift of a shared machine); a
+// pair's ratio is taken within a round, and the reported ratio is the median over rounds.
 // --duration/--warmup size the token-endpoint windows (a)–(d), --flow-* the code-exchange,
 // UserInfo, refresh and introspection windows (e)–(h), (k)–(n): authorization codes are single use and live 60 s, and minting them is
 // slower than redeeming them, so each round mints a fresh supply (prompt=none requests on a
@@ -26,7 +27,7 @@ import { gzipSync } from "node:zlib";
 import { buildWorker, startLocalWorker } from "../scripts/local-worker.mjs";
 import { processCpuMs, workerdPids } from "./lib/cpu.mjs";
 import { startFloorWorker } from "./lib/floor.mjs";
-import { runLoad, summarize } from "./lib/load.mjs";
+import { runLoad, runPair, summarize } from "./lib/load.mjs";
 import { PAIRS, commit, fmt, report } from "./lib/report.mjs";
 import {
   FORM, JWT_BEARER, basicAuth, expectActive, expectIdToken, expectOk, expectOkStatus, expectRotation, expectSignedIn, expectSub, signAssertions,
@@ -52,7 +53,7 @@ const CODE_SUPPLY_FACTOR = 1.3;
 const FIRST_CODE_SUPPLY_FACTOR = 2;
 const MAX_CODES = 60_000;
 
-const { args, durationMs, warmupMs, concurrency, rounds, flowMs, flowWarmupMs, signinMs, signinWarmupMs, signinConcurrency } = parseOptions({
+const { args, durationMs, warmupMs, concurrency, rounds, flowMs, flowWarmupMs, signinMs, signinWarmupMs, signinConcurrency, sliceMs } = parseOptions({
   defaultOut: join(ROOT, "bench", "results", "latest.json"),
   mintDeadlineSeconds: MINT_DEADLINE_SECONDS,
   codeTtlSeconds: CODE_TTL_SECONDS,
@@ -319,24 +320,34 @@ async function main() {
     const signinMeasured = signinMs > 0;
     const windows = Object.fromEntries(Object.keys(scenarios).map((k) => [k, []]));
     const roundRatios = Object.fromEntries(PAIRS.map((p) => [p.ratio, []]));
-    /** Measures a pair within a round, floor first, and records the ratio of their rates. */
+    /**
+     * Measures a pair within a round, floor and flow in interleaved slices (runPair), and records
+     * the ratio of their rates.
+     */
     const measurePair = async (ratio, round) => {
       const pair = PAIRS.find((p) => p.ratio === ratio);
-      const floorRate = await measure(pair.floor, round);
-      const flowRate = await measure(pair.flow, round);
-      roundRatios[ratio].push(flowRate / floorRate);
-      return { floorRate, flowRate };
+      const { label: floorLabel, ...floorOptions } = scenarios[pair.floor];
+      const { label: flowLabel, ...flowOptions } = scenarios[pair.flow];
+      // A pair's windows are set by its flow (the floors carry the same settings).
+      const measured = await runPair({
+        concurrency: flowOptions.concurrency ?? concurrency,
+        warmupMs: flowOptions.warmupMs ?? warmupMs,
+        durationMs: flowOptions.durationMs ?? durationMs,
+        sliceMs,
+        floor: floorOptions,
+        flow: flowOptions,
+      });
+      const rates = {};
+      for (const [side, key, label] of [["floor", pair.floor, floorLabel], ["flow", pair.flow, flowLabel]]) {
+        const w = measured[side];
+        windows[key].push(w);
+        rates[side] = w.latencies.length / w.seconds;
+        log(`  ${typeof round === "number" ? `round ${round}` : `${round}   `}  ${label.padEnd(62)} ${fmt(rates[side]).padStart(6)} req/s${w.failures ? `, ${w.failures} FAILED` : ""}${w.supplyExhausted ? " (supply ran out)" : ""}`);
+      }
+      roundRatios[ratio].push(rates.flow / rates.floor);
+      return { floorRate: rates.floor, flowRate: rates.flow };
     };
     const minting = [];
-
-    const measure = async (key, round) => {
-      const { label, ...options } = scenarios[key];
-      const w = await runLoad({ concurrency, warmupMs, durationMs, ...options });
-      windows[key].push(w);
-      const rps = w.latencies.length / w.seconds;
-      log(`  ${typeof round === "number" ? `round ${round}` : `${round}   `}  ${label.padEnd(62)} ${fmt(rps).padStart(6)} req/s${w.failures ? `, ${w.failures} FAILED` : ""}${w.supplyExhausted ? " (supply ran out)" : ""}`);
-      return rps;
-    };
 
     /** Mints `count` fresh codes for the next (e) window and records what minting cost. */
     const mint = async (count, round) => {
@@ -372,7 +383,7 @@ async function main() {
     );
     if (signinMeasured) log(`then the sign-in pair once: ${signinWarmupMs / 1000} s warm-up + ${signinMs / 1000} s per window, concurrency ${signinConcurrency}`);
     for (let round = 1; round <= rounds; round++) {
-      // Each flow right after its floor, so the pair sees the same machine state.
+      // Each flow with its floor, in alternating slices, so the pair sees the same machine state.
       const { flowRate: basic } = await measurePair("basicToSign", round);
       if (round === 1) {
         // Enough assertions for every private_key_jwt window, sized from the basic flow's rate (an
@@ -405,7 +416,7 @@ async function main() {
       Object.entries(windows).filter(([, ws]) => ws.length).map(([k, ws]) => [k, { label: scenarios[k].label, ...summarize(ws) }]),
     );
     const settings = {
-      rounds, concurrency, durationMs, warmupMs, flowMs, flowWarmupMs, storage: args.storage,
+      rounds, concurrency, durationMs, warmupMs, flowMs, flowWarmupMs, sliceMs, storage: args.storage,
       signin: signinMeasured ? { durationMs: signinMs, warmupMs: signinWarmupMs, concurrency: signinConcurrency } : null,
     };
     const document = report({ measured, settings, results, roundRatios, minting, bundle, started });

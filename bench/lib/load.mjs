@@ -155,3 +155,109 @@ export function summarize(windows) {
     },
   };
 }
+
+/**
+ * Measures a pair — a floor and the flow held against it — in interleaved slices instead of one
+ * window after the other, so that both see the same machine. On a shared VM the speed of the
+ * machine drifts by tens of percent over seconds; alternating short slices (floor, flow, flow,
+ * floor, …) puts every stretch of that drift on both sides of the ratio.
+ *
+ * Each side first gets its warm-up (thrown away), then `durationMs` of measurement cut into slices
+ * of `sliceMs`. Within a slice, `concurrency` loops send requests until the slice ends; a request
+ * counts if it completes inside the slice, and those still in flight are awaited (and checked, and
+ * passed to `answered`) before the next slice starts, outside any measurement. CPU is sampled at
+ * every slice boundary and summed over the slices.
+ *
+ * @param {object} o
+ * @param {object} o.floor  runLoad's options for the floor (origin, next, answered, serverPid, check)
+ * @param {object} o.flow   the same for the flow
+ * @param {number} o.concurrency
+ * @param {number} o.warmupMs
+ * @param {number} o.durationMs  measured time per side
+ * @param {number} o.sliceMs
+ * @returns {Promise<{ floor: object, flow: object }>} each in runLoad's result shape
+ */
+export async function runPair({ floor, flow, concurrency, warmupMs, durationMs, sliceMs }) {
+  const sides = [floor, flow].map((options) => {
+    const url = new URL(options.origin);
+    if (url.hostname !== "127.0.0.1" || url.protocol !== "http:") throw new Error(`refusing to load a non-loopback target: ${options.origin}`);
+    return {
+      options,
+      check: options.check ?? expectAccessToken,
+      pool: new Pool(url.origin, {
+        connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS,
+      }),
+      result: {
+        seconds: 0, latencies: [], sent: 0, failures: 0, failureSamples: [], supplyExhausted: false,
+        cpu: { wallMs: 0, serverMs: 0, clientMs: 0, machineMs: 0 },
+      },
+    };
+  });
+
+  /** One stretch of closed-loop load on one side; measured unless it is a warm-up. */
+  async function run(side, ms, measured) {
+    const { options, check, pool, result } = side;
+    const start = performance.now();
+    const end = start + ms;
+    const before = measured ? cpuSnapshot(options.serverPid) : undefined;
+    let after;
+    const endTimer = measured ? setTimeout(() => (after = cpuSnapshot(options.serverPid)), ms) : undefined;
+    let exhaustedAt;
+    const fail = (text) => {
+      result.failures++;
+      if (result.failureSamples.length < MAX_FAILURE_SAMPLES) result.failureSamples.push(text.slice(0, 300));
+    };
+    async function loop(_, index) {
+      while (performance.now() < end) {
+        const request = options.next(index);
+        if (request === null) {
+          exhaustedAt ??= performance.now();
+          return;
+        }
+        if (measured) result.sent++;
+        const t0 = performance.now();
+        try {
+          const res = await pool.request({ method: request.method ?? "POST", path: request.path, headers: request.headers, body: request.body });
+          const text = await res.body.text();
+          const t1 = performance.now();
+          const problem = check(res.statusCode, text, res.headers);
+          if (problem !== undefined) fail(problem);
+          else {
+            options.answered?.(index, text);
+            if (measured && t1 <= end) result.latencies.push(t1 - t0);
+          }
+        } catch (error) {
+          fail(`request error: ${error?.message ?? error}`);
+        }
+      }
+    }
+    try {
+      await Promise.all(Array.from({ length: concurrency }, loop));
+    } finally {
+      clearTimeout(endTimer);
+    }
+    if (!measured) return;
+    after ??= cpuSnapshot(options.serverPid);
+    const stoppedAt = exhaustedAt !== undefined && exhaustedAt < end ? exhaustedAt : end;
+    result.seconds += Math.max(0, stoppedAt - start) / 1000;
+    if (exhaustedAt !== undefined && exhaustedAt < end) result.supplyExhausted = true;
+    for (const key of Object.keys(result.cpu)) {
+      result.cpu[key] = result.cpu[key] === undefined || before[key] === undefined || after[key] === undefined
+        ? undefined
+        : result.cpu[key] + (after[key] - before[key]);
+    }
+  }
+
+  try {
+    for (const side of sides) if (warmupMs > 0) await run(side, warmupMs, false);
+    const slices = Math.max(1, Math.round(durationMs / sliceMs));
+    const sliceLength = durationMs / slices;
+    for (let i = 0; i < slices; i++) {
+      // floor, flow | flow, floor | …: a steady drift weighs on both sides alike.
+      for (const side of i % 2 === 0 ? sides : [...sides].reverse()) await run(side, sliceLength, true);
+    }
+  } finally {
+    await Promise.all(sides.map((side) => side.pool.close().catch(() => {})));
+  }
+  return { floor: sides[0].result, flow: sides[1].result };
+}

@@ -11,6 +11,7 @@ export function parseOptions({ defaultOut, mintDeadlineSeconds, codeTtlSeconds }
       duration: { type: "string", default: "5" },
       warmup: { type: "string", default: "1.5" },
       concurrency: { type: "string", default: "16" },
+      slice: { type: "string", default: "1" },
       "flow-duration": { type: "string", default: "3" },
       "flow-warmup": { type: "string", default: "1" },
       "signin-duration": { type: "string", default: "4" },
@@ -29,20 +30,21 @@ export function parseOptions({ defaultOut, mintDeadlineSeconds, codeTtlSeconds }
   const signinMs = Number(args["signin-duration"]) * 1000;
   const signinWarmupMs = Number(args["signin-warmup"]) * 1000;
   const signinConcurrency = Number(args["signin-concurrency"]);
+  const sliceMs = Number(args.slice) * 1000;
   const valid =
     durationMs > 0 && warmupMs >= 0 && Number.isInteger(rounds) && rounds >= 1 && rounds <= 20 &&
     Number.isInteger(concurrency) && concurrency > 0 && concurrency <= 256 && ["tmpfs", "disk"].includes(args.storage) &&
-    flowMs > 0 && flowWarmupMs >= 0 && signinMs >= 0 && signinWarmupMs >= 0 && Number.isInteger(signinConcurrency) && signinConcurrency > 0 && signinConcurrency <= 16 &&
+    sliceMs >= 100 && flowMs > 0 && flowWarmupMs >= 0 && signinMs >= 0 && signinWarmupMs >= 0 && Number.isInteger(signinConcurrency) && signinConcurrency > 0 && signinConcurrency <= 16 &&
     // Codes are minted before the code-exchange floor's window; all of them must outlive both windows.
     mintDeadlineSeconds + (2 * (flowWarmupMs + flowMs)) / 1000 < codeTtlSeconds - 5;
   if (!valid) {
     console.error(
-      "usage: npm run bench -- [--rounds N] [--duration SECONDS] [--warmup SECONDS] [--concurrency N] [--storage tmpfs|disk]\n" +
+      "usage: npm run bench -- [--rounds N] [--duration SECONDS] [--warmup SECONDS] [--concurrency N] [--slice SECONDS] [--storage tmpfs|disk]\n" +
         "                       [--flow-duration SECONDS] [--flow-warmup SECONDS]\n" +
         "                       [--signin-duration SECONDS (0 skips the sign-in pair)] [--signin-warmup SECONDS] [--signin-concurrency N] [--out FILE]\n" +
         `(flow warm-up + duration at most ${(codeTtlSeconds - 5 - mintDeadlineSeconds) / 2} s: authorization codes live ${codeTtlSeconds} s)`,
     );
     process.exit(2);
   }
-  return { args, durationMs, warmupMs, concurrency, rounds, flowMs, flowWarmupMs, signinMs, signinWarmupMs, signinConcurrency };
+  return { args, durationMs, warmupMs, concurrency, rounds, flowMs, flowWarmupMs, signinMs, signinWarmupMs, signinConcurrency, sliceMs };
 }

@@ -73,13 +73,14 @@ export function report({ measured, settings, results, roundRatios, minting, bund
   targets.bundleGzip = { target: `< ${kib(TARGET_BUNDLE_GZIP_BYTES)}`, value: bundle.gzipBytes, pass: bundle.gzipBytes < TARGET_BUNDLE_GZIP_BYTES };
   const failures = Object.values(results).reduce((n, r) => n + r.failures, 0);
   const order = PAIRS.flatMap((p) => [p.flow, p.floor]).filter((k) => results[k]);
-  const { rounds, concurrency, durationMs, warmupMs, flowMs, flowWarmupMs, signin, storage } = settings;
+  const { rounds, concurrency, durationMs, warmupMs, flowMs, flowWarmupMs, signin, storage, sliceMs } = settings;
 
   console.log();
   console.log(`Latchkey bench — ${new Date().toISOString()} — commit ${measured}`);
   console.log(`${rounds} round(s) of ${durationMs / 1000} s per scenario (after ${warmupMs / 1000} s warm-up each), concurrency ${concurrency}, storage on ${storage}, ${cpus().length} CPUs`);
   console.log(`(e)–(h), (k)–(n): ${flowMs / 1000} s per scenario per round (after ${flowWarmupMs / 1000} s warm-up each), same concurrency`);
   if (signin) console.log(`(i) and (j): once, ${signin.durationMs / 1000} s each (after ${signin.warmupMs / 1000} s warm-up), concurrency ${signin.concurrency}`);
+  console.log(`each flow and its floor measured in alternating slices of about ${sliceMs / 1000} s (floor, flow, flow, floor, …)`);
   console.log();
   console.log(
     table(
@@ -144,7 +145,7 @@ export function report({ measured, settings, results, roundRatios, minting, bund
     commit: measured,
     machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length, cpuModel: cpus()[0]?.model },
     settings: {
-      rounds, concurrency, warmupSeconds: warmupMs / 1000, durationSeconds: durationMs / 1000, storage,
+      rounds, concurrency, warmupSeconds: warmupMs / 1000, durationSeconds: durationMs / 1000, sliceSeconds: sliceMs / 1000, storage,
       flow: { warmupSeconds: flowWarmupMs / 1000, durationSeconds: flowMs / 1000 },
       signin: signin ? { concurrency: signin.concurrency, warmupSeconds: signin.warmupMs / 1000, durationSeconds: signin.durationMs / 1000 } : null,
     },
