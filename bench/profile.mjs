@@ -1,9 +1,10 @@
-// `npm run bench:profile -- [--scenario private-key-jwt|basic] [--seconds 5] [--top 40]`: where the
-// Worker's CPU goes. Starts the built Worker in workerd with the V8 inspector on, drives one
-// scenario of `npm run bench` (closed loop, 16 connections) while the sampling profiler runs in the
-// Worker's isolate, and prints the functions with the most self time (and the bundle's modules
-// they belong to). A tool for finding what to make cheaper; the figures to report come from
-// `npm run bench`.
+// `npm run bench:profile -- [--scenario private-key-jwt|basic|floor-verify-sign|floor-sign] [--seconds 5] [--top 40]`:
+// where the Worker's CPU goes. Starts the built Worker in workerd with the V8 inspector on, drives
+// one scenario of `npm run bench` (closed loop, 16 connections) while the sampling profiler runs in
+// the Worker's isolate, and prints the functions with the most self time (and the bundle's modules
+// they belong to). The floor-* scenarios profile the floor Worker's (d) and (c) instead, to hold
+// Latchkey's profile against. A tool for finding what to make cheaper; the figures to report come
+// from `npm run bench`.
 
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -11,6 +12,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startLocalWorker } from "../scripts/local-worker.mjs";
 import { registerFixtures } from "./lib/fixtures.mjs";
+import { startFloorWorker } from "./lib/floor.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { FORM, JWT_BEARER, basicAuth, expectOk, signAssertions } from "./lib/requests.mjs";
 
@@ -96,47 +98,62 @@ function selfTimes(profile, modules) {
 }
 
 async function main() {
+  const floorScenario = args.scenario.startsWith("floor-");
   const inspectorPort = await freePort();
   const persistTo = await mkdtemp("/dev/shm/latchkey-profile-");
-  const latchkey = await startLocalWorker({ persistTo, inspectorPort });
+  const latchkey = await startLocalWorker({ persistTo, ...(!floorScenario && { inspectorPort }) });
+  let floor;
   try {
     const origin = new URL(latchkey.url).origin;
     const { issuer } = await expectOk("discovery", await fetch(`${origin}/.well-known/openid-configuration`));
-    const { basicClient, signer } = await registerFixtures({ origin, adminToken: latchkey.adminToken, issuer, signinAccounts: 0 });
+    const { basicClient, signer, publicJwk } = await registerFixtures({ origin, adminToken: latchkey.adminToken, issuer, signinAccounts: 0 });
     const seconds = Number(args.seconds);
+    const assertions = () => signAssertions(Math.ceil(seconds * 3000) + 4000, signer);
     let next;
+    let target = origin;
     if (args.scenario === "private-key-jwt") {
-      const assertions = signAssertions(Math.ceil(seconds * 3000) + 4000, signer);
+      const signed = assertions();
       let i = 0;
       next = () =>
-        i < assertions.length
-          ? { path: "/token", headers: FORM, body: `grant_type=client_credentials&client_assertion_type=${encodeURIComponent(JWT_BEARER)}&client_assertion=${assertions[i++]}` }
+        i < signed.length
+          ? { path: "/token", headers: FORM, body: `grant_type=client_credentials&client_assertion_type=${encodeURIComponent(JWT_BEARER)}&client_assertion=${signed[i++]}` }
           : null;
     } else if (args.scenario === "basic") {
       const headers = { ...FORM, authorization: basicAuth("bench-basic", basicClient.client_secret) };
       next = () => ({ path: "/token", headers, body: "grant_type=client_credentials&scope=read+write" });
+    } else if (floorScenario) {
+      floor = await startFloorWorker({ clientJwk: publicJwk, issuer, inspectorPort });
+      target = floor.url;
+      if (args.scenario === "floor-verify-sign") {
+        const signed = assertions();
+        let i = 0;
+        next = () => ({ path: "/verify-sign", headers: {}, body: signed[i++ % signed.length] });
+      } else if (args.scenario === "floor-sign") next = () => ({ path: "/sign", headers: {}, body: "" });
+      else throw new Error(`unknown scenario ${args.scenario}`);
     } else throw new Error(`unknown scenario ${args.scenario}`);
 
-    await runLoad({ origin, concurrency: 16, warmupMs: 0, durationMs: 1500, next }); // warm-up
+    await runLoad({ origin: target, concurrency: 16, warmupMs: 0, durationMs: 1500, next }); // warm-up
     const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
-    const target = targets.find((t) => t.title?.includes("latchkey") || t.id?.includes("latchkey")) ?? targets[0];
-    const session = await devtools(target.webSocketDebuggerUrl);
+    const name = floorScenario ? "floor" : "latchkey";
+    const inspected = targets.find((t) => t.title?.includes(name) || t.id?.includes(name)) ?? targets[0];
+    const session = await devtools(inspected.webSocketDebuggerUrl);
     await session.send("Profiler.enable");
     await session.send("Profiler.setSamplingInterval", { interval: 50 });
     await session.send("Profiler.start");
-    const w = await runLoad({ origin, concurrency: 16, warmupMs: 0, durationMs: seconds * 1000, next });
+    const w = await runLoad({ origin: target, concurrency: 16, warmupMs: 0, durationMs: seconds * 1000, next });
     const { profile } = await session.send("Profiler.stop");
     if (process.env.PROFILE_OUT) await (await import("node:fs/promises")).writeFile(process.env.PROFILE_OUT, JSON.stringify(profile));
     session.close();
-    const { total, byFunction, byModule } = selfTimes(profile, await moduleOfLine());
+    const { total, byFunction, byModule } = selfTimes(profile, floorScenario ? [] : await moduleOfLine());
     const requests = w.latencies.length;
-    console.log(`${args.scenario}: ${requests} requests in ${seconds} s (${w.failures} failed); isolate ${targets.map((t) => t.title).join(", ")}: ${(total / 1000 / requests).toFixed(3)} ms sampled per request`);
-    const line = ([name, us]) => console.log(`${(us / 1000 / requests).toFixed(4).padStart(8)} ms/req  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`);
+    console.log(`${args.scenario}: ${requests} requests in ${seconds} s (${w.failures} failed); isolate ${inspected.title}: ${(total / 1000 / requests).toFixed(3)} ms sampled per request`);
+    const line = ([label, us]) => console.log(`${(us / 1000 / requests).toFixed(4).padStart(8)} ms/req  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${label}`);
     console.log("\nby module (self time):");
     byModule.slice(0, 25).forEach(line);
     console.log("\nby function (self time):");
     byFunction.slice(0, Number(args.top)).forEach(line);
   } finally {
+    await floor?.dispose();
     await latchkey.dispose();
     await rm(persistTo, { recursive: true, force: true });
   }

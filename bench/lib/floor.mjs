@@ -16,13 +16,17 @@ async function compatibilityDate() {
   return match[1];
 }
 
-/** @param {{ clientJwk: object, issuer: string }} o  the client's public JWK (to verify assertions with); Latchkey's issuer */
-export async function startFloorWorker({ clientJwk, issuer }) {
+/**
+ * @param {{ clientJwk: object, issuer: string, inspectorPort?: number }} o  the client's public JWK (to
+ *        verify assertions with); Latchkey's issuer; a V8 inspector port (bench/profile.mjs)
+ */
+export async function startFloorWorker({ clientJwk, issuer, inspectorPort }) {
   const before = new Set(workerdPids());
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
     cf: false,
+    ...(inspectorPort && { inspectorPort }),
     workers: [
       {
         config: {
