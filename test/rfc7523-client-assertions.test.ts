@@ -288,6 +288,26 @@ describe("private_key_jwt with jwks_uri", () => {
     expect(calls).toHaveLength(2);
   });
 
+  it("RFC 7518 §3.3: an RSA key under 2048 bits at the jwks_uri verifies nothing", async () => {
+    const weak = (await crypto.subtle.generateKey(
+      { name: "RSASSA-PKCS1-v1_5", modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      true,
+      ["sign", "verify"],
+    )) as CryptoKeyPair;
+    const { n, e } = (await crypto.subtle.exportKey("jwk", weak.publicKey)) as { n: string; e: string };
+    const publicJwk = { kty: "RSA", n, e, kid: "weak" };
+    serveJwks([{ keys: [publicJwk] }]);
+    const c = await createClient({ token_endpoint_auth_method: "private_key_jwt", jwks_uri: "https://client.example/weak" });
+    // Signed by hand: jose will not sign with a key this small.
+    const enc = (o: object) => utf8(JSON.stringify(o)).toBase64({ alphabet: "base64url", omitPadding: true });
+    const input = `${enc({ alg: "RS256", kid: "weak" })}.${enc({
+      iss: c.client_id, sub: c.client_id, aud: ISSUER, exp: nowSeconds() + 60, jti: crypto.randomUUID(),
+    })}`;
+    const signature = new Uint8Array(await crypto.subtle.sign({ name: "RSASSA-PKCS1-v1_5" }, weak.privateKey, utf8(input)));
+    const res = await send(`${input}.${signature.toBase64({ alphabet: "base64url", omitPadding: true })}`);
+    await expectError(res, 401, "invalid_client", "client_assertion_invalid_signature");
+  });
+
   it("an unreachable jwks_uri is invalid_client (jwks_uri_error)", async () => {
     serveJwks([{}]);
     const key = await keyPair("ES256");

@@ -15,6 +15,12 @@ afterEach(() => vi.restoreAllMocks());
 
 const ec = await keyPair("ES256", "ec-1");
 const rsa = await keyPair("RS256", "rsa-1");
+const weakRsa = await crypto.subtle.generateKey(
+  { name: "RSASSA-PKCS1-v1_5", modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+  true,
+  ["sign", "verify"],
+) as CryptoKeyPair;
+const weakRsaJwk = await crypto.subtle.exportKey("jwk", weakRsa.publicKey) as { kty: string; n: string; e: string };
 
 type Rule = [name: string, metadata: Record<string, unknown>, error: string, code: string, field: string];
 
@@ -62,6 +68,7 @@ const metadataRules: Rule[] = [
   ["jwks (RFC 7591 §2): no symmetric keys", { ...webClient(), jwks: { keys: [{ kty: "oct", k: "c2VjcmV0" }] } }, "invalid_client_metadata", "jwks_private_key", "private"],
   ["jwks (RFC 7518 §6.2.1.1): EC keys on a supported curve", { ...webClient(), jwks: { keys: [{ ...ec.publicJwk, crv: "secp256k1" }] } }, "invalid_client_metadata", "jwks_unsupported_key", "jwks"],
   ["jwks (RFC 7518 §6.3.1): RSA keys have n and e", { ...webClient(), jwks: { keys: [{ kty: "RSA", e: "AQAB" }] } }, "invalid_client_metadata", "jwks_unsupported_key", "jwks"],
+  ["jwks (RFC 7518 §3.3): RSA keys of 2048 bits or more", { ...webClient(), jwks: { keys: [{ kty: "RSA", n: weakRsaJwk.n, e: weakRsaJwk.e }] } }, "invalid_client_metadata", "jwks_unsupported_key", "2048"],
   ["jwks (RFC 7518 §6.1): supported key types only", { ...webClient(), jwks: { keys: [{ kty: "XYZ", x: "abc" }] } }, "invalid_client_metadata", "jwks_unsupported_key", "XYZ"],
   ["jwks (RFC 7523 §3): a key that can verify the registered alg", { ...webClient(), token_endpoint_auth_method: "private_key_jwt", token_endpoint_auth_signing_alg: "ES256", jwks: { keys: [rsa.publicJwk] } }, "invalid_client_metadata", "jwks_no_usable_key", "ES256"],
   ["jwks (RFC 7517 §4.2): an encryption-only key cannot verify assertions", { ...webClient(), token_endpoint_auth_method: "private_key_jwt", jwks: { keys: [{ ...ec.publicJwk, use: "enc" }] } }, "invalid_client_metadata", "jwks_no_usable_key", "jwks"],

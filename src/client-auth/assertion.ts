@@ -52,7 +52,7 @@ export async function verifyAssertion(
   }
   ensure(typeof claims.jti === "string" && claims.jti.length > 0 && claims.jti.length <= 256, "client_assertion_jti_required");
 
-  ensure((await verifyJws(presented.jwt, presented.header, key)) !== undefined, "client_assertion_invalid_signature");
+  ensure(await verifyJws(presented.jws, key), "client_assertion_invalid_signature");
 
   const first = await deps.replay.reserve(clientAssertions(client.clientId), claims.jti, claims.exp + skew);
   ensure(first, "client_assertion_already_used");

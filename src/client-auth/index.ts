@@ -1,5 +1,6 @@
 import type { JWTPayload, ProtectedHeaderParameters } from "jose";
-import { decodeJsonObject, fromBase64url } from "../crypto/encoding";
+import { decodeJsonObject } from "../crypto/encoding";
+import { decodeJws } from "../tokens/jws";
 import type { Client } from "../clients/model";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import type { Params } from "../http/form";
@@ -76,18 +77,18 @@ function parseAssertion(type: string | undefined, jwt: string | undefined, bodyC
   ensure(type === JWT_BEARER_ASSERTION, "unsupported_client_assertion_type",
     type === undefined ? "client_assertion needs client_assertion_type." : undefined);
   ensure(jwt !== undefined, "client_assertion_missing");
-  const parts = jwt.split(".");
-  ensure(parts.length === 3, "client_assertion_invalid_jwt", "The client_assertion must be a JWS in compact form.");
-  const header = decodeJsonObject(fromBase64url(parts[0]!)) as ProtectedHeaderParameters | undefined;
-  const claims = decodeJsonObject(fromBase64url(parts[1]!)) as JWTPayload | undefined;
-  ensure(header !== undefined && claims !== undefined, "client_assertion_invalid_jwt");
+  const jws = decodeJws(jwt);
+  ensure(jws !== undefined, "client_assertion_invalid_jwt", "The client_assertion must be a JWS in compact form.");
+  const header = jws.header as ProtectedHeaderParameters;
+  const claims = decodeJsonObject(jws.payload) as JWTPayload | undefined;
+  ensure(claims !== undefined, "client_assertion_invalid_jwt");
   ensure(typeof header.alg === "string" && header.alg !== "none", "client_assertion_invalid_signature_algorithm",
     "Unsigned client assertions are not accepted.");
   // The client is named by `sub` (RFC 7523 §3); fall back to the body client_id so the
   // error names the real failure (a missing or wrong sub) instead of "unknown client".
   const clientId = typeof claims.sub === "string" ? claims.sub : bodyClientId;
   ensure(clientId !== undefined, "client_assertion_invalid_subject");
-  return { carrier: "assertion", clientId, jwt, header, claims };
+  return { carrier: "assertion", clientId, jws, header, claims };
 }
 
 export async function authenticateClient(input: ClientAuthInput, deps: ClientAuthDeps): Promise<AuthenticatedClient> {

@@ -3,6 +3,7 @@ import type { Client, AuthMethod } from "../clients/model";
 import type { ClientStore } from "../clients/store";
 import type { Config } from "../config";
 import type { ReplayCache } from "../replay/replay-cache";
+import type { CompactJws } from "../tokens/jws";
 
 /**
  * How the request carried the client's credential. Inferred from the request's shape alone
@@ -11,7 +12,7 @@ import type { ReplayCache } from "../replay/replay-cache";
 export type Presented =
   | { carrier: "basic"; clientId: string; secret: string }
   | { carrier: "post"; clientId: string; secret: string }
-  | { carrier: "assertion"; clientId: string; jwt: string; header: ProtectedHeaderParameters; claims: JWTPayload }
+  | { carrier: "assertion"; clientId: string; jws: CompactJws; header: ProtectedHeaderParameters; claims: JWTPayload }
   /** Only a client_id: public clients, and mTLS clients whose credential is the TLS certificate. */
   | { carrier: "bare"; clientId: string };
 

@@ -16,6 +16,8 @@ export const isServerSigningAlg = (alg: unknown): alg is SigningAlg =>
  * RFC 8037 §3.1), and what the key must be: its Web Crypto algorithm and, where the alg fixes them,
  * its hash and curve. ECDSA in Web Crypto works on r || s, the JWS form (RFC 7518 §3.4).
  */
+const MIN_RSA_BITS = 2048;
+
 interface JwsAlgorithm {
   params: SubtleCryptoSignAlgorithm;
   hash?: string;
@@ -40,16 +42,18 @@ const JWS_ALGORITHMS: Readonly<Record<string, JwsAlgorithm>> = {
 
 /**
  * The Web Crypto parameters for a JWS signature with `alg` by `key`, or undefined when the alg is
- * unknown or the key is not one for it (another algorithm, hash or curve): a key made for one alg
- * never checks a signature of another (RFC 8725 §3.1).
+ * unknown or the key is not one for it (another algorithm, hash or curve, or an RSA key under 2048
+ * bits): a key made for one alg never checks a signature of another (RFC 8725 §3.1).
  */
 export function subtleJwsParams(alg: string, key: CryptoKey): SubtleCryptoSignAlgorithm | undefined {
   const jws = Object.hasOwn(JWS_ALGORITHMS, alg) ? JWS_ALGORITHMS[alg] : undefined;
   if (jws === undefined) return undefined;
-  const algorithm = key.algorithm as { name: string; hash?: { name: string }; namedCurve?: string };
+  const algorithm = key.algorithm as { name: string; hash?: { name: string }; namedCurve?: string; modulusLength?: number };
   if (algorithm.name !== jws.params.name) return undefined;
   if (jws.hash !== undefined && algorithm.hash?.name !== jws.hash) return undefined;
   if (jws.curve !== undefined && algorithm.namedCurve !== jws.curve) return undefined;
+  // RS* and PS* keys MUST be 2048 bits or larger (RFC 7518 §3.3, §3.5).
+  if (algorithm.modulusLength !== undefined && algorithm.modulusLength < MIN_RSA_BITS) return undefined;
   return jws.params;
 }
 

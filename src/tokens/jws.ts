@@ -1,4 +1,4 @@
-import { base64url, fromBase64url, utf8 } from "../crypto/encoding";
+import { base64url, decodeJsonObject, fromBase64url, utf8 } from "../crypto/encoding";
 import { isServerSigningAlg, subtleJwsParams, subtleSignParams } from "../keys/algorithms";
 import type { Keyring, Signer } from "../keys/keyring";
 
@@ -16,30 +16,48 @@ export async function signJwt(signer: Signer, typ: string, claims: Record<string
 }
 
 /**
- * The one way a compact JWS's signature is checked (client assertions, our own tokens presented
- * back to us): RFC 7515 §5.2 with the alg and key the caller chose. The caller has already decoded
- * the protected header, decided that its `alg` is acceptable and found the key for it; this checks
- * that the key is one for that alg (subtleJwsParams), refuses any `crit` (we understand no
- * extension, §4.1.11), and verifies the signature over the first two parts as sent. Resolves the
- * payload's bytes, or undefined for any failure (never throws for bad input).
+ * A compact JWS (RFC 7515 §7.1) taken apart by `decodeJws`: its protected header, decoded from the
+ * token's first part, and its payload's bytes. Only `decodeJws` makes one, so the header that
+ * `verifyJws` goes by is always the one the signature covers.
  */
-export async function verifyJws(
-  jws: string,
-  header: { readonly alg?: unknown; readonly crit?: unknown },
-  key: CryptoKey,
-): Promise<Uint8Array | undefined> {
-  if (typeof header.alg !== "string" || header.crit !== undefined) return undefined;
+export interface CompactJws {
+  readonly token: string;
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly payload: Uint8Array;
+}
+
+/**
+ * Three base64url parts, the first a JSON object (RFC 7515 §5.2 steps 1–3, 6); undefined for
+ * anything else. Decoding trusts nothing: the signature is checked by `verifyJws`.
+ */
+export function decodeJws(token: string): CompactJws | undefined {
+  const firstDot = token.indexOf(".");
+  const lastDot = token.lastIndexOf(".");
+  if (firstDot === -1 || firstDot === lastDot || token.indexOf(".", firstDot + 1) !== lastDot) return undefined;
+  const header = decodeJsonObject(fromBase64url(token.slice(0, firstDot)));
+  const payload = fromBase64url(token.slice(firstDot + 1, lastDot));
+  return header === undefined || payload === undefined ? undefined : { token, header, payload };
+}
+
+/**
+ * The one way a JWS signature is checked with a key the caller has chosen (client assertions, our
+ * own tokens presented back): RFC 7515 §5.2 straight over Web Crypto. The caller has decided that
+ * the header's `alg` is acceptable and found the key for it; this refuses a key that is not one for
+ * that alg (subtleJwsParams: algorithm, hash, curve, RSA size), refuses any `crit` (we understand
+ * no extension, §4.1.11), and verifies the signature over the first two parts as sent. False for
+ * any failure; never throws for bad input.
+ */
+export async function verifyJws(jws: CompactJws, key: CryptoKey): Promise<boolean> {
+  const { token, header } = jws;
+  if (typeof header.alg !== "string" || header.crit !== undefined) return false;
   const params = subtleJwsParams(header.alg, key);
-  const firstDot = jws.indexOf(".");
-  const lastDot = jws.lastIndexOf(".");
-  if (params === undefined || firstDot === lastDot || jws.indexOf(".", firstDot + 1) !== lastDot) return undefined;
-  const signature = fromBase64url(jws.slice(lastDot + 1));
-  const payload = fromBase64url(jws.slice(firstDot + 1, lastDot));
-  if (signature === undefined || payload === undefined) return undefined;
+  const lastDot = token.lastIndexOf(".");
+  const signature = fromBase64url(token.slice(lastDot + 1));
+  if (params === undefined || signature === undefined) return false;
   try {
-    return (await crypto.subtle.verify(params, key, signature, utf8(jws.slice(0, lastDot)))) ? payload : undefined;
+    return await crypto.subtle.verify(params, key, signature, utf8(token.slice(0, lastDot)));
   } catch {
-    return undefined;
+    return false;
   }
 }
 

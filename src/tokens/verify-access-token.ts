@@ -1,9 +1,8 @@
-import { decodeProtectedHeader, type ProtectedHeaderParameters } from "jose";
 import type { Config } from "../config";
 import { decodeJsonObject } from "../crypto/encoding";
-import { OAuthError, ensure } from "../errors/oauth-error";
+import { ensure } from "../errors/oauth-error";
 import type { Keyring } from "../keys/keyring";
-import { verifyJws } from "./jws";
+import { decodeJws, verifyJws } from "./jws";
 import { isRevoked } from "./revocation";
 
 /** The claims of one of our RFC 9068 access tokens (src/tokens/access-token.ts), after verification. */
@@ -54,12 +53,9 @@ export async function verifyAccessToken(token: string, deps: VerifyAccessTokenDe
   const skew = config.clockSkew;
   ensure(token.length <= MAX_TOKEN_LENGTH && COMPACT_JWS.test(token), "invalid_token", "The access token is not a signed JWT.");
 
-  let header: ProtectedHeaderParameters;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch (cause) {
-    throw new OAuthError("invalid_token", "The access token header is malformed.", { cause });
-  }
+  const jws = decodeJws(token);
+  ensure(jws !== undefined, "invalid_token", "The access token header is malformed.");
+  const { header } = jws;
   // RFC 9068 §4: typ "at+jwt" or "application/at+jwt"; media types compare case-insensitively (RFC 7515 §4.1.9).
   const typ = typeof header.typ === "string" ? header.typ.toLowerCase() : undefined;
   ensure(typ === "at+jwt" || typ === "application/at+jwt", "invalid_token", "The token is not an access token (typ must be at+jwt).");
@@ -68,9 +64,8 @@ export async function verifyAccessToken(token: string, deps: VerifyAccessTokenDe
   ensure(key !== undefined, "invalid_token", "The access token was not signed by a key of this server.");
   ensure(header.alg === key.alg, "invalid_token", "The access token alg does not match its key.");
 
-  const payload = await verifyJws(token, header, key.key);
-  ensure(payload !== undefined, "invalid_token", "The access token signature is invalid.");
-  const claims = parseClaims(payload);
+  ensure(await verifyJws(jws, key.key), "invalid_token", "The access token signature is invalid.");
+  const claims = parseClaims(jws.payload);
 
   ensure(claims.iss === config.issuer, "invalid_token", "The access token was issued by another issuer.");
   ensure(claims.exp > now - skew, "token_expired");

@@ -1,8 +1,7 @@
-import { decodeProtectedHeader } from "jose";
 import type { Config } from "../config";
 import { decodeJsonObject } from "../crypto/encoding";
 import type { Keyring } from "../keys/keyring";
-import { verifyJws } from "./jws";
+import { decodeJws, verifyJws } from "./jws";
 
 /** The claims of one of our ID tokens that something presented back to us (id_token_hint, revocation) relies on. */
 export interface OwnIdTokenClaims {
@@ -35,17 +34,13 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  */
 export async function verifyOwnIdToken(token: string, deps: VerifyOwnIdTokenDeps): Promise<OwnIdTokenClaims | null> {
   if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) return null;
-  let header;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch {
-    return null;
-  }
-  const { kid, alg, typ } = header;
+  const jws = decodeJws(token);
+  if (jws === undefined) return null;
+  const { kid, alg, typ } = jws.header;
   if (typeof typ !== "string" || typ.toLowerCase() !== "jwt" || typeof kid !== "string") return null;
   const key = await deps.keys.verifier(kid);
-  if (key === undefined || alg !== key.alg) return null;
-  const claims = decodeJsonObject(await verifyJws(token, header, key.key));
+  if (key === undefined || alg !== key.alg || !(await verifyJws(jws, key.key))) return null;
+  const claims = decodeJsonObject(jws.payload);
   if (claims === undefined) return null;
   const { iss, sub, aud, azp, sid, exp } = claims;
   if (iss !== deps.config.issuer || typeof sub !== "string" || sub === "" || typeof exp !== "number") return null;
