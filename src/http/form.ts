@@ -15,12 +15,18 @@ export type Params = ReadonlyMap<string, string>;
  */
 function forEachFormParam(body: string, source: string, each: (name: string, value: string) => void): void {
   let start = 0;
+  // The next "=" at or after `start` (Infinity: none left); searched again only once passed, so the
+  // whole body is scanned once however its "&"s and "="s are laid out.
+  let eq = -1;
   while (start <= body.length) {
     let end = body.indexOf("&", start);
     if (end === -1) end = body.length;
     if (end > start) {
-      const eq = body.indexOf("=", start);
-      const hasValue = eq !== -1 && eq < end;
+      if (eq < start) {
+        eq = body.indexOf("=", start);
+        if (eq === -1) eq = Infinity;
+      }
+      const hasValue = eq < end;
       const name = formDecode(body.slice(start, hasValue ? eq : end));
       const value = hasValue ? formDecode(body.slice(eq + 1, end)) : "";
       if (name === undefined || value === undefined) {
