@@ -250,10 +250,12 @@ export async function runPair({ floor, flow, concurrency, warmupMs, durationMs, 
 
   try {
     for (const side of sides) if (warmupMs > 0) await run(side, warmupMs, false);
-    const slices = Math.max(1, Math.round(durationMs / sliceMs));
+    // An even number of slices per side: floor, flow | flow, floor | … then puts a steady drift
+    // on both sides alike (an odd count would leave the flow a third of a slice later on average).
+    const wanted = Math.max(1, Math.ceil(durationMs / sliceMs));
+    const slices = wanted % 2 === 0 ? wanted : wanted + 1;
     const sliceLength = durationMs / slices;
     for (let i = 0; i < slices; i++) {
-      // floor, flow | flow, floor | …: a steady drift weighs on both sides alike.
       for (const side of i % 2 === 0 ? sides : [...sides].reverse()) await run(side, sliceLength, true);
     }
   } finally {

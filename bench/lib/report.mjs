@@ -80,7 +80,7 @@ export function report({ measured, settings, results, roundRatios, minting, bund
   console.log(`${rounds} round(s) of ${durationMs / 1000} s per scenario (after ${warmupMs / 1000} s warm-up each), concurrency ${concurrency}, storage on ${storage}, ${cpus().length} CPUs`);
   console.log(`(e)–(h), (k)–(n): ${flowMs / 1000} s per scenario per round (after ${flowWarmupMs / 1000} s warm-up each), same concurrency`);
   if (signin) console.log(`(i) and (j): once, ${signin.durationMs / 1000} s each (after ${signin.warmupMs / 1000} s warm-up), concurrency ${signin.concurrency}`);
-  console.log(`each flow and its floor measured in alternating slices of about ${sliceMs / 1000} s (floor, flow, flow, floor, …)`);
+  console.log(`each flow and its floor measured in alternating slices of at most ${sliceMs / 1000} s, an even number per side (floor, flow, flow, floor, …)`);
   console.log();
   console.log(
     table(
