@@ -6,7 +6,7 @@ import type { Env } from "../src/env";
  * refused while its expiry is in the future; an alarm purges expired rows.
  */
 export class ReplayGuard extends DurableObject<Env> {
-  /** Whether this instance knows an alarm is scheduled (reset on eviction: the constructor runs again). */
+  /** Whether an alarm is scheduled: read once when the object starts, then kept up to date. */
   private alarmArmed = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -15,6 +15,9 @@ export class ReplayGuard extends DurableObject<Env> {
     const columns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(seen)").toArray();
     if (!columns.some((c) => c.name === "attached")) ctx.storage.sql.exec("ALTER TABLE seen ADD COLUMN attached TEXT");
     if (!columns.some((c) => c.name === "reused")) ctx.storage.sql.exec("ALTER TABLE seen ADD COLUMN reused INTEGER NOT NULL DEFAULT 0");
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmArmed = (await ctx.storage.getAlarm()) !== null;
+    });
   }
 
   /**
@@ -35,8 +38,12 @@ export class ReplayGuard extends DurableObject<Env> {
     return rows[0]?.attached ?? null;
   }
 
-  /** True if `key` was not in use: it is now reserved until `expiresAt`. Synchronous SQL, so atomic. */
-  async reserve(key: string, expiresAt: number, now: number): Promise<boolean> {
+  /**
+   * True if `key` was not in use: it is now reserved until `expiresAt`. Synchronous SQL, so atomic;
+   * a plain (not async) method, so the call costs no promise of its own on this side. Writes are
+   * not awaited: the object's output gate holds the answer until they are durable.
+   */
+  reserve(key: string, expiresAt: number, now: number): boolean {
     const cursor = this.ctx.storage.sql.exec(
       `INSERT INTO seen (key, expires_at) VALUES (?, ?)
        ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, attached = NULL, reused = 0 WHERE seen.expires_at <= ?`,
@@ -48,7 +55,7 @@ export class ReplayGuard extends DurableObject<Env> {
     if (!reserved) this.ctx.storage.sql.exec("UPDATE seen SET reused = 1 WHERE key = ?", key);
     // One storage call fewer per reservation: once an alarm is known to be set, the purge re-arms it.
     if (reserved && !this.alarmArmed) {
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm((expiresAt + 1) * 1000);
+      void this.ctx.storage.setAlarm((expiresAt + 1) * 1000);
       this.alarmArmed = true;
     }
     return reserved;
