@@ -10,9 +10,19 @@ const b64json = (value: unknown): string => base64url(utf8(JSON.stringify(value)
  * Crypto.
  */
 export async function signJwt(signer: Signer, typ: string, claims: Record<string, unknown>): Promise<string> {
-  const input = `${b64json({ alg: signer.alg, kid: signer.kid, typ })}.${b64json(claims)}`;
+  const input = `${encodedHeader(signer, typ)}.${b64json(claims)}`;
   const signature = await crypto.subtle.sign(subtleSignParams(signer.alg, signer.key), signer.key, utf8(input));
   return `${input}.${base64url(new Uint8Array(signature))}`;
+}
+
+/** The encoded protected header of a signer's tokens of one `typ`, made once per signer (its keyring lives a minute). */
+const headers = new WeakMap<Signer, Map<string, string>>();
+function encodedHeader(signer: Signer, typ: string): string {
+  let byTyp = headers.get(signer);
+  if (byTyp === undefined) headers.set(signer, (byTyp = new Map()));
+  let header = byTyp.get(typ);
+  if (header === undefined) byTyp.set(typ, (header = b64json({ alg: signer.alg, kid: signer.kid, typ })));
+  return header;
 }
 
 /**
