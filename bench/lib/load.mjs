@@ -17,6 +17,63 @@ export function expectAccessToken(status, text) {
   return undefined;
 }
 
+/** A keep-alive pool of `concurrency` connections to a loopback origin (nothing else is ever loaded). */
+function loopbackPool(origin, concurrency) {
+  const url = new URL(origin);
+  if (url.hostname !== "127.0.0.1" || url.protocol !== "http:") throw new Error(`refusing to load a non-loopback target: ${origin}`);
+  return new Pool(url.origin, {
+    connections: concurrency,
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+    headersTimeout: REQUEST_TIMEOUT_MS,
+    bodyTimeout: REQUEST_TIMEOUT_MS,
+  });
+}
+
+/** A window's result before anything is measured: runLoad's and runPair's shape. */
+const emptyResult = () => ({ seconds: 0, latencies: [], sent: 0, failures: 0, failureSamples: [], supplyExhausted: false });
+
+/**
+ * The closed loop: `concurrency` loops over `pool`, each sending its next request as soon as the
+ * previous one is answered, until `until` (a performance.now() time) or until `next` has no more.
+ * Every answer is checked (a failure is counted in `result` with a sample); a good one goes to
+ * `answered`, and its latency to `result` when `measured(t1)` says it falls in a measured window.
+ * Requests in flight at `until` are awaited. Resolves when the supply ran out, if it did.
+ */
+async function closedLoop({ pool, concurrency, until, next, check, answered, result, counts, measured }) {
+  let exhaustedAt;
+  const fail = (text) => {
+    result.failures++;
+    if (result.failureSamples.length < MAX_FAILURE_SAMPLES) result.failureSamples.push(text.slice(0, 300));
+  };
+  async function loop(_, index) {
+    while (performance.now() < until) {
+      const request = next(index);
+      if (request === null) {
+        exhaustedAt ??= performance.now();
+        return;
+      }
+      if (counts) result.sent++;
+      const t0 = performance.now();
+      try {
+        const res = await pool.request({ method: request.method ?? "POST", path: request.path, headers: request.headers, body: request.body });
+        const text = await res.body.text();
+        const t1 = performance.now();
+        const problem = check(res.statusCode, text, res.headers);
+        if (problem !== undefined) fail(problem);
+        else {
+          answered?.(index, text);
+          if (measured(t1)) result.latencies.push(t1 - t0);
+        }
+      } catch (error) {
+        fail(`request error: ${error?.message ?? error}`);
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  return exhaustedAt;
+}
+
 /**
  * @param {object} o
  * @param {string} o.origin             http://127.0.0.1:PORT (loopback only)
@@ -35,64 +92,20 @@ export function expectAccessToken(status, text) {
  *        Describes what is wrong with a response (a failure), or undefined when it is as expected.
  */
 export async function runLoad({ origin, concurrency, warmupMs, durationMs, next, answered, serverPid, check = expectAccessToken }) {
-  const url = new URL(origin);
-  if (url.hostname !== "127.0.0.1" || url.protocol !== "http:") throw new Error(`refusing to load a non-loopback target: ${origin}`);
-
-  const pool = new Pool(url.origin, {
-    connections: concurrency,
-    pipelining: 1,
-    keepAliveTimeout: 60_000,
-    headersTimeout: REQUEST_TIMEOUT_MS,
-    bodyTimeout: REQUEST_TIMEOUT_MS,
-  });
-
+  const pool = loopbackPool(origin, concurrency);
   const start = performance.now();
   const windowStart = start + warmupMs;
   const windowEnd = windowStart + durationMs;
-  /** @type {number[]} */
-  const latencies = [];
-  let sent = 0;
-  let failures = 0;
-  let exhaustedAt = /** @type {number | undefined} */ (undefined);
-  /** @type {string[]} */
-  const failureSamples = [];
+  const result = emptyResult();
 
   let cpuAtStart, cpuAtEnd;
   const startTimer = setTimeout(() => (cpuAtStart = cpuSnapshot(serverPid)), warmupMs);
   const endTimer = setTimeout(() => (cpuAtEnd = cpuSnapshot(serverPid)), warmupMs + durationMs);
-
-  const fail = (text) => {
-    failures++;
-    if (failureSamples.length < MAX_FAILURE_SAMPLES) failureSamples.push(text.slice(0, 300));
-  };
-
-  async function loop(_, index) {
-    while (performance.now() < windowEnd) {
-      const request = next(index);
-      if (request === null) {
-        exhaustedAt ??= performance.now();
-        return;
-      }
-      sent++;
-      const t0 = performance.now();
-      try {
-        const res = await pool.request({ method: request.method ?? "POST", path: request.path, headers: request.headers, body: request.body });
-        const text = await res.body.text();
-        const t1 = performance.now();
-        const problem = check(res.statusCode, text, res.headers);
-        if (problem !== undefined) fail(problem);
-        else {
-          answered?.(index, text);
-          if (t1 >= windowStart && t1 <= windowEnd) latencies.push(t1 - t0);
-        }
-      } catch (error) {
-        fail(`request error: ${error?.message ?? error}`);
-      }
-    }
-  }
-
+  let exhaustedAt;
   try {
-    await Promise.all(Array.from({ length: concurrency }, loop));
+    exhaustedAt = await closedLoop({
+      pool, concurrency, until: windowEnd, next, check, answered, result, counts: true, measured: (t1) => t1 >= windowStart && t1 <= windowEnd,
+    });
   } finally {
     clearTimeout(startTimer);
     clearTimeout(endTimer);
@@ -107,11 +120,8 @@ export async function runLoad({ origin, concurrency, warmupMs, durationMs, next,
   const delta = (key) =>
     cpuAtStart?.[key] !== undefined && cpuAtEnd?.[key] !== undefined ? cpuAtEnd[key] - cpuAtStart[key] : undefined;
   return {
+    ...result,
     seconds: Math.max(0, measuredEnd - windowStart) / 1000,
-    latencies,
-    sent,
-    failures,
-    failureSamples,
     supplyExhausted: exhaustedAt !== undefined && exhaustedAt < windowEnd,
     // CPU time (ms) over the window: the workerd process, this Node process, the whole machine.
     cpu: { wallMs: delta("wallMs"), serverMs: delta("serverMs"), clientMs: delta("clientMs"), machineMs: delta("machineMs") },
@@ -178,21 +188,12 @@ export function summarize(windows) {
  * @returns {Promise<{ floor: object, flow: object }>} each in runLoad's result shape
  */
 export async function runPair({ floor, flow, concurrency, warmupMs, durationMs, sliceMs }) {
-  const sides = [floor, flow].map((options) => {
-    const url = new URL(options.origin);
-    if (url.hostname !== "127.0.0.1" || url.protocol !== "http:") throw new Error(`refusing to load a non-loopback target: ${options.origin}`);
-    return {
-      options,
-      check: options.check ?? expectAccessToken,
-      pool: new Pool(url.origin, {
-        connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS,
-      }),
-      result: {
-        seconds: 0, latencies: [], sent: 0, failures: 0, failureSamples: [], supplyExhausted: false,
-        cpu: { wallMs: 0, serverMs: 0, clientMs: 0, machineMs: 0 },
-      },
-    };
-  });
+  const sides = [floor, flow].map((options) => ({
+    options,
+    check: options.check ?? expectAccessToken,
+    pool: loopbackPool(options.origin, concurrency),
+    result: { ...emptyResult(), cpu: { wallMs: 0, serverMs: 0, clientMs: 0, machineMs: 0 } },
+  }));
 
   /** One stretch of closed-loop load on one side; measured unless it is a warm-up. */
   async function run(side, ms, measured) {
@@ -203,36 +204,10 @@ export async function runPair({ floor, flow, concurrency, warmupMs, durationMs, 
     let after;
     const endTimer = measured ? setTimeout(() => (after = cpuSnapshot(options.serverPid)), ms) : undefined;
     let exhaustedAt;
-    const fail = (text) => {
-      result.failures++;
-      if (result.failureSamples.length < MAX_FAILURE_SAMPLES) result.failureSamples.push(text.slice(0, 300));
-    };
-    async function loop(_, index) {
-      while (performance.now() < end) {
-        const request = options.next(index);
-        if (request === null) {
-          exhaustedAt ??= performance.now();
-          return;
-        }
-        if (measured) result.sent++;
-        const t0 = performance.now();
-        try {
-          const res = await pool.request({ method: request.method ?? "POST", path: request.path, headers: request.headers, body: request.body });
-          const text = await res.body.text();
-          const t1 = performance.now();
-          const problem = check(res.statusCode, text, res.headers);
-          if (problem !== undefined) fail(problem);
-          else {
-            options.answered?.(index, text);
-            if (measured && t1 <= end) result.latencies.push(t1 - t0);
-          }
-        } catch (error) {
-          fail(`request error: ${error?.message ?? error}`);
-        }
-      }
-    }
     try {
-      await Promise.all(Array.from({ length: concurrency }, loop));
+      exhaustedAt = await closedLoop({
+        pool, concurrency, until: end, next: options.next, check, answered: options.answered, result, counts: measured, measured: (t1) => measured && t1 <= end,
+      });
     } finally {
       clearTimeout(endTimer);
     }
