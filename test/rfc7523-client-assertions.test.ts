@@ -288,7 +288,7 @@ describe("private_key_jwt with jwks_uri", () => {
     expect(calls).toHaveLength(2);
   });
 
-  it("RFC 7518 §3.3: an RSA key under 2048 bits at the jwks_uri verifies nothing", async () => {
+  it("RFC 7518 §3.3: an RSA key under 2048 bits at the jwks_uri is refused (client_assertion_invalid_jwks)", async () => {
     const weak = (await crypto.subtle.generateKey(
       { name: "RSASSA-PKCS1-v1_5", modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
       true,
@@ -305,7 +305,7 @@ describe("private_key_jwt with jwks_uri", () => {
     })}`;
     const signature = new Uint8Array(await crypto.subtle.sign({ name: "RSASSA-PKCS1-v1_5" }, weak.privateKey, utf8(input)));
     const res = await send(`${input}.${signature.toBase64({ alphabet: "base64url", omitPadding: true })}`);
-    await expectError(res, 401, "invalid_client", "client_assertion_invalid_signature");
+    await expectError(res, 401, "invalid_client", "client_assertion_invalid_jwks");
   });
 
   it("an unreachable jwks_uri is invalid_client (jwks_uri_error)", async () => {

@@ -1,7 +1,7 @@
 import { importJWK, type JWK, type JSONWebKeySet, type ProtectedHeaderParameters } from "jose";
 import type { Client } from "../clients/model";
 import { OAuthError } from "../errors/oauth-error";
-import { keyFitsAlg } from "../keys/algorithms";
+import { MIN_RSA_BITS, keyFitsAlg, rsaModulusBits } from "../keys/algorithms";
 import { log } from "../log";
 import { decodeUtf8 } from "../crypto/encoding";
 import { readBounded } from "../http/body";
@@ -85,7 +85,11 @@ function chooseKey(keys: JWK[], alg: string, kid: string | undefined): JWK {
   }
   if (candidates.length === 0) throw new OAuthError("jwks_uri_no_key", `The client's JWK Set holds no key usable with ${alg}.`);
   if (candidates.length > 1) throw new OAuthError("client_assertion_ambiguous_key");
-  return candidates[0]!;
+  const key = candidates[0]!;
+  if (key.kty === "RSA" && rsaModulusBits(key.n) < MIN_RSA_BITS) {
+    throw new OAuthError("client_assertion_invalid_jwks", `The client's RSA key is shorter than ${MIN_RSA_BITS} bits (RFC 7518 section 3.3).`);
+  }
+  return key;
 }
 
 function validSet(jwks: JSONWebKeySet | unknown): JWK[] {

@@ -1,7 +1,6 @@
 import type { JSONWebKeySet, JWK } from "jose";
 import { ensure } from "../errors/oauth-error";
-import { fromBase64url } from "../crypto/encoding";
-import { keyFitsAlg } from "../keys/algorithms";
+import { MIN_RSA_BITS, keyFitsAlg, rsaModulusBits } from "../keys/algorithms";
 
 /**
  * The key rules of client registration (part of the one metadata validator, src/clients/register.ts):
@@ -24,19 +23,9 @@ export function validJwks(value: unknown): JSONWebKeySet {
   const bad = keys.find((k) => !isSupportedPublicKey(k));
   ensure(bad === undefined, "jwks_unsupported_key",
     `jwks: a key of kty ${String(bad?.kty).slice(0, 16)} is not supported; use RSA, EC (P-256, P-384, P-521) or OKP (Ed25519) public keys.`);
-  ensure(keys.every((k) => k.kty !== "RSA" || rsaModulusBits(k.n as string) >= 2048), "jwks_unsupported_key",
-    "jwks: RSA keys must be 2048 bits or larger (RFC 7518 §3.3, §3.5).");
+  ensure(keys.every((k) => k.kty !== "RSA" || rsaModulusBits(k.n) >= MIN_RSA_BITS), "jwks_unsupported_key",
+    `jwks: RSA keys must be ${MIN_RSA_BITS} bits or larger (RFC 7518 section 3.3).`);
   return value as unknown as JSONWebKeySet;
-}
-
-/** The size in bits of an RSA JWK's modulus `n` (RFC 7518 §6.3.1.1), 0 when it is not base64url. */
-function rsaModulusBits(n: string): number {
-  const bytes = fromBase64url(n);
-  if (bytes === undefined) return 0;
-  let first = 0;
-  while (first < bytes.length && bytes[first] === 0) first++;
-  if (first === bytes.length) return 0;
-  return (bytes.length - first - 1) * 8 + (32 - Math.clz32(bytes[first]!));
 }
 
 /** RSA, EC on the NIST curves, or Ed25519, with the public members present (RFC 7518 §6, RFC 8037 §2). */

@@ -1,3 +1,5 @@
+import { fromBase64url } from "../crypto/encoding";
+
 /**
  * The one table of JWS algorithms Latchkey signs with (server keys) and the ones it accepts from
  * clients (assertions). Everything about an alg lives here.
@@ -16,7 +18,18 @@ export const isServerSigningAlg = (alg: unknown): alg is SigningAlg =>
  * RFC 8037 §3.1), and what the key must be: its Web Crypto algorithm and, where the alg fixes them,
  * its hash and curve. ECDSA in Web Crypto works on r || s, the JWS form (RFC 7518 §3.4).
  */
-const MIN_RSA_BITS = 2048;
+/** RS* and PS* keys MUST be 2048 bits or larger (RFC 7518 §3.3, §3.5). */
+export const MIN_RSA_BITS = 2048;
+
+/** The size in bits of an RSA JWK's modulus `n` (RFC 7518 §6.3.1.1); 0 when it is not base64url. */
+export function rsaModulusBits(n: unknown): number {
+  const bytes = typeof n === "string" ? fromBase64url(n) : undefined;
+  if (bytes === undefined) return 0;
+  let first = 0;
+  while (first < bytes.length && bytes[first] === 0) first++;
+  if (first === bytes.length) return 0;
+  return (bytes.length - first - 1) * 8 + (32 - Math.clz32(bytes[first]!));
+}
 
 interface JwsAlgorithm {
   params: SubtleCryptoSignAlgorithm;
@@ -52,7 +65,6 @@ export function subtleJwsParams(alg: string, key: CryptoKey): SubtleCryptoSignAl
   if (algorithm.name !== jws.params.name) return undefined;
   if (jws.hash !== undefined && algorithm.hash?.name !== jws.hash) return undefined;
   if (jws.curve !== undefined && algorithm.namedCurve !== jws.curve) return undefined;
-  // RS* and PS* keys MUST be 2048 bits or larger (RFC 7518 §3.3, §3.5).
   if (algorithm.modulusLength !== undefined && algorithm.modulusLength < MIN_RSA_BITS) return undefined;
   return jws.params;
 }
