@@ -62,6 +62,9 @@ export class ReplayGuard extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    // Until the purge has re-armed the alarm, the next reservation arms one itself (a purge that
+    // fails for good leaves no alarm behind).
+    this.alarmArmed = false;
     const now = Math.floor(Date.now() / 1000);
     this.ctx.storage.sql.exec("DELETE FROM seen WHERE expires_at <= ?", now);
     const next = this.ctx.storage.sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM seen").one().next;

@@ -17,11 +17,16 @@ export function expectAccessToken(status, text) {
   return undefined;
 }
 
-/** A keep-alive pool of `concurrency` connections to a loopback origin (nothing else is ever loaded). */
-function loopbackPool(origin, concurrency) {
+/** The origin, if it is a loopback one (nothing else is ever loaded); throws otherwise. */
+function loopbackOrigin(origin) {
   const url = new URL(origin);
   if (url.hostname !== "127.0.0.1" || url.protocol !== "http:") throw new Error(`refusing to load a non-loopback target: ${origin}`);
-  return new Pool(url.origin, {
+  return url.origin;
+}
+
+/** A keep-alive pool of `concurrency` connections to a loopback origin. */
+function loopbackPool(origin, concurrency) {
+  return new Pool(loopbackOrigin(origin), {
     connections: concurrency,
     pipelining: 1,
     keepAliveTimeout: 60_000,
@@ -188,6 +193,7 @@ export function summarize(windows) {
  * @returns {Promise<{ floor: object, flow: object }>} each in runLoad's result shape
  */
 export async function runPair({ floor, flow, concurrency, warmupMs, durationMs, sliceMs }) {
+  for (const { origin } of [floor, flow]) loopbackOrigin(origin); // both checked before either pool opens
   const sides = [floor, flow].map((options) => ({
     options,
     check: options.check ?? expectAccessToken,

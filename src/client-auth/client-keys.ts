@@ -87,7 +87,7 @@ function chooseKey(keys: JWK[], alg: string, kid: string | undefined): JWK {
   if (candidates.length > 1) throw new OAuthError("client_assertion_ambiguous_key");
   const key = candidates[0]!;
   if (key.kty === "RSA" && rsaModulusBits(key.n) < MIN_RSA_BITS) {
-    throw new OAuthError("client_assertion_invalid_jwks", `The client's RSA key is shorter than ${MIN_RSA_BITS} bits (RFC 7518 section 3.3).`);
+    throw new OAuthError("client_assertion_invalid_jwks", `The client's RSA key must have a modulus of ${MIN_RSA_BITS} bits or more (RFC 7518 section 3.3).`);
   }
   return key;
 }

@@ -13,11 +13,6 @@ export const ACCESS_TOKEN_ALG: SigningAlg = "ES256";
 export const isServerSigningAlg = (alg: unknown): alg is SigningAlg =>
   typeof alg === "string" && (SERVER_SIGNING_ALGS as readonly string[]).includes(alg);
 
-/**
- * How Web Crypto makes and checks a JWS signature for each alg we sign or verify (RFC 7518 §3.2–3.5;
- * RFC 8037 §3.1), and what the key must be: its Web Crypto algorithm and, where the alg fixes them,
- * its hash and curve. ECDSA in Web Crypto works on r || s, the JWS form (RFC 7518 §3.4).
- */
 /** RS* and PS* keys MUST be 2048 bits or larger (RFC 7518 §3.3, §3.5). */
 export const MIN_RSA_BITS = 2048;
 
@@ -31,6 +26,11 @@ export function rsaModulusBits(n: unknown): number {
   return (bytes.length - first - 1) * 8 + (32 - Math.clz32(bytes[first]!));
 }
 
+/**
+ * How Web Crypto makes and checks a JWS signature for each alg we sign or verify (RFC 7518 §3.2–3.5;
+ * RFC 8037 §3.1), and what the key must be: its Web Crypto algorithm and, where the alg fixes them,
+ * its hash and curve. ECDSA in Web Crypto works on r || s, the JWS form (RFC 7518 §3.4).
+ */
 interface JwsAlgorithm {
   params: SubtleCryptoSignAlgorithm;
   hash?: string;

@@ -8,10 +8,11 @@ import type { KeyStore, SigningKeyRow } from "./store";
  * isolate (single-flight), private keys decrypted and imported only when first used to sign. No
  * request ever generates a key: keys are provisioned by the operator path (src/keys/provision.ts).
  */
+/** A current signing key, made once per keyring load; never changed (signJwt caches its encoded header). */
 export interface Signer {
-  kid: string;
-  alg: SigningAlg;
-  key: CryptoKey;
+  readonly kid: string;
+  readonly alg: SigningAlg;
+  readonly key: CryptoKey;
 }
 
 export interface Keyring {
