@@ -1,6 +1,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from "jose";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { ASYMMETRIC_ASSERTION_ALGS } from "../keys/algorithms";
+import { COMPACT_JWS } from "../tokens/jws";
 
 /**
  * Software statements (RFC 7591 §2.3): a JWT, signed by an issuer the operator trusts
@@ -16,7 +17,6 @@ import { ASYMMETRIC_ASSERTION_ALGS } from "../keys/algorithms";
  * - no trusted key verifies it (none configured, unknown kid, another signer) →
  *   `unapproved_software_statement` (software_statement_unapproved).
  */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const MAX_STATEMENT_LENGTH = 16 * 1024;
 
 export async function verifySoftwareStatement(

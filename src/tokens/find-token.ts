@@ -1,7 +1,7 @@
-import { decodeProtectedHeader } from "jose";
 import type { Config } from "../config";
 import { OAuthError } from "../errors/oauth-error";
 import type { Keyring } from "../keys/keyring";
+import { COMPACT_JWS, MAX_OWN_JWT_LENGTH, decodeJws } from "./jws";
 import { findRefreshToken, type StoredRefreshToken } from "./refresh-token";
 import { verifyAccessToken, type AccessTokenClaims } from "./verify-access-token";
 import { verifyOwnIdToken } from "./verify-id-token";
@@ -32,21 +32,16 @@ export interface FindTokenDeps {
   now: number;
 }
 
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const MAX_TOKEN_LENGTH = 4096;
 
 export async function findToken(token: string, deps: FindTokenDeps): Promise<FoundToken | null> {
-  if (token.length > MAX_TOKEN_LENGTH) return null;
+  if (token.length > MAX_OWN_JWT_LENGTH) return null;
   if (!COMPACT_JWS.test(token)) {
     const stored = await findRefreshToken(deps.db, token);
     return stored === null ? null : { type: "refresh_token", stored };
   }
-  let typ: unknown;
-  try {
-    typ = decodeProtectedHeader(token).typ;
-  } catch {
-    return null;
-  }
+  const jws = decodeJws(token);
+  if (jws === undefined) return null;
+  const { typ } = jws.header;
   if (typeof typ === "string" && typ.toLowerCase() === "jwt") return idToken(token, deps);
   try {
     return { type: "access_token", claims: await verifyAccessToken(token, deps) };

@@ -25,6 +25,15 @@ function encodedHeader(signer: Signer, typ: string): string {
   return header;
 }
 
+/** Three non-empty base64url parts: the shape of a compact JWS (RFC 7515 §7.1), checked before anything is decoded. */
+export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** Far above any JWT we issue (an ID token is under 1 KiB), far below anything that costs us to look at. */
+export const MAX_OWN_JWT_LENGTH = 4096;
+
+/** Whether `token` has the shape and size of a JWT we issued (access and ID tokens presented back). */
+export const looksLikeOwnJwt = (token: string): boolean => token.length <= MAX_OWN_JWT_LENGTH && COMPACT_JWS.test(token);
+
 /**
  * A compact JWS (RFC 7515 §7.1) taken apart by `decodeJws`: its protected header, decoded from the
  * token's first part, and its payload's bytes. Only `decodeJws` makes one, so the header that

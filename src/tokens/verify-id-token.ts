@@ -1,7 +1,7 @@
 import type { Config } from "../config";
 import { decodeJsonObject } from "../crypto/encoding";
 import type { Keyring } from "../keys/keyring";
-import { decodeJws, verifyJws } from "./jws";
+import { decodeJws, looksLikeOwnJwt, verifyJws } from "./jws";
 
 /** The claims of one of our ID tokens that something presented back to us (id_token_hint, revocation) relies on. */
 export interface OwnIdTokenClaims {
@@ -20,9 +20,6 @@ export interface VerifyOwnIdTokenDeps {
   keys: Keyring;
 }
 
-/** Far above any ID token we issue (under 1 KiB), far below anything that costs us. */
-const MAX_TOKEN_LENGTH = 4096;
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * An ID token this server issued, presented back to it: a compact JWS with header `typ: JWT` (our
@@ -33,7 +30,7 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  * it as an `id_token_hint`. Returns null for anything else; never throws for a bad token.
  */
 export async function verifyOwnIdToken(token: string, deps: VerifyOwnIdTokenDeps): Promise<OwnIdTokenClaims | null> {
-  if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) return null;
+  if (!looksLikeOwnJwt(token)) return null;
   const jws = decodeJws(token);
   if (jws === undefined) return null;
   const { kid, alg, typ } = jws.header;
