@@ -26,11 +26,9 @@ interface Fetched {
 const remote = new Map<string, Fetched>();
 /** Keys already chosen from a key set (by alg and kid), for as long as that set is in memory. */
 const chosenKeys = new WeakMap<JWK[], Map<string, Promise<CryptoKey>>>();
-const imported = new Map<string, Promise<CryptoKey>>();
 
 export function clearClientKeyCaches(): void {
   remote.clear();
-  imported.clear();
 }
 
 export async function clientVerificationKey(
@@ -100,20 +98,13 @@ function validSet(jwks: JSONWebKeySet | unknown): JWK[] {
   return keys as JWK[];
 }
 
+/** The key's public members only, imported for `alg` (kept by the caller, in `chosenKeys`). */
 function importPublic(jwk: JWK, alg: string): Promise<CryptoKey> {
   const pub: JWK = {};
   for (const member of PUBLIC_MEMBERS) if (jwk[member] !== undefined) (pub as Record<string, unknown>)[member] = jwk[member];
-  const cacheKey = `${alg}|${JSON.stringify(pub)}`;
-  let key = imported.get(cacheKey);
-  if (!key) {
-    if (imported.size > 1000) imported.clear();
-    key = (importJWK(pub, alg) as Promise<CryptoKey>).catch((cause) => {
-      imported.delete(cacheKey);
-      throw new OAuthError("client_assertion_invalid_jwks", "A registered key could not be imported.", { cause });
-    });
-    imported.set(cacheKey, key);
-  }
-  return key;
+  return (importJWK(pub, alg) as Promise<CryptoKey>).catch((cause) => {
+    throw new OAuthError("client_assertion_invalid_jwks", "A registered key could not be imported.", { cause });
+  });
 }
 
 function fetchKeys(uri: string, deps: ClientAuthDeps, force: boolean): Promise<JWK[]> {
