@@ -17,7 +17,7 @@ import { SIGN_IN_RETURNS, isSignInReturn, type SignInReturn } from "../sessions/
 import { d1SessionStore } from "../sessions/store";
 import { hashPassword, needsRehash, verifyPassword } from "../users/password";
 import { createUser, d1UserStore } from "../users/store";
-import { durableLoginThrottle, loginThrottleKeys, tooManyAttempts, accountKey } from "../users/throttle";
+import { durableLoginThrottle, loginThrottleKeys, tooManyAttempts } from "../users/throttle";
 import { completeVerification, startVerification } from "../users/verification";
 import type { User } from "../users/model";
 import { pageErrors } from "./authorize";
@@ -96,19 +96,18 @@ export const interaction = new Hono<AppEnv>()
     const target = await signInFor(c, form.get("txn"), form.get("return"));
     const email = form.get("email") ?? "";
     const password = form.get("password") ?? "";
+    // The attempt is reserved on the account's and the IP's budget before the password is checked
+    // (src/users/throttle.ts): concurrent guesses cannot check more passwords than the budget.
     const throttle = durableLoginThrottle(c.env.LOGIN_THROTTLE, c.get("config").loginThrottle, c.get("now"));
-    const keys = loginThrottleKeys(email, c.req.raw);
-    const verdict = await throttle.check(keys);
-    if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfter);
+    const attempt = await throttle.reserve(loginThrottleKeys(email, c.req.raw));
+    if (!attempt.allowed) throw tooManyAttempts(attempt.retryAfter);
 
     const user = email ? await d1UserStore(c.env.DB).getByEmail(email.trim()) : null;
     // Unknown users, wrong passwords and disabled accounts get the same answer and similar work.
     const ok = (await verifyPassword(password, user?.passwordHash)) && user !== null && !user.disabled;
-    if (!ok) {
-      const after = await throttle.recordFailure(keys);
-      return signInPage(c, target, after.allowed ? "invalid_credentials" : "too_many_attempts", email);
-    }
-    await throttle.reset(accountKey(email));
+    // A failure keeps its reservation: it is the counted failure.
+    if (!ok) return signInPage(c, target, attempt.lastAllowed ? "invalid_credentials" : "too_many_attempts", email);
+    await attempt.succeeded();
     // Stored hashes follow the current parameters: rehash on sign-in when they were raised.
     if (needsRehash(user!.passwordHash!)) {
       await d1UserStore(c.env.DB).update(user!.id, { passwordHash: await hashPassword(password) }, c.get("now"));

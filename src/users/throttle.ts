@@ -5,35 +5,53 @@ import { sha256 } from "../crypto/hash";
 import { OAuthError } from "../errors/oauth-error";
 
 /**
- * Login throttling: failed sign-ins are counted per account and per client IP, and sign-in is
- * refused once a key has used its budget (config.loginThrottle) until its window has passed.
+ * Login throttling: every sign-in attempt takes one unit of budget per account and per client IP
+ * (config.loginThrottle) BEFORE its password is checked, and sign-in is refused once a key's budget
+ * is used up, until its window (opened by the key's first counted attempt) has passed.
  *
  * Usage on the sign-in path:
- *   const keys = loginThrottleKeys(email, request);
- *   const verdict = await throttle.check(keys);        // before verifying the password
- *   if (!verdict.allowed) throw tooManyAttempts(verdict.retryAfter);
- *   if (!(await verifyPassword(...))) await throttle.recordFailure(keys);
- *   else await throttle.reset(accountKey(email));      // never the IP key: one good account must
- *                                                       // not wipe a source's record of failures
+ *   const attempt = await throttle.reserve(loginThrottleKeys(email, request));
+ *   if (!attempt.allowed) throw tooManyAttempts(attempt.retryAfter);   // no password checked
+ *   if (!(await verifyPassword(...))) → a failure: the reservations stay counted (nothing to call);
+ *                                       attempt.lastAllowed says whether this one used the budget up
+ *   else await attempt.succeeded();    // the account key is reset; the IP key only gets its one
+ *                                      // reservation back (a good account never wipes a source's record)
  *
- * Counting is done by the `LoginThrottle` Durable Object: each key maps (by a hash, so no email
- * address or IP is stored in the object) to one of SHARDS objects per scope, whose single-threaded
- * SQLite counts concurrent failures exactly. KV could not: it has no atomic increment.
+ * The reservation, not a check followed by a count, is what makes the budget hold under
+ * concurrency: a check-then-count lets every attempt that checks before the first one counts through
+ * (50 concurrent guesses checked 50 passwords against a budget of 5). Each key's reservation is one
+ * SQL statement in the `LoginThrottle` Durable Object, so of N concurrent attempts at most the
+ * budget get a password checked (test/asvs-2.2.1-login-throttle.test.ts).
+ *
+ * Rules for several keys: an attempt reserves on every key at once; if any key refuses, the keys
+ * that granted get their reservation back, so a refused attempt costs no key anything (and, while
+ * the give-back is under way, a concurrent attempt may see one unit fewer: it is refused, never let
+ * through). An attempt whose outcome never comes (the request fails after reserving) keeps its
+ * reservations, i.e. counts as a failure.
+ *
+ * Each key maps (by a hash, so no email address or IP is stored in the object) to one of SHARDS
+ * objects per scope, whose single-threaded SQLite counts exactly. KV could not: it has no atomic
+ * conditional increment.
  */
-export interface ThrottleVerdict {
-  /** False when at least one key has used its budget. */
-  allowed: boolean;
-  /** Seconds until every key is allowed again (0 when allowed). */
+/** A granted attempt: its reservations are taken; the password may be checked once. */
+export interface Attempt {
+  allowed: true;
+  /** False when this attempt took a key's last unit: if it fails, the next attempt is refused. */
+  lastAllowed: boolean;
+  /** After a correct password: resets the account key, gives the other keys their reservation back. */
+  succeeded(): Promise<void>;
+}
+
+/** A refused attempt: some key's budget is used up; nothing was counted. */
+export interface Refusal {
+  allowed: false;
+  /** Seconds until every refusing key's window closes. */
   retryAfter: number;
 }
 
 export interface Throttle {
-  /** Whether a sign-in attempt under these keys may proceed. */
-  check(keys: readonly string[]): Promise<ThrottleVerdict>;
-  /** Counts one failure against each key; returns the verdict for the next attempt. */
-  recordFailure(keys: readonly string[]): Promise<ThrottleVerdict>;
-  /** Forgets one key's failures (the account key, after a successful sign-in). */
-  reset(key: string): Promise<void>;
+  /** Reserves one attempt on every key, or refuses (nothing counted) when any key's budget is used up. */
+  reserve(keys: readonly string[]): Promise<Attempt | Refusal>;
 }
 
 type Scope = keyof Config["loginThrottle"];
@@ -67,43 +85,37 @@ export function durableLoginThrottle(
   policy: Config["loginThrottle"],
   now: number,
 ): Throttle {
-  async function locate(key: string): Promise<{ stub: DurableObjectStub<LoginThrottleObject>; digest: string; policy: ThrottlePolicy }> {
+  async function locate(key: string): Promise<{ stub: DurableObjectStub<LoginThrottleObject>; digest: string; scope: Scope; policy: ThrottlePolicy }> {
     const scope = key.slice(0, key.indexOf(":")) as Scope;
     const p = policy[scope];
     if (!p) throw new Error(`login throttle key without a known scope: ${scope}`);
     const digest = hex(await sha256(key));
     const stub = namespace.get(namespace.idFromName(`login/${scope}/${digest.slice(0, SHARD_HEX_DIGITS)}`));
-    return { stub, digest, policy: p };
+    return { stub, digest, scope, policy: p };
   }
 
-  const verdict = (waits: number[]): ThrottleVerdict => {
-    const retryAfter = Math.max(0, ...waits);
-    return { allowed: retryAfter === 0, retryAfter };
-  };
-
   return {
-    async check(keys) {
-      const waits = await Promise.all(
+    async reserve(keys) {
+      const taken = await Promise.all(
         keys.map(async (key) => {
-          const { stub, digest, policy: p } = await locate(key);
-          return stub.retryAfter(digest, p.limit, now);
+          const { stub, digest, scope, policy: p } = await locate(key);
+          const result = await stub.reserve(digest, p.limit, p.windowSeconds, now);
+          const giveBack = result.granted ? () => stub.release(digest, result.expiresAt) : undefined;
+          return { stub, digest, scope, limit: p.limit, result, giveBack };
         }),
       );
-      return verdict(waits);
-    },
-    async recordFailure(keys) {
-      const waits = await Promise.all(
-        keys.map(async (key) => {
-          const { stub, digest, policy: p } = await locate(key);
-          const { count, expiresAt } = await stub.fail(digest, p.windowSeconds, now);
-          return count >= p.limit ? expiresAt - now : 0;
-        }),
-      );
-      return verdict(waits);
-    },
-    async reset(key) {
-      const { stub, digest } = await locate(key);
-      await stub.reset(digest);
+      const refusals = taken.flatMap((t) => (t.result.granted ? [] : [t.result.retryAfter]));
+      if (refusals.length > 0) {
+        await Promise.all(taken.map((t) => t.giveBack?.()));
+        return { allowed: false, retryAfter: Math.max(...refusals) };
+      }
+      return {
+        allowed: true,
+        lastAllowed: taken.every((t) => t.result.granted && t.result.count < t.limit),
+        async succeeded() {
+          await Promise.all(taken.map((t) => (t.scope === "account" ? t.stub.reset(t.digest) : t.giveBack?.())));
+        },
+      };
     },
   };
 }
