@@ -4,17 +4,22 @@ import { defineConfig } from "vitest/config";
 
 /**
  * Unit and integration tests run inside workerd with the real D1, KV and Durable Object
- * implementations (Miniflare). The D1 schema is schema.sql, applied by test/setup.ts.
+ * implementations (Miniflare). The D1 schema is the migrations in migrations/, applied in order by
+ * test/setup.ts as `wrangler d1 migrations apply` would; schema.sql's statements and two empty
+ * databases are there for test/d1-migrations.test.ts, which checks both give the same schema.
  */
 export default defineConfig(async () => {
-  const schema = await readD1Migrations({ projectPath: import.meta.dirname, migrationsDir: ".", migrationsPattern: "schema.sql" });
+  const migrations = await readD1Migrations({ projectPath: import.meta.dirname, migrationsDir: "migrations" });
+  const [schemaSql] = await readD1Migrations({ projectPath: import.meta.dirname, migrationsDir: ".", migrationsPattern: "schema.sql" });
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          d1Databases: ["MIGRATIONS_CHECK_DB", "SCHEMA_CHECK_DB"],
           bindings: {
-            TEST_SCHEMA: schema,
+            TEST_MIGRATIONS: migrations,
+            TEST_SCHEMA_SQL: schemaSql!.queries,
             // docs/errors.md as committed, so a test can check it matches the catalog.
             TEST_ERRORS_DOC: await readFile("docs/errors.md", "utf8"),
             ISSUER: "https://latchkey.test",

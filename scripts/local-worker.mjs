@@ -1,7 +1,8 @@
 // Starts the real Latchkey Worker bundle in workerd through Miniflare, for end-to-end tests and
 // the benchmark. The bundle is exactly what `wrangler deploy` would upload; the bindings mirror
 // wrangler.toml (D1 DB, KV KV, SQLite-backed Durable Objects REPLAY_GUARD → ReplayGuard and
-// LOGIN_THROTTLE → LoginThrottle).
+// LOGIN_THROTTLE → LoginThrottle), and the D1 database gets the migrations in migrations/ as
+// `wrangler d1 migrations apply` gives them (scripts/migrations.mjs).
 //
 //   const { url, adminToken, mf, dispose } = await startLocalWorker({ vars: { … } });
 //
@@ -17,6 +18,7 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { Miniflare } from "miniflare";
+import { applyMigrations } from "./migrations.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const OUT_DIR = join(ROOT, ".build", "worker");
@@ -104,16 +106,6 @@ async function compatibilityDate() {
   return match[1];
 }
 
-/** schema.sql as single statements: `--` comments removed, split on `;`. */
-export async function schemaStatements() {
-  const sql = await readFile(join(ROOT, "schema.sql"), "utf8");
-  return sql
-    .replace(/--[^\n]*/g, "")
-    .split(";")
-    .map((statement) => statement.trim())
-    .filter(Boolean);
-}
-
 /**
  * Secrets for this run. With `persistTo`, they are kept next to the data: the stored signing keys
  * are sealed under ENCRYPTION_KEY, so a persisted database is useless with a new one.
@@ -174,7 +166,7 @@ export async function startLocalWorker({ vars = {}, persistTo = undefined, port 
   try {
     await mf.ready;
     const db = await mf.getD1Database("DB");
-    for (const statement of await schemaStatements()) await db.prepare(statement).run();
+    await applyMigrations(db);
 
     const res = await fetch(`${url}/admin/keys`, {
       method: "POST",

@@ -3,5 +3,5 @@ import { env } from "cloudflare:workers";
 import { ensureSigningKeys } from "../src/keys/provision";
 import { d1KeyStore } from "../src/keys/store";
 
-await applyD1Migrations(env.DB, env.TEST_SCHEMA);
+await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
 await ensureSigningKeys(d1KeyStore(env.DB), env.ENCRYPTION_KEY, Math.floor(Date.now() / 1000));
