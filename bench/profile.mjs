@@ -1,18 +1,19 @@
 // `npm run bench:profile -- [--scenario private-key-jwt|basic|floor-verify-sign|floor-sign] [--seconds 5] [--top 40]`:
 // where the Worker's CPU goes. Starts the built Worker in workerd with the V8 inspector on, drives
-// one scenario of `npm run bench` (closed loop, 16 connections) while the sampling profiler runs in
+// one scenario of `npm run bench` (closed loop, 16 connections, on the socket bound directly to the
+// Worker as in the bench, so Miniflare's router is not in the way) while the sampling profiler runs in
 // the Worker's isolate, and prints the functions with the most self time (and the bundle's modules
 // they belong to). The floor-* scenarios profile the floor Worker's (d) and (c) instead, to hold
 // Latchkey's profile against. A tool for finding what to make cheaper; the figures to report come
 // from `npm run bench`.
 
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { startLocalWorker } from "../scripts/local-worker.mjs";
 import { registerFixtures } from "./lib/fixtures.mjs";
 import { startFloorWorker } from "./lib/floor.mjs";
+import { startBenchLatchkey } from "./lib/latchkey.mjs";
+import { freePort } from "./lib/ports.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { FORM, JWT_BEARER, basicAuth, expectOk, signAssertions } from "./lib/requests.mjs";
 
@@ -24,15 +25,6 @@ const { values: args } = parseArgs({
     top: { type: "string", default: "40" },
   },
 });
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
 
 /** A minimal Chrome DevTools Protocol session over the inspector's WebSocket. */
 async function devtools(url) {
@@ -101,7 +93,7 @@ async function main() {
   const floorScenario = args.scenario.startsWith("floor-");
   const inspectorPort = await freePort();
   const persistTo = await mkdtemp("/dev/shm/latchkey-profile-");
-  const latchkey = await startLocalWorker({ persistTo, ...(!floorScenario && { inspectorPort }) });
+  const latchkey = await startBenchLatchkey({ persistTo, ...(!floorScenario && { inspectorPort }) });
   let floor;
   try {
     const origin = new URL(latchkey.url).origin;

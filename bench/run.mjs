@@ -1,15 +1,20 @@
 // `npm run bench`: Latchkey's token, UserInfo, introspection and sign-in endpoints against a "floor"
-// Worker that does only the same cryptographic work, in the same run on the same machine. See
+// Worker that does only the same cryptographic work, and its client_credentials requests against
+// node-oidc-provider doing the same work (the peer), in the same run on the same machine. See
 // docs/performance.md.
 //
-//   npm run bench [-- --rounds 3 --duration 5 --warmup 1.5 --concurrency 16 --slice 1 --storage tmpfs
+//   npm run bench [-- --rounds 3 --duration 5 --warmup 1.5 --concurrency 16 --slice 1 --storage tmpfs --pin auto
 //                     --flow-duration 3 --flow-warmup 1
 //                     --signin-duration 4 --signin-warmup 1 --signin-concurrency 2
 //                     --out bench/results/latest.json]
 //
-// Each round measures the pairs one after another, each flow and its floor in alternating slices
-// (--slice, floor, flow, flow, floor, …: both sides see the same drift of a shared machine); a
-// pair's ratio is taken within a round, and the reported ratio is the median over rounds.
+// Each round measures the pairs one after another, each flow and its floor (or the peer) in
+// alternating slices (--slice, floor, flow, flow, floor, …: both sides see the same drift of a
+// shared machine); a pair's ratio is taken within a round, and the reported ratio is the median
+// over rounds. Every server is reached on a socket bound directly to it (Miniflare's direct
+// sockets for the Workers); one pair, measured once after the rounds, sends (a) through Miniflare's
+// router instead, for what the router adds. With --pin auto (the default, when taskset and two
+// CPUs are there) every server runs on the last CPU and the load generator on the others.
 // --duration/--warmup size the token-endpoint windows (a)–(d), --flow-* the code-exchange,
 // UserInfo, refresh and introspection windows (e)–(h), (k)–(n): authorization codes are single use and live 60 s, and minting them is
 // slower than redeeming them, so each round mints a fresh supply (prompt=none requests on a
@@ -21,12 +26,16 @@
 // Exit status: 0 when every request succeeded (targets are reported as PASS/MISS, not enforced);
 // 1 when any request failed or the bench could not run.
 
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { buildWorker, startLocalWorker } from "../scripts/local-worker.mjs";
-import { processCpuMs, workerdPids } from "./lib/cpu.mjs";
+import { buildWorker } from "../scripts/local-worker.mjs";
+import { processCpuMs } from "./lib/cpu.mjs";
 import { startFloorWorker } from "./lib/floor.mjs";
+import { startBenchLatchkey } from "./lib/latchkey.mjs";
+import { startPeer } from "./lib/peer.mjs";
+import { pin, pinningPlan } from "./lib/pin.mjs";
 import { runLoad, runPair, summarize } from "./lib/load.mjs";
 import { PAIRS, commit, fmt, report } from "./lib/report.mjs";
 import {
@@ -61,7 +70,8 @@ const { args, durationMs, warmupMs, concurrency, rounds, flowMs, flowWarmupMs, s
 
 // The longest the run should take (minting at its deadline, 60 s for set-up), twice over.
 const expectedMs =
-  rounds * (4 * (warmupMs + durationMs) + 8 * (flowWarmupMs + flowMs) + MINT_DEADLINE_SECONDS * 1000) + 2 * (signinWarmupMs + signinMs) + 60_000;
+  rounds * (8 * (warmupMs + durationMs) + 8 * (flowWarmupMs + flowMs) + MINT_DEADLINE_SECONDS * 1000) +
+  2 * (warmupMs + durationMs) + 2 * (signinWarmupMs + signinMs) + 60_000;
 const watchdogMs = Math.max(WATCHDOG_MS, 2 * expectedMs);
 const watchdog = setTimeout(() => {
   console.error(`bench: still running after ${watchdogMs / 1000} s; giving up`);
@@ -70,6 +80,7 @@ const watchdog = setTimeout(() => {
 watchdog.unref();
 
 const log = (message) => console.error(`bench: ${message}`);
+const peerVersion = () => JSON.parse(readFileSync(join(ROOT, "node_modules", "oidc-provider", "package.json"), "utf8")).version;
 
 async function bundleSize(bundlePath) {
   const bytes = await readFile(bundlePath);
@@ -81,7 +92,7 @@ async function main() {
   const measured = commit(); // before the build: HEAD may move while the bench runs
   const disposers = [];
   try {
-    log("building the Worker and starting it in Miniflare (workerd) …");
+    log("building the Worker and starting it in Miniflare (workerd), on a direct socket …");
     const bundlePath = await buildWorker();
     const bundle = await bundleSize(bundlePath);
     // Local D1/KV/Durable Object storage on tmpfs: the bench measures CPU per request, not this
@@ -91,10 +102,9 @@ async function main() {
       persistTo = await mkdtemp("/dev/shm/latchkey-bench-");
       disposers.push(() => rm(persistTo, { recursive: true, force: true }));
     }
-    const before = new Set(workerdPids());
-    const latchkey = await startLocalWorker({ persistTo });
+    const latchkey = await startBenchLatchkey({ persistTo });
     disposers.push(latchkey.dispose);
-    const latchkeyPid = workerdPids().find((p) => !before.has(p));
+    const latchkeyPid = latchkey.pid;
 
     const discovery = await expectOk("discovery", await fetch(`${latchkey.url}/.well-known/openid-configuration`));
     const issuer = discovery.issuer;
@@ -105,6 +115,16 @@ async function main() {
     });
     const floor = await startFloorWorker({ clientJwk: publicJwk, issuer });
     disposers.push(floor.dispose);
+    // The peer: node-oidc-provider with the same two client_credentials clients (same secret, same key).
+    const pinning = pinningPlan(args.pin);
+    log(`starting the peer (oidc-provider ${peerVersion()}) …`);
+    const peer = await startPeer({ basicSecret: basicClient.client_secret, jwtPublicJwk: publicJwk, prefix: pinning?.command });
+    disposers.push(peer.dispose);
+    if (pinning) {
+      for (const pid of [latchkeyPid, floor.pid]) pin(pid, pinning.serverCpu);
+      pin(process.pid, pinning.clientCpus);
+      log(`pinned: Latchkey's and the floor's workerd and the peer to CPU ${pinning.serverCpu}, the load generator to CPU ${pinning.clientCpus}`);
+    }
 
     // The real flow once: /authorize → /login → /consent → the client, with a session cookie to keep.
     log("signing in through /authorize, /login and /consent …");
@@ -133,6 +153,8 @@ async function main() {
     const jwtBody = (assertion) =>
       `grant_type=client_credentials&scope=read+write&client_assertion_type=${encodeURIComponent(JWT_BEARER)}&client_assertion=${assertion}`;
     let assertions = signAssertions(1, signer);
+    const peerSigner = { ...signer, audience: peer.issuer };
+    let peerAssertions = signAssertions(1, peerSigner);
 
     const webHeaders = { ...FORM, authorization: basicAuth(WEB_CLIENT.clientId, webClient.client_secret) };
     const exchangeBody = ({ code, verifier }) =>
@@ -145,6 +167,18 @@ async function main() {
     await expectOk("private_key_jwt", await fetch(`${origin}/token`, { method: "POST", headers: FORM, body: jwtBody(assertions[0]) }));
     await expectOk("floor /sign", await fetch(`${floor.url}/sign`, { method: "POST", body: "" }));
     await expectOk("floor /verify-sign", await fetch(`${floor.url}/verify-sign`, { method: "POST", body: assertions[0] }));
+    // The peer answers both client_credentials requests with an ES256 JWT access token, as Latchkey does.
+    for (const [label, url, headers, body] of [
+      ["client_secret_basic", origin, basicHeaders, basicBody],
+      ["peer client_secret_basic", peer.url, basicHeaders, basicBody],
+      ["peer private_key_jwt", peer.url, FORM, jwtBody(peerAssertions[0])],
+    ]) {
+      const { access_token: token } = await expectOk(label, await fetch(`${url}/token`, { method: "POST", headers, body }));
+      const header = JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString());
+      if (header.alg !== "ES256") throw new Error(`${label}: the access token is not an ES256 JWT: ${JSON.stringify(header)}`);
+      log(`${label}: access token ${token.length} characters, header ${JSON.stringify(header)}, claims ${Buffer.from(token.split(".")[1], "base64url")}`);
+    }
+    await expectOk("client_secret_basic through the router", await fetch(`${latchkey.routedUrl}/token`, { method: "POST", headers: basicHeaders, body: basicBody }));
     const firstTokens = await expectOk(
       "authorization_code",
       await fetch(`${origin}/token`, { method: "POST", headers: webHeaders, body: exchangeBody(signedIn) }),
@@ -204,6 +238,24 @@ async function main() {
         origin,
         serverPid: latchkeyPid,
         next: () => (jwtNext < assertions.length ? { path: "/token", headers: FORM, body: jwtBody(assertions[jwtNext++]) } : null),
+      },
+      basicRouted: {
+        label: "client_secret_basic through Miniflare's router",
+        origin: latchkey.routedUrl,
+        serverPid: latchkeyPid,
+        next: () => ({ path: "/token", headers: basicHeaders, body: basicBody }),
+      },
+      peerBasic: {
+        label: "peer: oidc-provider client_secret_basic",
+        origin: peer.url,
+        serverPid: peer.pid,
+        next: () => ({ path: "/token", headers: basicHeaders, body: basicBody }),
+      },
+      peerPrivateKeyJwt: {
+        label: "peer: oidc-provider private_key_jwt (fresh assertion)",
+        origin: peer.url,
+        serverPid: peer.pid,
+        next: () => (peerNext < peerAssertions.length ? { path: "/token", headers: FORM, body: jwtBody(peerAssertions[peerNext++]) } : null),
       },
       floorSign: {
         label: "floor /sign (1 ES256 sign)",
@@ -314,12 +366,15 @@ async function main() {
       },
     };
     let jwtNext = 0;
+    let peerNext = 0;
     let floorNext = 0;
     let codeNext = 0;
     let loginNext = 0;
     const signinMeasured = signinMs > 0;
     const windows = Object.fromEntries(Object.keys(scenarios).map((k) => [k, []]));
     const roundRatios = Object.fromEntries(PAIRS.map((p) => [p.ratio, []]));
+    /** Each pair's windows, per side (a flow measured in several pairs has windows in each). */
+    const pairWindows = Object.fromEntries(PAIRS.map((p) => [p.ratio, { flow: [], floor: [] }]));
     /**
      * Measures a pair within a round, floor and flow in interleaved slices (runPair), and records
      * the ratio of their rates.
@@ -341,6 +396,7 @@ async function main() {
       for (const [side, key, label] of [["floor", pair.floor, floorLabel], ["flow", pair.flow, flowLabel]]) {
         const w = measured[side];
         windows[key].push(w);
+        pairWindows[ratio][side].push(w);
         rates[side] = w.latencies.length / w.seconds;
         log(`  ${typeof round === "number" ? `round ${round}` : `${round}   `}  ${label.padEnd(62)} ${fmt(rates[side]).padStart(6)} req/s${w.failures ? `, ${w.failures} FAILED` : ""}${w.supplyExhausted ? " (supply ran out)" : ""}`);
       }
@@ -388,12 +444,21 @@ async function main() {
       if (round === 1) {
         // Enough assertions for every private_key_jwt window, sized from the basic flow's rate (an
         // upper bound: the JWT flow does strictly more work), all signed before their windows start.
+        // (b) is measured twice a round: against its floor and against the peer.
         const perWindow = basic * ((warmupMs + durationMs) / 1000);
-        const needed = Math.min(MAX_ASSERTIONS, Math.ceil(perWindow * rounds * 1.5) + 2000);
+        const needed = Math.min(MAX_ASSERTIONS, Math.ceil(perWindow * 2 * rounds * 1.5) + 2000);
         log(`signing ${needed} client assertions …`);
         assertions = signAssertions(needed, signer);
       }
       await measurePair("privateKeyJwtToVerifySign", round);
+      // The same two requests against the peer; its assertions are sized from its own basic rate.
+      const { floorRate: peerBasic } = await measurePair("basicToPeer", round);
+      if (round === 1) {
+        const needed = Math.min(MAX_ASSERTIONS, Math.ceil(peerBasic * ((warmupMs + durationMs) / 1000) * rounds * 1.5) + 2000);
+        log(`signing ${needed} client assertions for the peer …`);
+        peerAssertions = signAssertions(needed, peerSigner);
+      }
+      await measurePair("privateKeyJwtToPeer", round);
 
       // (e)/(f): this round's codes, minted just before the pair (they live 60 s; see the usage check).
       const factor = round === 1 ? FIRST_CODE_SUPPLY_FACTOR : CODE_SUPPLY_FACTOR;
@@ -408,6 +473,8 @@ async function main() {
       introspectionBody = `token=${tokens.access_token}&token_type_hint=access_token`;
       await measurePair("introspectionToFloor", round);
     }
+    // What Miniflare's router adds: (a) through it and on the direct socket, once.
+    await measurePair("directToRouted", "once");
     // Sign-in: once, PBKDF2 floor first. No ratio target; the CPU per request is what matters.
     if (signinMeasured) await measurePair("signInToPbkdf2", "once");
 
@@ -415,11 +482,17 @@ async function main() {
     const results = Object.fromEntries(
       Object.entries(windows).filter(([, ws]) => ws.length).map(([k, ws]) => [k, { label: scenarios[k].label, ...summarize(ws) }]),
     );
+    const pairResults = Object.fromEntries(
+      Object.entries(pairWindows).filter(([, w]) => w.flow.length).map(([ratio, w]) => [ratio, { flow: summarize(w.flow), floor: summarize(w.floor) }]),
+    );
     const settings = {
-      rounds, concurrency, durationMs, warmupMs, flowMs, flowWarmupMs, sliceMs, storage: args.storage,
+      rounds, concurrency, durationMs, warmupMs, flowMs, flowWarmupMs, sliceMs, storage: args.storage, pinning: pinning && { serverCpu: pinning.serverCpu, clientCpus: pinning.clientCpus },
       signin: signinMeasured ? { durationMs: signinMs, warmupMs: signinWarmupMs, concurrency: signinConcurrency } : null,
     };
-    const document = report({ measured, settings, results, roundRatios, minting, bundle, started });
+    const document = report({
+      measured, settings, results, pairResults, roundRatios, minting, bundle, started,
+      peer: { name: "oidc-provider", version: peerVersion(), node: peer.node },
+    });
     await mkdir(dirname(args.out), { recursive: true });
     const rounded = (_key, value) => (typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value);
     await writeFile(args.out, `${JSON.stringify(document, rounded, 2)}\n`);

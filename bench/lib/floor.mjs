@@ -1,27 +1,20 @@
-// Starts bench/floor-worker.mjs in its own Miniflare instance (its own workerd process), with the
-// same instance options scripts/local-worker.mjs gives Latchkey, so both are served the same way.
+// Starts bench/floor-worker.mjs in its own Miniflare instance (its own workerd process), served like
+// Latchkey in the bench (bench/lib/latchkey.mjs): through a socket bound directly to the Worker,
+// not through Miniflare's router.
 
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Miniflare } from "miniflare";
-import { workerdPids } from "./cpu.mjs";
+import { compatibilityDate, newWorkerdPid } from "./workerd.mjs";
 
 const BENCH_DIR = resolve(import.meta.dirname, "..");
-const ROOT = resolve(BENCH_DIR, "..");
-
-async function compatibilityDate() {
-  const toml = await readFile(join(ROOT, "wrangler.toml"), "utf8");
-  const match = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml);
-  if (!match) throw new Error("wrangler.toml has no compatibility_date");
-  return match[1];
-}
 
 /**
  * @param {{ clientJwk: object, issuer: string, inspectorPort?: number }} o  the client's public JWK (to
  *        verify assertions with); Latchkey's issuer; a V8 inspector port (bench/profile.mjs)
  */
 export async function startFloorWorker({ clientJwk, issuer, inspectorPort }) {
-  const before = new Set(workerdPids());
+  const started = newWorkerdPid();
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
@@ -42,13 +35,14 @@ export async function startFloorWorker({ clientJwk, issuer, inspectorPort }) {
             ISSUER: { type: "text", value: issuer },
           },
         },
+        dev: { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] },
       },
     ],
   });
   try {
-    const ready = await mf.ready;
-    const pid = workerdPids().find((p) => !before.has(p));
-    return { url: ready.origin, pid, dispose: () => mf.dispose() };
+    await mf.ready;
+    const direct = await mf.unsafeGetDirectURL("floor");
+    return { url: direct.origin, pid: started(), dispose: () => mf.dispose() };
   } catch (error) {
     await mf.dispose().catch(() => {});
     throw error;

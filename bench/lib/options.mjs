@@ -19,6 +19,7 @@ export function parseOptions({ defaultOut, mintDeadlineSeconds, codeTtlSeconds }
       "signin-concurrency": { type: "string", default: "2" },
       out: { type: "string", default: defaultOut },
       storage: { type: "string", default: existsSync("/dev/shm") ? "tmpfs" : "disk" },
+      pin: { type: "string", default: "auto" },
     },
   });
   const durationMs = Number(args.duration) * 1000;
@@ -33,13 +34,13 @@ export function parseOptions({ defaultOut, mintDeadlineSeconds, codeTtlSeconds }
   const sliceMs = Number(args.slice) * 1000;
   const valid =
     durationMs > 0 && warmupMs >= 0 && Number.isInteger(rounds) && rounds >= 1 && rounds <= 20 &&
-    Number.isInteger(concurrency) && concurrency > 0 && concurrency <= 256 && ["tmpfs", "disk"].includes(args.storage) &&
+    Number.isInteger(concurrency) && concurrency > 0 && concurrency <= 256 && ["tmpfs", "disk"].includes(args.storage) && ["auto", "on", "off"].includes(args.pin) &&
     sliceMs >= 100 && flowMs > 0 && flowWarmupMs >= 0 && signinMs >= 0 && signinWarmupMs >= 0 && Number.isInteger(signinConcurrency) && signinConcurrency > 0 && signinConcurrency <= 16 &&
     // Codes are minted before the code-exchange floor's window; all of them must outlive both windows.
     mintDeadlineSeconds + (2 * (flowWarmupMs + flowMs)) / 1000 < codeTtlSeconds - 5;
   if (!valid) {
     console.error(
-      "usage: npm run bench -- [--rounds N] [--duration SECONDS] [--warmup SECONDS] [--concurrency N] [--slice SECONDS] [--storage tmpfs|disk]\n" +
+      "usage: npm run bench -- [--rounds N] [--duration SECONDS] [--warmup SECONDS] [--concurrency N] [--slice SECONDS] [--storage tmpfs|disk] [--pin auto|on|off]\n" +
         "                       [--flow-duration SECONDS] [--flow-warmup SECONDS]\n" +
         "                       [--signin-duration SECONDS (0 skips the sign-in pair)] [--signin-warmup SECONDS] [--signin-concurrency N] [--out FILE]\n" +
         `(flow warm-up + duration at most ${(codeTtlSeconds - 5 - mintDeadlineSeconds) / 2} s: authorization codes live ${codeTtlSeconds} s)`,

@@ -12,18 +12,24 @@ export const TARGET_BUNDLE_GZIP_BYTES = 150 * 1024;
 const NOISY_NEIGHBOUR_CORES = 0.2;
 
 /**
- * Each Latchkey scenario beside its floor, in report order. `ratio` names the pair's median ratio
- * (of req/s); `target: false` marks the one pair with no target (a sign-in is its PBKDF2).
+ * Each Latchkey scenario beside what it is held against, in report order. `ratio` names the pair's
+ * median ratio (of req/s, the flow's over the other side's, within each round); `target` is the
+ * least ratio wanted (reported, not enforced), false for a pair with none. `against` says what the
+ * other side is: the floor Worker (its cryptography alone), the peer (node-oidc-provider doing the
+ * same work), or the same Worker behind Miniflare's router (what the router adds).
  */
 export const PAIRS = [
   { ratio: "basicToSign", flow: "basic", floor: "floorSign", letters: ["a", "c"], name: "client_secret_basic" },
   { ratio: "privateKeyJwtToVerifySign", flow: "privateKeyJwt", floor: "floorVerifySign", letters: ["b", "d"], name: "private_key_jwt" },
+  { ratio: "basicToPeer", flow: "basic", floor: "peerBasic", letters: ["a", "o"], name: "client_secret_basic", against: "peer", target: 1.2 },
+  { ratio: "privateKeyJwtToPeer", flow: "privateKeyJwt", floor: "peerPrivateKeyJwt", letters: ["b", "p"], name: "private_key_jwt", against: "peer", target: 1.5 },
   { ratio: "codeExchangeToFloor", flow: "codeExchange", floor: "floorExchange", letters: ["e", "f"], name: "authorization_code" },
   { ratio: "userinfoToFloor", flow: "userinfo", floor: "floorUserinfo", letters: ["g", "h"], name: "userinfo" },
   { ratio: "refreshToFloor", flow: "refresh", floor: "floorRefresh", letters: ["k", "l"], name: "refresh_token" },
   { ratio: "introspectionToFloor", flow: "introspection", floor: "floorIntrospection", letters: ["m", "n"], name: "introspection" },
   { ratio: "signInToPbkdf2", flow: "signIn", floor: "floorPbkdf2", letters: ["i", "j"], name: "sign-in", target: false },
-];
+  { ratio: "directToRouted", flow: "basic", floor: "basicRouted", letters: ["a", "q"], name: "router overhead", against: "router", target: false },
+].map((p) => ({ against: "floor", target: TARGET_RATIO, ...p }));
 
 export const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 const pct = (r) => (Number.isFinite(r) ? `${(r * 100).toFixed(1)}%` : "n/a");
@@ -52,35 +58,51 @@ const median = (xs) => {
   return sorted.length ? (sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2) : NaN;
 };
 
+/** A pair's two sides in the JSON: req/s and CPU per request of each. */
+const sides = ({ flow, floor }) => ({
+  flowRps: flow.rps, otherRps: floor.rps, flowCpuMsPerRequest: flow.cpu.serverMsPerRequest, otherCpuMsPerRequest: floor.cpu.serverMsPerRequest,
+});
+
+/** A ratio as the report shows it: a percentage of a floor, a multiple of the peer or the routed path. */
+const shown = (p, r) => (p.against === "floor" ? pct(r) : Number.isFinite(r) ? `${r.toFixed(2)}×` : "n/a");
+
 /**
  * Prints the report and returns the JSON document for --out.
  * @param {object} o
- * @param {Record<string, object>} o.results    summarize() of each scenario measured, with its label
+ * @param {Record<string, object>} o.results    summarize() of each scenario measured (all its windows), with its label
+ * @param {Record<string, { flow: object, floor: object }>} o.pairResults  summarize() of each side of each pair,
+ *        over that pair's windows only (a flow measured in several pairs has its windows in each)
  * @param {Record<string, number[]>} o.roundRatios  each pair's ratio per round
+ * @param {object | null} o.peer  the peer measured: name, version, Node version
  */
-export function report({ measured, settings, results, roundRatios, minting, bundle, started }) {
+export function report({ measured, settings, results, pairResults, roundRatios, minting, bundle, started, peer }) {
   const letterOf = Object.fromEntries(PAIRS.flatMap((p) => [[p.flow, p.letters[0]], [p.floor, p.letters[1]]]));
-  const ratios = Object.fromEntries(PAIRS.map((p) => [p.ratio, median(roundRatios[p.ratio] ?? [])]));
+  const measuredPairs = PAIRS.filter((p) => pairResults[p.ratio]);
+  const ratios = Object.fromEntries(measuredPairs.map((p) => [p.ratio, median(roundRatios[p.ratio] ?? [])]));
+  // The other side's CPU per request over the flow's, in the pair's own windows: above 1, the flow is cheaper.
   const cpuRatios = Object.fromEntries(
-    PAIRS.map((p) => [p.ratio, (results[p.floor]?.cpu.serverMsPerRequest ?? NaN) / (results[p.flow]?.cpu.serverMsPerRequest ?? NaN)]),
+    measuredPairs.map((p) => [p.ratio, (pairResults[p.ratio].floor.cpu.serverMsPerRequest ?? NaN) / (pairResults[p.ratio].flow.cpu.serverMsPerRequest ?? NaN)]),
   );
   const targets = Object.fromEntries(
-    PAIRS.filter((p) => p.target !== false && results[p.flow]).map((p) => [
+    measuredPairs.filter((p) => p.target !== false).map((p) => [
       p.ratio,
-      { target: `>= ${TARGET_RATIO * 100}%`, value: ratios[p.ratio], pass: ratios[p.ratio] >= TARGET_RATIO },
+      { target: `>= ${p.against === "floor" ? `${p.target * 100}%` : `${p.target}×`}`, value: ratios[p.ratio], pass: ratios[p.ratio] >= p.target },
     ]),
   );
   targets.bundleGzip = { target: `< ${kib(TARGET_BUNDLE_GZIP_BYTES)}`, value: bundle.gzipBytes, pass: bundle.gzipBytes < TARGET_BUNDLE_GZIP_BYTES };
   const failures = Object.values(results).reduce((n, r) => n + r.failures, 0);
-  const order = PAIRS.flatMap((p) => [p.flow, p.floor]).filter((k) => results[k]);
-  const { rounds, concurrency, durationMs, warmupMs, flowMs, flowWarmupMs, signin, storage, sliceMs } = settings;
+  const order = [...new Set(PAIRS.flatMap((p) => [p.flow, p.floor]))].filter((k) => results[k]);
+  const { rounds, concurrency, durationMs, warmupMs, flowMs, flowWarmupMs, signin, storage, sliceMs, pinning } = settings;
 
   console.log();
   console.log(`Latchkey bench — ${new Date().toISOString()} — commit ${measured}`);
   console.log(`${rounds} round(s) of ${durationMs / 1000} s per scenario (after ${warmupMs / 1000} s warm-up each), concurrency ${concurrency}, storage on ${storage}, ${cpus().length} CPUs`);
   console.log(`(e)–(h), (k)–(n): ${flowMs / 1000} s per scenario per round (after ${flowWarmupMs / 1000} s warm-up each), same concurrency`);
   if (signin) console.log(`(i) and (j): once, ${signin.durationMs / 1000} s each (after ${signin.warmupMs / 1000} s warm-up), concurrency ${signin.concurrency}`);
-  console.log(`each flow and its floor measured in alternating slices of at most ${sliceMs / 1000} s, an even number per side (floor, flow, flow, floor, …)`);
+  console.log(`each flow and what it is held against measured in alternating slices of at most ${sliceMs / 1000} s, an even number per side (floor, flow, flow, floor, …)`);
+  console.log(`Workers served on sockets bound directly to them (Miniflare unsafeDirectSockets); (q) is (a) through Miniflare's router, measured once`);
+  if (peer) console.log(`peer (o), (p): ${peer.name} ${peer.version} on Node ${peer.node}, one process`);
+  console.log(pinning ? `servers pinned to CPU ${pinning.serverCpu} (all threads), load generator to CPU ${pinning.clientCpus}` : "no CPU pinning");
   console.log();
   console.log(
     table(
@@ -94,15 +116,28 @@ export function report({ measured, settings, results, roundRatios, minting, bund
   console.log();
   const mark = (t) => (t.pass ? "PASS" : "MISS");
   const width = Math.max(...PAIRS.map((p) => p.name.length)) + 9;
-  for (const p of PAIRS.filter((p) => p.target !== false && results[p.flow])) {
-    console.log(
-      `${`(${p.letters.join(")/(")}) ${p.name}:`.padEnd(width)} ${pct(ratios[p.ratio]).padStart(6)} of the floor's req/s  [target ${targets[p.ratio].target}: ${mark(targets[p.ratio])}]` +
-        `  rounds: ${roundRatios[p.ratio].map(pct).join(", ")}; floor/flow CPU per request: ${pct(cpuRatios[p.ratio])}`,
-    );
+  const cpuOf = (p, side) => fmt(pairResults[p.ratio][side].cpu.serverMsPerRequest, 3);
+  for (const p of measuredPairs.filter((p) => p.ratio !== "signInToPbkdf2")) {
+    const head = `${`(${p.letters.join(")/(")}) ${p.name}:`.padEnd(width)} ${shown(p, ratios[p.ratio]).padStart(6)}`;
+    const target = p.target === false ? "No target." : `[target ${targets[p.ratio].target}: ${mark(targets[p.ratio])}]`;
+    const perRound = `rounds: ${roundRatios[p.ratio].map((r) => shown(p, r)).join(", ")}`;
+    if (p.against === "floor") {
+      console.log(`${head} of the floor's req/s  ${target}  ${perRound}; floor/flow CPU per request: ${pct(cpuRatios[p.ratio])}`);
+    } else if (p.against === "peer") {
+      console.log(
+        `${head} the peer's req/s  ${target}  ${perRound}; CPU per request ${cpuOf(p, "flow")} ms against the peer's ${cpuOf(p, "floor")} ms ` +
+          `(the peer's is ${shown(p, cpuRatios[p.ratio])} Latchkey's)`,
+      );
+    } else {
+      console.log(
+        `${head} the req/s through the router (direct socket against router)  ${target}  CPU per request ${cpuOf(p, "flow")} ms direct, ` +
+          `${cpuOf(p, "floor")} ms through the router (+${fmt(pairResults[p.ratio].floor.cpu.serverMsPerRequest - pairResults[p.ratio].flow.cpu.serverMsPerRequest, 3)} ms)`,
+      );
+    }
   }
-  if (results.signIn && results.floorPbkdf2) {
-    const flowMsPerReq = results.signIn.cpu.serverMsPerRequest;
-    const floorMsPerReq = results.floorPbkdf2.cpu.serverMsPerRequest;
+  if (pairResults.signInToPbkdf2) {
+    const flowMsPerReq = pairResults.signInToPbkdf2.flow.cpu.serverMsPerRequest;
+    const floorMsPerReq = pairResults.signInToPbkdf2.floor.cpu.serverMsPerRequest;
     console.log(
       `(i) sign-in: ${fmt(flowMsPerReq, 1)} ms workerd CPU per POST /login against (j) ${fmt(floorMsPerReq, 1)} ms for one PBKDF2: ` +
         `the floor is ${pct(cpuRatios.signInToPbkdf2)} of it (${fmt(flowMsPerReq - floorMsPerReq, 1)} ms besides PBKDF2); ` +
@@ -145,11 +180,16 @@ export function report({ measured, settings, results, roundRatios, minting, bund
     commit: measured,
     machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length, cpuModel: cpus()[0]?.model },
     settings: {
-      rounds, concurrency, warmupSeconds: warmupMs / 1000, durationSeconds: durationMs / 1000, sliceSeconds: sliceMs / 1000, storage,
+      rounds, concurrency, warmupSeconds: warmupMs / 1000, durationSeconds: durationMs / 1000, sliceSeconds: sliceMs / 1000, storage, pinning,
       flow: { warmupSeconds: flowWarmupMs / 1000, durationSeconds: flowMs / 1000 },
       signin: signin ? { concurrency: signin.concurrency, warmupSeconds: signin.warmupMs / 1000, durationSeconds: signin.durationMs / 1000 } : null,
     },
+    peer,
     scenarios: Object.fromEntries(order.map((k) => [k, results[k]])),
+    // Each pair's two sides over the pair's own windows (a flow in several pairs is in each).
+    pairs: Object.fromEntries(
+      measuredPairs.map((p) => [p.ratio, { against: p.against, flow: p.flow, other: p.floor, ...sides(pairResults[p.ratio]) }]),
+    ),
     ratios,
     roundRatios,
     cpuRatios,

@@ -1,0 +1,84 @@
+// Latchkey for the bench: the built Worker in workerd through Miniflare, as scripts/local-worker.mjs
+// starts it (same bundle, bindings, local settings, schema and signing key), with one difference:
+// the Worker also listens on a socket of its own (Miniflare's `unsafeDirectSockets`), and that
+// socket is its issuer and what the bench loads. Miniflare's usual address reaches the Worker
+// through Miniflare's router (entry) Worker, which costs more CPU per request than a Latchkey token
+// request and has no counterpart in production; the bench keeps that address only to measure what
+// the router adds. (startLocalWorker takes no socket option; scripts/ is not the bench's to change.)
+
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { Miniflare } from "miniflare";
+import { LOCAL_DEV_VARS, buildWorker } from "../../scripts/local-worker.mjs";
+import { compatibilityDate, newWorkerdPid } from "./workerd.mjs";
+import { freePort } from "./ports.mjs";
+
+const WORKER_NAME = "latchkey";
+const SCHEMA = resolve(import.meta.dirname, "..", "..", "schema.sql");
+
+/** schema.sql (the whole D1 schema, every migration in order) as single statements. */
+async function schemaStatements() {
+  const sql = await readFile(SCHEMA, "utf8");
+  return sql.replace(/--[^\n]*/g, "").split(";").map((statement) => statement.trim()).filter(Boolean);
+}
+
+/**
+ * @param {{ persistTo?: string, inspectorPort?: number }} o  local storage directory; a V8 inspector port (bench/profile.mjs)
+ * @returns {Promise<{ url: string, routedUrl: string, adminToken: string, pid: number | undefined, dispose: () => Promise<void> }>}
+ *          `url` is the direct socket (the issuer), `routedUrl` the same Worker behind Miniflare's router.
+ */
+export async function startBenchLatchkey({ persistTo, inspectorPort } = {}) {
+  const [scriptPath, date, directPort] = await Promise.all([buildWorker(), compatibilityDate(), freePort()]);
+  const url = `http://127.0.0.1:${directPort}`;
+  const adminToken = randomBytes(32).toString("base64url");
+  const vars = { ISSUER: url, ...LOCAL_DEV_VARS, ENCRYPTION_KEY: randomBytes(32).toString("base64url"), ADMIN_TOKEN: adminToken };
+  const text = (value) => ({ type: "text", value: String(value) });
+  const started = newWorkerdPid();
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    cf: false,
+    ...(inspectorPort && { inspectorPort }),
+    ...(persistTo && { resourcePersistencePath: resolve(persistTo) }),
+    workers: [
+      {
+        config: {
+          name: WORKER_NAME,
+          compatibilityDate: date,
+          manifest: {
+            mainModule: "index.js",
+            modulesRoot: resolve(scriptPath, ".."),
+            modules: { "index.js": { type: "esm", contents: await readFile(scriptPath, "utf8") } },
+          },
+          env: {
+            ...Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, text(value)])),
+            DB: { type: "d1", id: "latchkey" },
+            KV: { type: "kv", id: "latchkey" },
+            REPLAY_GUARD: { type: "durable-object", worker: WORKER_NAME, exportName: "ReplayGuard" },
+            LOGIN_THROTTLE: { type: "durable-object", worker: WORKER_NAME, exportName: "LoginThrottle" },
+          },
+          exports: {
+            ReplayGuard: { type: "durable-object", storage: "sqlite" },
+            LoginThrottle: { type: "durable-object", storage: "sqlite" },
+          },
+        },
+        dev: { unsafeDirectSockets: [{ host: "127.0.0.1", port: directPort }] },
+      },
+    ],
+  });
+  const dispose = () => mf.dispose();
+  try {
+    const routed = await mf.ready;
+    const direct = await mf.unsafeGetDirectURL(WORKER_NAME);
+    if (direct.origin !== url) throw new Error(`the direct socket is at ${direct.origin}, not ${url}`);
+    const db = await mf.getD1Database("DB");
+    for (const statement of await schemaStatements()) await db.prepare(statement).run();
+    const res = await fetch(`${url}/admin/keys`, { method: "POST", headers: { authorization: `Bearer ${adminToken}` } });
+    if (res.status !== 200) throw new Error(`POST /admin/keys answered ${res.status}: ${await res.text()}`);
+    return { url, routedUrl: routed.origin, adminToken, pid: started(), dispose };
+  } catch (error) {
+    await dispose().catch(() => {});
+    throw error;
+  }
+}
