@@ -1,5 +1,5 @@
 // Latchkey for the bench: the built Worker in workerd through Miniflare, as scripts/local-worker.mjs
-// starts it (same bundle, bindings, local settings, schema and signing key), with one difference:
+// starts it (same bundle, bindings, local settings, migrations and signing key), with one difference:
 // the Worker also listens on a socket of its own (Miniflare's `unsafeDirectSockets`), and that
 // socket is its issuer and what the bench loads. Miniflare's usual address reaches the Worker
 // through Miniflare's router (entry) Worker, which costs more CPU per request than a Latchkey token
@@ -11,17 +11,11 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Miniflare } from "miniflare";
 import { LOCAL_DEV_VARS, buildWorker } from "../../scripts/local-worker.mjs";
+import { applyMigrations } from "../../scripts/migrations.mjs";
 import { compatibilityDate, newWorkerdPid } from "./workerd.mjs";
 import { freePort } from "./ports.mjs";
 
 const WORKER_NAME = "latchkey";
-const SCHEMA = resolve(import.meta.dirname, "..", "..", "schema.sql");
-
-/** schema.sql (the whole D1 schema, every migration in order) as single statements. */
-async function schemaStatements() {
-  const sql = await readFile(SCHEMA, "utf8");
-  return sql.replace(/--[^\n]*/g, "").split(";").map((statement) => statement.trim()).filter(Boolean);
-}
 
 /**
  * @param {{ persistTo?: string, inspectorPort?: number }} o  local storage directory; a V8 inspector port (bench/profile.mjs)
@@ -72,8 +66,7 @@ export async function startBenchLatchkey({ persistTo, inspectorPort } = {}) {
     const routed = await mf.ready;
     const direct = await mf.unsafeGetDirectURL(WORKER_NAME);
     if (direct.origin !== url) throw new Error(`the direct socket is at ${direct.origin}, not ${url}`);
-    const db = await mf.getD1Database("DB");
-    for (const statement of await schemaStatements()) await db.prepare(statement).run();
+    await applyMigrations(await mf.getD1Database("DB"));
     const res = await fetch(`${url}/admin/keys`, { method: "POST", headers: { authorization: `Bearer ${adminToken}` } });
     if (res.status !== 200) throw new Error(`POST /admin/keys answered ${res.status}: ${await res.text()}`);
     return { url, routedUrl: routed.origin, adminToken, pid: started(), dispose };
