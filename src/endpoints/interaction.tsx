@@ -7,6 +7,7 @@ import { OAuthError, ensure } from "../errors/oauth-error";
 import type { AppContext, AppEnv } from "../http/context";
 import { postedForm, seeOther } from "../http/page-form";
 import { csrfFor, renderPage } from "../http/page-security";
+import { log } from "../log";
 import { listOutbox, mailerFrom } from "../mail";
 import {
   ConsentPage, OutboxPage, SignInPage, SignUpPage, VerifyEmailConfirmPage, VerifyEmailDonePage, VerifyEmailSentPage,
@@ -16,9 +17,10 @@ import { sessionCookie } from "../sessions/cookie";
 import { SIGN_IN_RETURNS, isSignInReturn, type SignInReturn } from "../sessions/sign-in-return";
 import { d1SessionStore } from "../sessions/store";
 import { hashPassword, needsRehash, verifyPassword } from "../users/password";
-import { createUser, d1UserStore } from "../users/store";
+import { d1UserStore } from "../users/store";
+import { resendVerification, signUp, type FollowUp, type MailDeps } from "../users/sign-up";
 import { durableLoginThrottle, loginThrottleKeys, tooManyAttempts } from "../users/throttle";
-import { completeVerification, startVerification } from "../users/verification";
+import { completeVerification } from "../users/verification";
 import type { User } from "../users/model";
 import { pageErrors } from "./authorize";
 import { authorizationError } from "../authorize/response";
@@ -74,8 +76,18 @@ async function verifySentPage(c: AppContext, email: string, txnValue?: string) {
   );
 }
 
-function verificationDeps(c: AppContext) {
-  return { db: c.env.DB, mailer: mailerFrom(c.env), issuer: c.get("config").issuer, ttl: c.get("config").emailVerificationTtl, now: c.get("now") };
+function mailDeps(c: AppContext): MailDeps {
+  const config = c.get("config");
+  return { db: c.env.DB, users: d1UserStore(c.env.DB), mailer: mailerFrom(c.env), issuer: config.issuer, ttl: config.emailVerificationTtl, now: c.get("now") };
+}
+
+/**
+ * The "check your email" page, then the mail: sent after the answer (`waitUntil`), so the answer's
+ * timing cannot tell which mail, if any, goes out. A failure to send is logged, not shown.
+ */
+function answerThenMail(c: AppContext, { email, followUp }: FollowUp, txnValue: string | undefined) {
+  c.executionCtx.waitUntil(followUp().catch((err: unknown) => log("error", "mail_failed", { message: String(err instanceof Error ? err.message : err).slice(0, 200) })));
+  return verifySentPage(c, email, txnValue);
 }
 
 async function signIn(c: AppContext, user: User): Promise<{ sid: string; cookie: string }> {
@@ -129,19 +141,14 @@ export const interaction = new Hono<AppEnv>()
     ensure(c.get("config").signupEnabled, "signup_disabled");
     const form = await postedForm(c);
     const txnValue = form.get("txn");
-    const txn = txnValue !== undefined ? await txnFrom(c, txnValue) : undefined;
+    if (txnValue !== undefined) await txnFrom(c, txnValue);
     const email = form.get("email") ?? "";
     const name = form.get("name");
-    let user: User;
+    let outcome: FollowUp;
     try {
-      user = await createUser(
-        { users: d1UserStore(c.env.DB), now: c.get("now") },
-        { email, password: form.get("password") ?? "", ...(name !== undefined && { claims: { name } }) },
-      );
+      outcome = await signUp(mailDeps(c), { email, password: form.get("password") ?? "", ...(name !== undefined && { claims: { name } }) });
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
-      // An address that is already registered gets the same page as a new one (no account enumeration).
-      if (err.code === "email_taken") return verifySentPage(c, email.trim(), txnValue);
       const reason: SignUpError =
         err.code === "invalid_email" ? "invalid_email" : err.code === "password_policy" ? "weak_password" : "invalid_name";
       const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
@@ -154,11 +161,9 @@ export const interaction = new Hono<AppEnv>()
         { status: 400, setCookies: [csrf.setCookie] },
       );
     }
-    await startVerification(verificationDeps(c), user);
-    const { sid, cookie } = await signIn(c, user);
-    c.header("set-cookie", cookie);
-    const nextTxn = txn ? await sealTransaction({ ...txn, authenticatedSid: sid }, c.env.ENCRYPTION_KEY) : undefined;
-    return verifySentPage(c, user.email, nextTxn);
+    // A new address and a registered one get the same answer (no session either way: the person
+    // signs in once the address is verified); only the mail sent afterwards differs (src/users/sign-up.ts).
+    return answerThenMail(c, outcome, txnValue);
   })
   // ── email verification ─────────────────────────────────────────────────────────────────────
   .get("/verify-email", pageErrors, async (c) => {
@@ -183,13 +188,9 @@ export const interaction = new Hono<AppEnv>()
   })
   .post("/verify-email/resend", pageErrors, async (c) => {
     const form = await postedForm(c);
-    const txnValue = form.get("txn");
-    const session = await currentSession(c);
-    ensure(session !== null, "interaction_expired");
-    const user = await d1UserStore(c.env.DB).get(session.userId);
-    ensure(user !== null, "interaction_expired");
-    if (!user.emailVerified) await startVerification(verificationDeps(c), user);
-    return verifySentPage(c, user.email, txnValue);
+    // By the address in the form, session or not (sign-up leaves none): the same answer for every
+    // address; a link goes out afterwards only to an unverified account's address.
+    return answerThenMail(c, resendVerification(mailDeps(c), form.get("email")), form.get("txn"));
   })
   // ── consent ────────────────────────────────────────────────────────────────────────────────
   .get("/consent", pageErrors, async (c) => {

@@ -17,8 +17,8 @@ import type { Mailer } from "./mailer";
  *
  * `env.EMAIL.send({ from, to, subject, text })` resolves with the message id once Cloudflare has
  * accepted the message and rejects (throws) when it refuses it, e.g. for an unverified sender; we
- * let that propagate, so the caller's request fails visibly instead of a person waiting for a
- * mail that never comes.
+ * let that propagate to the caller. The sign-up and resend routes send after answering (their
+ * answer must not depend on the mail, src/users/sign-up.ts) and log a refusal as `mail_failed`.
  */
 export function cloudflareMailer(binding: EmailSendBinding, from: string): Mailer {
   const sender = parseSender(from);

@@ -1,0 +1,175 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { listOutbox } from "../src/mail/outbox";
+import { SESSION_COOKIE } from "../src/sessions/cookie";
+import { d1UserStore } from "../src/users/store";
+import { ISSUER, uniqueId } from "./helpers";
+import {
+  Browser, authorize, clientRedirect, codeRequest, expectTokenResponse, hiddenFields, oidcClient, person, redeem, workerWithEnv,
+} from "./oidc-helpers";
+
+/**
+ * ASVS 5.0 V6.3.8: registration must not reveal whether an address has an account, by its answer
+ * (status, headers, body), its cookies or its work. POST /signup and POST /verify-email/resend
+ * answer every address alike; only the mail sent afterwards, to the address itself, differs
+ * (src/users/sign-up.ts): a new address gets the verification link, an existing account's owner
+ * "someone tried to sign up with your address".
+ */
+
+const worker = workerWithEnv({ SIGNUP_ENABLED: "true" });
+const NEW_PASSWORD = "a different good passphrase";
+
+/** A browser on the sign-up page (it holds the CSRF cookie), and the page's HTML. */
+async function onSignUpPage(query = ""): Promise<{ browser: Browser; html: string }> {
+  const browser = new Browser(worker);
+  const page = await browser.fetch(`/signup${query}`);
+  expect(page.status).toBe(200);
+  return { browser, html: await page.text() };
+}
+
+async function signUpAs(email: string, fields: Record<string, string> = {}): Promise<{ res: Response; body: string; browser: Browser }> {
+  const { browser, html } = await onSignUpPage();
+  const res = await browser.submit(html, { email, password: NEW_PASSWORD, name: "Someone", ...fields }, "/signup");
+  return { res, body: await res.text(), browser };
+}
+
+/** Everything an observer sees of an answer, with the per-response values (nonce, CSRF token) and the address replaced. */
+function observable(res: Response, body: string, email: string) {
+  const nonce = /'nonce-([A-Za-z0-9_-]+)'/.exec(res.headers.get("content-security-policy") ?? "")?.[1] ?? "none";
+  const csrf = hiddenFields(body).csrf ?? "none";
+  const scrub = (text: string) => text.split(nonce).join("NONCE").split(csrf).join("CSRF").split(email).join("EMAIL");
+  return { status: res.status, headers: [...res.headers].map(([name, value]) => [name, scrub(value)]), body: scrub(body) };
+}
+
+/** Counts PBKDF2 derivations while `run` runs (the Worker runs in the tests' isolate). */
+async function countingPbkdf2<T>(run: () => Promise<T>): Promise<{ result: T; pbkdf2: number }> {
+  const spy = vi.spyOn(crypto.subtle, "deriveBits");
+  const result = await run();
+  const pbkdf2 = spy.mock.calls.filter(([algorithm]) => (algorithm as { name?: string }).name === "PBKDF2").length;
+  spy.mockRestore();
+  return { result, pbkdf2 };
+}
+
+const mailTo = (email: string) => listOutbox(env.DB, email);
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("ASVS 6.3.8: POST /signup answers a new and a registered address alike", () => {
+  it("same status, headers (no Set-Cookie on either, no session) and body; one PBKDF2 each", async () => {
+    const existing = await person();
+    const fresh = `${uniqueId("fresh")}@example.com`;
+    const a = await countingPbkdf2(() => signUpAs(fresh));
+    const b = await countingPbkdf2(() => signUpAs(existing.email));
+    expect(a.result.res.status).toBe(200);
+    expect(a.result.body).toContain("Check your email");
+    expect(observable(b.result.res, b.result.body, existing.email)).toEqual(observable(a.result.res, a.result.body, fresh));
+    for (const { result } of [a, b]) {
+      expect(result.res.headers.getSetCookie()).toEqual([]);
+      expect(result.browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    }
+    expect({ fresh: a.pbkdf2, existing: b.pbkdf2 }).toEqual({ fresh: 1, existing: 1 });
+  });
+
+  it("the mail tells them apart: verification link to the new address, a notice with a sign-in link to the owner", async () => {
+    const existing = await person({ claims: { name: "Owner" } });
+    const fresh = `${uniqueId("fresh")}@example.com`;
+    const before = await mailTo(existing.email);
+    await signUpAs(fresh);
+    await signUpAs(existing.email.toUpperCase().replace("@EXAMPLE.COM", "@example.com"));
+
+    const [verify, ...moreNew] = await mailTo(fresh);
+    expect(moreNew).toEqual([]);
+    expect(verify).toMatchObject({ to: fresh, subject: "Verify your email address" });
+    expect(verify!.text).toContain(`${ISSUER}/verify-email?token=`);
+
+    const owner = await mailTo(existing.email);
+    expect(owner).toHaveLength(before.length + 1);
+    const notice = owner[0]!;
+    expect(notice).toMatchObject({ to: existing.email, subject: "Someone tried to create an account with your address" });
+    expect(notice.text).toContain(`${ISSUER}/account`);
+    expect(notice.text).not.toContain("/verify-email");
+    expect(notice.text).toContain("nothing about\nyour account has changed");
+
+    // Nothing about the account changed: the old password still signs in, the name is the owner's.
+    const stored = await d1UserStore(env.DB).get(existing.id);
+    expect(stored).toMatchObject({ email: existing.email, emailVerified: true, claims: { name: "Owner" } });
+    const { pages } = await authorize(new Browser(worker), (await codeRequest((await oidcClient()).client_id)).params, existing);
+    expect(pages).toEqual(["login", "consent"]);
+  });
+
+  it("the form's own errors come first and are the same for both (a weak password is refused before the address is looked at)", async () => {
+    const existing = await person();
+    const fresh = `${uniqueId("fresh")}@example.com`;
+    const a = await signUpAs(fresh, { password: "short" });
+    const b = await signUpAs(existing.email, { password: "short" });
+    expect(a.res.status).toBe(400);
+    expect(observable(b.res, b.body, existing.email)).toEqual(observable(a.res, a.body, fresh));
+    expect(await mailTo(fresh)).toEqual([]);
+    expect(await d1UserStore(env.DB).getByEmail(fresh)).toBeNull();
+  });
+
+  it("a new person signs up in an authorization request, verifies, signs in and the request continues", async () => {
+    const client = await oidcClient();
+    const email = `${uniqueId("newcomer")}@example.com`;
+    const { params, verifier } = await codeRequest(client.client_id);
+    const browser = new Browser(worker);
+    const login = await browser.follow(await browser.fetch(`/authorize?${new URLSearchParams(params)}`));
+    const txn = hiddenFields(await login.text()).txn!;
+    const signup = await browser.fetch(`/signup?txn=${encodeURIComponent(txn)}`);
+    const sent = await browser.submit(await signup.text(), { email, password: NEW_PASSWORD }, "/signup");
+    const sentHtml = await sent.text();
+    const onward = /href="(\/verify-email\/needed\?txn=[^"]+)"/.exec(sentHtml)?.[1]?.replace(/&amp;/g, "&");
+    expect(onward).toBeDefined();
+
+    const token = /\/verify-email\?token=([A-Za-z0-9_-]+)/.exec((await mailTo(email))[0]!.text)![1]!;
+    const confirm = await browser.fetch(`/verify-email?token=${token}`);
+    expect((await browser.submit(await confirm.text(), {}, "/verify-email")).status).toBe(200);
+
+    // No session was made at sign-up: "continue" asks for the password, then the request goes on.
+    const again = await browser.follow(await browser.fetch(onward!));
+    expect(await again.clone().text()).toContain('action="/login"');
+    const consent = await browser.follow(await browser.submit(again, { email, password: NEW_PASSWORD }, "/login"));
+    const done = await browser.follow(await browser.submit(consent, { decision: "allow" }, "/consent"));
+    await expectTokenResponse(await redeem(client, clientRedirect(done).get("code")!, verifier));
+  });
+});
+
+describe("ASVS 6.3.8: POST /verify-email/resend answers every address alike", () => {
+  async function resend(email: string) {
+    const { browser, html } = await onSignUpPage();
+    const csrf = hiddenFields(html).csrf!;
+    const res = await browser.fetch("/verify-email/resend", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrf, email }).toString(),
+    });
+    return { res, body: await res.text() };
+  }
+
+  it("unknown, unverified and verified addresses get the same answer, without a session; only the unverified one gets a new link", async () => {
+    const unverified = await person({ email_verified: false });
+    const verified = await person();
+    const unknown = `${uniqueId("nobody")}@example.com`;
+    const counts = { unverified: (await mailTo(unverified.email)).length, verified: (await mailTo(verified.email)).length };
+    const answers = [];
+    for (const email of [unknown, unverified.email, verified.email]) {
+      const { res, body } = await resend(email);
+      answers.push(observable(res, body, email));
+    }
+    expect(answers[0]!.status).toBe(200);
+    expect(answers[0]!.body).toContain("Check your email");
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+
+    const mailed = await mailTo(unverified.email);
+    expect(mailed).toHaveLength(counts.unverified + 1);
+    expect(mailed[0]!.subject).toBe("Verify your email address");
+    expect(await mailTo(verified.email)).toHaveLength(counts.verified);
+    expect(await mailTo(unknown)).toEqual([]);
+  });
+
+  it("a malformed address is the form's error, whoever asks", async () => {
+    const { res } = await resend("not an address");
+    expect(res.status).toBe(400);
+  });
+});
