@@ -4,12 +4,14 @@ import { OAuthError } from "../errors/oauth-error";
 import { MIN_RSA_BITS, keyFitsAlg, rsaModulusBits } from "../keys/algorithms";
 import { log } from "../log";
 import { decodeUtf8 } from "../crypto/encoding";
-import { readBounded } from "../http/body";
+import { OutboundError, outboundFetch } from "../http/outbound";
 import type { ClientAuthDeps } from "./types";
 
 /**
- * A client's verification keys: its registered `jwks`, or its `jwks_uri` fetched with a timeout,
- * a size bound and an isolate-level cache. An assertion whose `kid` is not in a cached set triggers
+ * A client's verification keys: its registered `jwks`, or its `jwks_uri` fetched through the
+ * outbound-fetch policy (src/http/outbound.ts: a public https host, a timeout, a 64 KiB bound, no
+ * redirects; a URL stored before the policy is refused without a fetch, jwks_uri_forbidden) and
+ * kept in an isolate-level cache. An assertion whose `kid` is not in a cached set triggers
  * one refetch (the client may have rotated); such forced refetches happen at most once per
  * `REFETCH_FLOOR` seconds per URI, so random kids cannot turn us into a request amplifier.
  */
@@ -122,31 +124,26 @@ function fetchKeys(uri: string, deps: ClientAuthDeps, force: boolean): Promise<J
 }
 
 async function download(uri: string, deps: ClientAuthDeps): Promise<JWK[]> {
-  const url = new URL(uri);
-  if (url.protocol !== "https:" && !(deps.config.allowInsecureClientUris && url.protocol === "http:")) {
-    throw new OAuthError("jwks_uri_error", "The client's jwks_uri must use https.");
-  }
-  let body: string;
+  let bytes: Uint8Array;
   try {
-    const response = await fetch(url, {
-      headers: { accept: "application/jwk-set+json, application/json" },
-      redirect: "manual",
-      signal: AbortSignal.timeout(deps.config.jwksFetchTimeoutMs),
-    });
-    if (response.status !== 200) throw new Error(`status ${response.status}`);
-    const bytes = await readBounded(response.body, MAX_JWKS_BYTES);
-    if (bytes === undefined) throw new OAuthError("jwks_uri_error", "The client's JWK Set is too large.");
-    const text = decodeUtf8(bytes);
-    if (text === undefined) throw new OAuthError("client_assertion_invalid_jwks", "The client's JWK Set is not UTF-8.");
-    body = text;
+    ({ body: bytes } = await outboundFetch(uri, {
+      purpose: "jwks_uri",
+      accept: "application/jwk-set+json, application/json",
+      maxBytes: MAX_JWKS_BYTES,
+      timeoutMs: deps.config.jwksFetchTimeoutMs,
+      okStatus: [200],
+    }, { allowInsecure: deps.config.allowInsecureClientUris }));
   } catch (cause) {
-    if (cause instanceof OAuthError) throw cause;
-    log("warn", "jwks_uri_fetch_failed", { uri, reason: String(cause) });
-    throw new OAuthError("jwks_uri_error", undefined, { cause });
+    if (!(cause instanceof OutboundError)) throw cause;
+    log("warn", "jwks_uri_fetch_failed", { uri, reason: cause.reason });
+    if (cause.failure === "forbidden_url") throw new OAuthError("jwks_uri_forbidden", undefined, { cause });
+    throw new OAuthError("jwks_uri_error", cause.failure === "too_large" ? "The client's JWK Set is too large." : undefined, { cause });
   }
+  const text = decodeUtf8(bytes);
+  if (text === undefined) throw new OAuthError("client_assertion_invalid_jwks", "The client's JWK Set is not UTF-8.");
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
+    parsed = JSON.parse(text);
   } catch (cause) {
     throw new OAuthError("client_assertion_invalid_jwks", "The client's jwks_uri did not return JSON.", { cause });
   }

@@ -1,11 +1,12 @@
 import { OAuthError, ensure } from "../errors/oauth-error";
+import { outboundUrlProblem, type OutboundUrlProblem } from "../http/outbound";
 import { isLoopbackHost } from "./redirect-uris";
 
 /**
  * The URI rules of client registration (part of the one metadata validator, src/clients/register.ts):
  * redirect URIs (RFC 6749 §3.1.2, RFC 8252 §7, OIDC Registration §2), post-logout redirect URIs
  * (OIDC RP-Initiated Logout §3.1), the back-channel logout URI (OIDC Back-Channel Logout §2.2),
- * and the https URLs and origins other members hold.
+ * the URLs the server fetches (validFetchedUri), and the https URLs and origins other members hold.
  */
 
 export const MAX_URIS = 32;
@@ -83,10 +84,11 @@ export function validPostLogoutRedirectUris(value: unknown, type: "web" | "nativ
 
 /**
  * OIDC Back-Channel Logout §2.2: `backchannel_logout_uri` is an absolute URI without a fragment
- * (a query is allowed and kept), which the server POSTs logout tokens to. https, whatever the
- * client's application_type (it is the client's server that receives them); http only on a
- * loopback host and only where insecure client URIs are allowed (ALLOW_INSECURE_CLIENT_URIS, local
- * development), as for web redirect URIs. `backchannel_logout_session_required` is a boolean
+ * (a query is allowed and kept), which the server POSTs logout tokens to. So it is a URL the server
+ * fetches (validFetchedUri: a public host, no credentials), and it follows the web redirect URI
+ * rules as well: https, whatever the client's application_type (it is the client's server that
+ * receives them); http only on a loopback host and only where insecure client URIs are allowed
+ * (ALLOW_INSECURE_CLIENT_URIS, local development). `backchannel_logout_session_required` is a boolean
  * (default false); logout tokens always carry `sid`, so either value is honoured. Valid members
  * are written into `metadata`.
  */
@@ -97,7 +99,7 @@ export function backChannelLogoutMetadata(
 ): void {
   const uri = input.backchannel_logout_uri;
   if (uri !== undefined) {
-    ensure(isText(uri, MAX_URI_LENGTH), "backchannel_logout_uri_malformed");
+    validFetchedUri("backchannel_logout_uri", uri, allowInsecure);
     const problem = redirectUriProblem(uri, "web", allowInsecure);
     if (problem !== undefined) {
       throw new OAuthError("backchannel_logout_uri_malformed", `backchannel_logout_uri: ${uri} - ${BACK_CHANNEL_PROBLEM_TEXT[problem]}`);
@@ -117,6 +119,39 @@ const BACK_CHANNEL_PROBLEM_TEXT: Record<RedirectProblem, string> = {
   redirect_uri_wildcard: "it must not contain a wildcard (*).",
   redirect_uri_web_not_https: "it must use https.",
 };
+
+/** The members holding a URL that the server itself fetches (docs/security.md, "Outbound fetches"). */
+export type FetchedMember = "jwks_uri" | "sector_identifier_uri" | "backchannel_logout_uri";
+
+/**
+ * A URL the server will fetch: it must pass the outbound-fetch policy (src/http/outbound.ts), so
+ * registration refuses what the fetch would refuse. A host that is not public is
+ * `client_uri_forbidden_host`, credentials in it `client_uri_credentials`, and anything else
+ * (not a URL, not https, a fragment) the member's own `<member>_malformed`. Members only shown to
+ * people (client_uri, logo_uri, policy_uri, tos_uri, initiate_login_uri) are never fetched by the
+ * server and keep the plain https rule.
+ */
+export function validFetchedUri(member: FetchedMember, value: unknown, allowInsecure: boolean): string {
+  ensure(isText(value, MAX_URI_LENGTH), `${member}_malformed`);
+  const problem = outboundUrlProblem(value, allowInsecure);
+  if (problem !== undefined) throw fetchedUriError(member, value, problem);
+  return value;
+}
+
+/** The registration error for a URL the outbound policy refuses (also used when a fetch at registration is refused). */
+export function fetchedUriError(member: FetchedMember, uri: string, problem: OutboundUrlProblem): OAuthError {
+  switch (problem) {
+    case "forbidden_host":
+      return new OAuthError("client_uri_forbidden_host",
+        `${member}: ${uri} - its host is a loopback, private, link-local or other special-purpose address or name, which this server does not fetch.`);
+    case "credentials":
+      return new OAuthError("client_uri_credentials", `${member} must not contain a user name or password.`);
+    case "fragment":
+      return new OAuthError(`${member}_malformed`, `${member}: ${uri} - it must not contain a fragment.`);
+    default:
+      return new OAuthError(`${member}_malformed`, `${member}: ${uri} - it must be an absolute https URL.`);
+  }
+}
 
 export function isHttpsUrl(value: string, allowHttp = false): boolean {
   try {

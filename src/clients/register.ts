@@ -8,8 +8,8 @@ import { verifySoftwareStatement } from "../registration/software-statement";
 import { SECRET_METHODS, isAuthMethod, type AuthMethod, type Client } from "./model";
 import { canVerify, validJwks } from "./register-keys";
 import {
-  MAX_URIS, MAX_URI_LENGTH, backChannelLogoutMetadata, isHttpsUrl, isOrigin, isText, isTextArray, validPostLogoutRedirectUris,
-  validRedirectUris,
+  MAX_URIS, MAX_URI_LENGTH, backChannelLogoutMetadata, isHttpsUrl, isOrigin, isText, isTextArray, validFetchedUri,
+  validPostLogoutRedirectUris, validRedirectUris,
 } from "./register-uris";
 import type { ClientStore } from "./store";
 
@@ -92,7 +92,10 @@ export interface RegisterDeps {
   store: ClientStore;
   encryptionKey: string;
   now: number;
-  /** config.allowInsecureClientUris: http loopback redirect URIs for web clients, http jwks_uri (development). */
+  /**
+   * config.allowInsecureClientUris (local development): http loopback redirect URIs for web clients,
+   * and http and loopback hosts in the URLs the server fetches (src/http/outbound.ts).
+   */
   allowInsecureUris: boolean;
   /** Default "operator". */
   origin?: RegistrationOrigin;
@@ -223,10 +226,7 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
   // ── keys (RFC 7591 §2 jwks / jwks_uri; RFC 8705 §2.2) ─────────────────────────────────────
   ensure(input.jwks === undefined || input.jwks_uri === undefined, "jwks_and_jwks_uri");
   const jwks = input.jwks === undefined ? null : validJwks(input.jwks);
-  const jwksUri = input.jwks_uri ?? null;
-  if (jwksUri !== null) {
-    ensure(isText(jwksUri, MAX_URI_LENGTH) && isHttpsUrl(jwksUri, deps.allowInsecureUris), "jwks_uri_malformed");
-  }
+  const jwksUri = input.jwks_uri === undefined ? null : validFetchedUri("jwks_uri", input.jwks_uri, deps.allowInsecureUris);
   if (method === "private_key_jwt") {
     ensure(jwks !== null || jwksUri !== null, "jwks_required", "private_key_jwt needs the client's public keys in jwks or jwks_uri.");
     if (jwks !== null) {
@@ -325,8 +325,7 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
 
   // ── network checks last (OIDC Registration §5) ──────────────────────────────────────────────
   if (input.sector_identifier_uri !== undefined) {
-    const sector = input.sector_identifier_uri;
-    ensure(isText(sector, MAX_URI_LENGTH) && isHttpsUrl(sector, deps.allowInsecureUris), "sector_identifier_uri_malformed");
+    const sector = validFetchedUri("sector_identifier_uri", input.sector_identifier_uri, deps.allowInsecureUris);
     await checkSectorIdentifier(sector, redirectUris, {
       ...(deps.sectorIdentifierFetch ?? { timeoutMs: 3000, maxBytes: 64 * 1024 }),
       allowInsecure: deps.allowInsecureUris,

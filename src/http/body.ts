@@ -3,22 +3,35 @@ import { OAuthError } from "../errors/oauth-error";
 /**
  * Reads a body stream, refusing to hold more than `maxBytes`: resolves undefined (and cancels the
  * stream) as soon as it grows past the bound. The one bounded reader: request bodies (through
- * readRequestBody) and the documents we fetch (client jwks_uri, sector_identifier_uri).
+ * readRequestBody) and the answers of outbound fetches (src/http/outbound.ts). When `signal`
+ * aborts, the stream is cancelled and the read rejects with the signal's reason.
  */
-export async function readBounded(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | undefined> {
+export async function readBounded(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<Uint8Array | undefined> {
   if (!body) return new Uint8Array();
   const reader = body.getReader();
+  const abort = () => void reader.cancel(signal?.reason).catch(() => {});
+  signal?.throwIfAborted();
+  signal?.addEventListener("abort", abort, { once: true });
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return undefined;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      signal?.throwIfAborted();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel();
+        return undefined;
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } finally {
+    signal?.removeEventListener("abort", abort);
   }
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(total);

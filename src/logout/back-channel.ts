@@ -1,6 +1,7 @@
 import { backChannelLogoutUri } from "../clients/model";
 import type { ClientStore } from "../clients/store";
 import type { Config } from "../config";
+import { OutboundError, outboundFetch } from "../http/outbound";
 import type { Keyring } from "../keys/keyring";
 import { log, type LogFields } from "../log";
 import { takeSessionClients } from "../sessions/session-clients";
@@ -11,9 +12,11 @@ import { issueLogoutToken } from "../tokens/logout-token";
  * an ID token in it (src/sessions/session-clients.ts) and registered a `backchannel_logout_uri` gets
  * a logout token (src/tokens/logout-token.ts), POSTed from the Worker (§2.5).
  *
- * Delivery never holds up or fails a logout: it runs after the response (`waitUntil`), each POST is
- * abandoned after config.backChannelLogoutTimeoutMs, redirects are not followed (a 3xx is a failed
- * delivery), the answer's body is not read, and every outcome is one structured log line
+ * Delivery never holds up or fails a logout: it runs after the response (`waitUntil`). Each POST
+ * goes through the outbound-fetch policy (src/http/outbound.ts): a URI whose host is not public is
+ * never POSTed to (a client registered before the policy may have one), each POST is abandoned
+ * after config.backChannelLogoutTimeoutMs, redirects are not followed (a 3xx is a failed
+ * delivery), and the answer's body is not read. Every outcome is one structured log line
  * (`backchannel_logout`, level warn when it failed). There is no retry (§2.8 leaves it optional).
  */
 
@@ -57,19 +60,22 @@ async function notifyOne(deps: BackChannelDeps, session: EndedSession, clientId:
       { sub: session.userId, sid: session.sid, clientId, alg: client.idTokenSignedResponseAlg },
       { config: deps.config, keys: await deps.keys(), now: deps.now },
     );
-    const response = await fetch(uri, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ logout_token: token }).toString(),
-      redirect: "manual",
-      signal: AbortSignal.timeout(deps.config.backChannelLogoutTimeoutMs),
+    const { status } = await outboundFetch(uri, {
+      purpose: "backchannel_logout_uri",
+      accept: null,
+      maxBytes: 0,
+      timeoutMs: deps.config.backChannelLogoutTimeoutMs,
+      // §2.8: 200 OK means logged out; some frameworks answer an empty 200 as 204.
+      okStatus: [200, 204],
+    }, {
+      allowInsecure: deps.config.allowInsecureClientUris,
+      post: { contentType: "application/x-www-form-urlencoded", body: new URLSearchParams({ logout_token: token }).toString() },
     });
-    await response.body?.cancel();
-    // §2.8: 200 OK means logged out; some frameworks answer an empty 200 as 204.
-    const delivered = response.status === 200 || response.status === 204;
-    log(delivered ? "info" : "warn", "backchannel_logout", { ...fields, delivered, status: response.status });
+    log("info", "backchannel_logout", { ...fields, delivered: true, status });
   } catch (error) {
-    log("warn", "backchannel_logout", { ...fields, delivered: false, reason: describe(error) });
+    const reason = error instanceof OutboundError ? error.reason : describe(error);
+    const status = error instanceof OutboundError ? error.extra.status : undefined;
+    log("warn", "backchannel_logout", { ...fields, delivered: false, status, reason });
   }
 }
 
