@@ -123,7 +123,7 @@ describe("a fetch under the policy", () => {
     expect(answer).toEqual({ status: 200, body: new Uint8Array() });
     expect(state.cancelled).toBe(true);
     const [request] = requests as [Request];
-    expect({ method: request.method, type: request.headers.get("content-type"), accept: request.headers.get("accept"), body: await request.text() })
+    expect({ method: request.method, type: request.headers.get("content-type"), accept: request.headers.get("accept"), body: new TextDecoder().decode(await request.arrayBuffer()) })
       .toEqual({ method: "POST", type: "application/x-www-form-urlencoded", accept: null, body: "logout_token=x" });
   });
 
@@ -185,5 +185,16 @@ describe("a fetch under the policy", () => {
     const error = await failure(outboundFetch(URI, USE, { allowInsecure: false }));
     expect(error.failure).toBe("unreachable");
     expect(error.reason).toContain("connection refused");
+  });
+});
+
+describe("one way out: every fetch of a supplied URL goes through the policy", () => {
+  it("no module but src/http/outbound.ts calls the global fetch", () => {
+    const sources = import.meta.glob(["../src/**/*.{ts,tsx}", "../workers/**/*.ts"], { query: "?raw", import: "default", eager: true }) as Record<string, string>;
+    expect(Object.keys(sources).length).toBeGreaterThan(50);
+    const callers = Object.entries(sources)
+      .filter(([, text]) => /(?<![.\w$])fetch\s*\(|\b(?:globalThis|self)\.fetch\b/.test(text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "")))
+      .map(([path]) => path);
+    expect(callers).toEqual(["../src/http/outbound.ts"]);
   });
 });
