@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { REQUEST_BOUNDS } from "../src/authorize/limits";
 import { ISSUER, basic, call, expectError, tokenRequest } from "./helpers";
 import {
   Browser, REDIRECT_URI, authorize, clientRedirect, codeRequest, expectErrorPage, expectRedirectError, expectTokenResponse,
@@ -125,31 +126,33 @@ describe("/authorize after the client is validated: redirected errors", () => {
     await refused("response_mode", LONG, "invalid_request");
   });
 
-  it("state longer than 2048 characters → invalid_request (state echoed); 2048 works end to end", async () => {
-    await refused("state", "s".repeat(2049), "invalid_request", /state/);
+  const { state: STATE, nonce: NONCE, login_hint: LOGIN_HINT } = REQUEST_BOUNDS;
+
+  it(`state longer than ${STATE.bytes} bytes → state_too_long (state echoed); ${STATE.bytes} works end to end`, async () => {
+    await refused("state", "s".repeat(STATE.bytes + 1), "invalid_request", /^state must be at most/);
     const user = await person();
-    const { params, verifier } = await codeRequest(client.client_id, { state: "s".repeat(2048) });
+    const { params, verifier } = await codeRequest(client.client_id, { state: "s".repeat(STATE.bytes) });
     const back = clientRedirect((await authorize(new Browser(), params, user)).response);
     expect(back.get("state")).toBe(params.state);
     await expectTokenResponse(await redeem(client, back.get("code")!, verifier));
   });
 
-  it("nonce longer than 2048 characters → invalid_request; 2048 is echoed in the ID token", async () => {
-    await refused("nonce", "n".repeat(2049), "invalid_request", /nonce/);
+  it(`nonce longer than ${NONCE.bytes} bytes → nonce_too_long; ${NONCE.bytes} is echoed in the ID token`, async () => {
+    await refused("nonce", "n".repeat(NONCE.bytes + 1), "invalid_request", /^nonce must be at most/);
     const user = await person();
-    const { params, verifier } = await codeRequest(client.client_id, { nonce: "n".repeat(2048) });
+    const { params, verifier } = await codeRequest(client.client_id, { nonce: "n".repeat(NONCE.bytes) });
     const back = clientRedirect((await authorize(new Browser(), params, user)).response);
     const tokens = await expectTokenResponse(await redeem(client, back.get("code")!, verifier));
     await verifyIdToken(tokens.id_token!, client.client_id, { nonce: params.nonce });
   });
 
-  it("login_hint longer than 512 characters → invalid_request", async () => {
-    await refused("login_hint", "h".repeat(513), "invalid_request", /login_hint/);
+  it(`login_hint longer than ${LOGIN_HINT.bytes} bytes → login_hint_too_long`, async () => {
+    await refused("login_hint", "h".repeat(LOGIN_HINT.bytes + 1), "invalid_request", /^login_hint must be at most/);
   });
 
   it("state, nonce and login_hint all at their limits (ASCII) still fit the sign-in pages", async () => {
     const user = await person();
-    const { params, verifier } = await codeRequest(client.client_id, { state: "s".repeat(2048), nonce: "n".repeat(2048), login_hint: "h".repeat(512) });
+    const { params, verifier } = await codeRequest(client.client_id, { state: "s".repeat(STATE.bytes), nonce: "n".repeat(NONCE.bytes), login_hint: "h".repeat(LOGIN_HINT.bytes) });
     const { response, pages } = await authorize(new Browser(), params, user);
     expect(pages).toEqual(["login", "consent"]);
     const back = clientRedirect(response);
@@ -157,16 +160,14 @@ describe("/authorize after the client is validated: redirected errors", () => {
     await expectTokenResponse(await redeem(client, back.get("code")!, verifier));
   });
 
-  it("within the character limits but too many bytes for the sign-in pages (multi-byte) → a clear invalid_request, not an expired sign-in", async () => {
-    const wide = "€".repeat(2048);
-    const res = await get(q({ ...base, state: wide, nonce: wide }));
-    expectRedirectError(res, "invalid_request", { state: wide, description: /too large/ });
+  it("within the bounds in characters but not in bytes (multi-byte) → the bound's error, counted in bytes", async () => {
+    const wide = "€".repeat(STATE.bytes / 2);
+    expectRedirectError(await get(q({ ...base, state: wide })), "invalid_request", { state: wide, description: /^state must be at most/ });
   });
 
-  it("state and nonce at their limits in characters JSON escapes (NUL) → a clear invalid_request, not an expired sign-in", async () => {
-    const nul = "\u0000".repeat(2048);
-    const res = await get(q({ ...base, state: nul, nonce: nul }));
-    expectRedirectError(res, "invalid_request", { state: nul, description: /too large/ });
+  it("characters JSON escapes (NUL: 6 bytes sealed) count as sealed → the bound's error, not an expired sign-in", async () => {
+    const nul = "\u0000".repeat(NONCE.bytes / 4);
+    expectRedirectError(await get(q({ ...base, nonce: nul })), "invalid_request", { state: base.state, description: /^nonce must be at most/ });
   });
 
   it("control characters and markup in state come back intact in the query and in form_post", async () => {

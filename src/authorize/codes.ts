@@ -1,6 +1,7 @@
 import { open, seal } from "../crypto/aead";
 import { randomToken } from "../crypto/encoding";
 import { OAuthError } from "../errors/oauth-error";
+import { MAX_CODE_LENGTH } from "./limits";
 import type { AuthorizationRequest } from "./request";
 import type { ReplayNamespace } from "../replay/replay-cache";
 
@@ -10,7 +11,9 @@ import type { ReplayNamespace } from "../replay/replay-cache";
  * AES-256-GCM, so redeeming it needs no lookup and works at any edge location the moment it is
  * issued (no waiting for KV to propagate). What makes it single use is the atomic reservation of
  * its random `jti` in the ReplayGuard Durable Object at redemption (see docs/storage.md).
- * Entropy: 128 random bits in `jti` plus a 96-bit random IV; integrity from the GCM tag.
+ * Entropy: 128 random bits in `jti` plus a 96-bit random IV; integrity from the GCM tag. What the
+ * request may put in a code is bounded (src/authorize/limits.ts), so every code issued is
+ * within MAX_CODE_LENGTH and redeemable.
  */
 export interface CodePayload {
   jti: string;
@@ -25,17 +28,21 @@ export interface CodePayload {
   authTime: number;
   sid: string;
   amr: string[];
-  /** The consent (grant) the code was issued under; first-party clients have none. */
-  grantId?: string;
+  /**
+   * The consent (grant) the code was issued under. Every code has one: a first-party client skips
+   * the consent page, but its grant is recorded all the same (src/authorize/flow.ts), so it can be
+   * listed and withdrawn, and withdrawing it stops the code (and what it issued).
+   */
+  grantId: string;
   exp: number;
 }
 
 /** Code reservations in the ReplayCache: server-wide, spread over 16 objects. */
 export const CODE_NAMESPACE: ReplayNamespace = { name: "authorization_code", shardHexDigits: 1 };
 
-export function issueCode(
+export async function issueCode(
   request: AuthorizationRequest,
-  who: { sub: string; authTime: number; sid: string; amr: string[]; grantId?: string },
+  who: { sub: string; authTime: number; sid: string; amr: string[]; grantId: string },
   deps: { encryptionKey: string; now: number; ttl: number },
 ): Promise<string> {
   const payload: CodePayload = {
@@ -49,12 +56,18 @@ export function issueCode(
     ...who,
     exp: deps.now + deps.ttl,
   };
-  return seal(deps.encryptionKey, "authorization-code", "code", JSON.stringify(payload));
+  const code = await seal(deps.encryptionKey, "authorization-code", "code", JSON.stringify(payload));
+  // The request's bounds make this impossible (src/authorize/limits.ts); never issue a code openCode would refuse.
+  if (code.length > MAX_CODE_LENGTH) throw new Error(`authorization code of ${code.length} characters exceeds MAX_CODE_LENGTH`);
+  return code;
 }
 
-/** Opens a code; anything not sealed by us (or tampered with) is `code_invalid`. Expiry is checked by the grant. */
+/**
+ * Opens a code; anything not sealed by us (or tampered with) is `code_invalid`. Expiry is checked by
+ * the grant. Anything longer than the longest code issueCode can produce is refused unopened.
+ */
 export async function openCode(code: string, encryptionKey: string): Promise<CodePayload> {
-  if (code.length > 4096) throw new OAuthError("code_invalid");
+  if (code.length > MAX_CODE_LENGTH) throw new OAuthError("code_invalid");
   try {
     return JSON.parse(await open(encryptionKey, "authorization-code", "code", code)) as CodePayload;
   } catch {

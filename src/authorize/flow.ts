@@ -1,6 +1,6 @@
 import type { Client } from "../clients/model";
 import { covers, d1ConsentStore } from "../consent/store";
-import { OAuthError, ensure } from "../errors/oauth-error";
+import { OAuthError } from "../errors/oauth-error";
 import type { AppContext } from "../http/context";
 import { readSessionCookie } from "../sessions/cookie";
 import type { Session } from "../sessions/model";
@@ -8,7 +8,7 @@ import { d1SessionStore } from "../sessions/store";
 import { d1UserStore } from "../users/store";
 import type { User } from "../users/model";
 import { issueCode } from "./codes";
-import { MAX_SEALED_TRANSACTION, sealTransaction, type Transaction } from "./request";
+import { sealTransaction, type Transaction } from "./request";
 import { authorizationResponse } from "./response";
 
 /** The live session of this browser, if any. */
@@ -21,12 +21,7 @@ export async function currentSession(c: AppContext): Promise<Session | null> {
 /** A redirect to one of our interaction pages, carrying the sealed transaction. */
 export async function toInteraction(c: AppContext, path: string, txn: Transaction): Promise<Response> {
   const url = new URL(path, c.get("config").issuer);
-  const sealed = await sealTransaction(txn, c.env.ENCRYPTION_KEY);
-  // Refuse here, with a clear error, a request the pages could not carry back (state, nonce and
-  // login_hint are bounded in characters, not bytes); leave room for what sign-in and consent add.
-  ensure(sealed.length <= MAX_SEALED_TRANSACTION - 256, "invalid_request",
-    "The authorization request is too large; send shorter state, nonce or login_hint values.");
-  url.searchParams.set("txn", sealed);
+  url.searchParams.set("txn", await sealTransaction(txn, c.env.ENCRYPTION_KEY));
   return new Response(null, { status: c.req.method === "POST" ? 303 : 302, headers: { location: url.pathname + url.search, "cache-control": "no-store" } });
 }
 

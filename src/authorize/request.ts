@@ -3,6 +3,7 @@ import type { Client } from "../clients/model";
 import type { Config } from "../config";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { parseScope } from "../grants/scope";
+import { MAX_SEALED_TRANSACTION, ensureWithinBound } from "./limits";
 
 /** How the authorization response travels back (OAuth 2.0 Multiple Response Types §2.1; Form Post Response Mode). */
 export type ResponseMode = "query" | "fragment" | "form_post";
@@ -34,15 +35,6 @@ export const STANDARD_SCOPES = ["openid", "profile", "email", "address", "phone"
 const PROMPTS = ["none", "login", "consent"] as const;
 /** RFC 7636 §4.1 / §4.2: 43–128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~". */
 export const PKCE_VALUE = /^[A-Za-z0-9\-._~]{43,128}$/;
-/**
- * Longest accepted state and nonce, and login_hint (characters). Generous (FAPI 2.0 asks that
- * 384-character nonces work) yet bounded, since state is echoed in the redirect and all three are
- * sealed into the transaction the sign-in pages carry in their URLs.
- */
-export const MAX_STATE_OR_NONCE = 2048;
-export const MAX_LOGIN_HINT = 512;
-/** Longest sealed transaction openTransaction accepts: it travels in URLs (`?txn=`) and hidden fields. */
-export const MAX_SEALED_TRANSACTION = 8192;
 
 export function responseModeOf(params: ReadonlyMap<string, string>): { mode: ResponseMode; valid: boolean } {
   const requested = params.get("response_mode");
@@ -62,6 +54,8 @@ export function validateAuthorizationRequest(
   config: Config,
 ): AuthorizationRequest {
   ensure(responseModeOf(params).valid, "unsupported_response_mode");
+  // What ends up sealed in the transaction and the code, in bytes (src/authorize/limits.ts).
+  for (const name of ["state", "nonce", "login_hint", "scope"] as const) ensureWithinBound(name, params.get(name));
   // OIDC Core §3.1.2.6, §6: request objects and dynamic registration by parameter are not supported.
   ensure(!params.has("request"), "request_not_supported");
   ensure(!params.has("request_uri"), "request_uri_not_supported");
@@ -108,11 +102,6 @@ export function validateAuthorizationRequest(
     maxAge = Number(maxAgeValue);
   }
 
-  for (const [name, max] of [["state", MAX_STATE_OR_NONCE], ["nonce", MAX_STATE_OR_NONCE], ["login_hint", MAX_LOGIN_HINT]] as const) {
-    const value = params.get(name);
-    ensure(value === undefined || value.length <= max, "invalid_request", `${name} must be at most ${max} characters.`);
-  }
-
   const request: AuthorizationRequest = { ...target, clientId: client.clientId, scope };
   const optional = {
     nonce: params.get("nonce"),
@@ -145,8 +134,11 @@ export function newTransaction(request: AuthorizationRequest, config: Config, no
   return { request, createdAt: now, expiresAt: now + config.interactionTtl };
 }
 
-export function sealTransaction(txn: Transaction, encryptionKey: string): Promise<string> {
-  return seal(encryptionKey, "interaction", "txn", JSON.stringify(txn));
+export async function sealTransaction(txn: Transaction, encryptionKey: string): Promise<string> {
+  const sealed = await seal(encryptionKey, "interaction", "txn", JSON.stringify(txn));
+  // The request's bounds make this impossible (src/authorize/limits.ts); never hand out a txn openTransaction would refuse.
+  if (sealed.length > MAX_SEALED_TRANSACTION) throw new Error(`sealed transaction of ${sealed.length} characters exceeds MAX_SEALED_TRANSACTION`);
+  return sealed;
 }
 
 export async function openTransaction(value: string | undefined, encryptionKey: string, now: number): Promise<Transaction> {

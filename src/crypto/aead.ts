@@ -24,6 +24,12 @@ export async function seal(root: string, purpose: Purpose, aad: string, plaintex
   return `v1.${base64url(iv)}.${base64url(new Uint8Array(ct))}`;
 }
 
+/**
+ * Length of `seal`'s output for a plaintext of `bytes` UTF-8 bytes: "v1." + 16 (12-byte IV) + "." +
+ * base64url of the ciphertext and its 16-byte GCM tag (4 characters per 3 bytes, no padding).
+ */
+export const sealedLength = (bytes: number): number => "v1.".length + 16 + ".".length + Math.ceil(((bytes + 16) * 4) / 3);
+
 export async function open(root: string, purpose: Purpose, aad: string, sealed: string): Promise<string> {
   const [version, ivText, ctText] = sealed.split(".");
   const iv = ivText ? fromBase64url(ivText) : undefined;

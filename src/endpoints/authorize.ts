@@ -4,6 +4,7 @@ import { proceed } from "../authorize/flow";
 import {
   newTransaction, openTransaction, responseModeOf, validateAuthorizationRequest,
 } from "../authorize/request";
+import { ensureWithinBound } from "../authorize/limits";
 import { authorizationError } from "../authorize/response";
 import { OAuthError, ensure, errorBody } from "../errors/oauth-error";
 import type { Step } from "../http/context";
@@ -83,6 +84,8 @@ export const resolveRedirectUri: Step = async function resolveRedirectUri(c, nex
     redirectUri = matchRedirectUri(client, requested);
     ensure(redirectUri !== undefined, "authorize_redirect_uri_mismatch");
   }
+  // A registered URI (or a loopback one with its port) that would not fit in the code: a page, like any redirect URI problem.
+  ensureWithinBound("redirect_uri", redirectUri);
   const state = c.get("params").get("state");
   c.set("redirectTarget", {
     redirectUri: redirectUri!,

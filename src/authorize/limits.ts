@@ -1,0 +1,116 @@
+import { MAX_URI_LENGTH } from "../clients/register-uris";
+import { sealedLength } from "../crypto/aead";
+import { utf8 } from "../crypto/encoding";
+import type { ErrorCode } from "../errors/catalog";
+import { ensure } from "../errors/oauth-error";
+import type { CodePayload } from "./codes";
+import type { AuthorizationRequest, Transaction } from "./request";
+
+/**
+ * What an authorization request may carry, and the arithmetic that makes every code issued for it
+ * redeemable: the values below end up sealed in the transaction the sign-in pages carry in their
+ * URLs (src/authorize/request.ts) and in the authorization code (src/authorize/codes.ts), so their
+ * bounds decide how long both can be, and those lengths are the bounds `openTransaction` and
+ * `openCode` accept.
+ *
+ * A value is counted in the bytes it takes once sealed: the UTF-8 bytes of its JSON string form,
+ * without the quotes. For any ordinary value that is its UTF-8 length ("😀" is 4 bytes, though 2
+ * UTF-16 units); a `"` or `\` counts 2 and a control character 6, because that is what JSON makes
+ * of them.
+ */
+export const sealedBytes = (value: string): number => utf8(JSON.stringify(value)).byteLength - 2;
+
+interface Bound {
+  readonly bytes: number;
+  readonly code: ErrorCode;
+}
+
+export const REQUEST_BOUNDS = {
+  /**
+   * The longest redirect URI registration accepts (printable ASCII). Checked on the URI once it
+   * matched a registered one, so the error is a page (RFC 6749 §4.1.2.1).
+   */
+  redirect_uri: { bytes: MAX_URI_LENGTH, code: "authorize_redirect_uri_too_long" },
+  /** Echoed in the redirect back to the client, where each byte may take 3 characters (%XX). */
+  state: { bytes: 1024, code: "state_too_long" },
+  /** FAPI 2.0: a 64-character nonce must work, a 384-character one work or be refused. */
+  nonce: { bytes: 512, code: "nonce_too_long" },
+  /** An email address is at most 254 bytes (RFC 5321 §4.5.3.1); room for other identifiers. */
+  login_hint: { bytes: 512, code: "login_hint_too_long" },
+  /** All the scopes a client may ask for at once; a client with more asks in several requests. */
+  scope: { bytes: 512, code: "scope_too_long" },
+} as const satisfies Record<string, Bound>;
+
+export type BoundedParameter = keyof typeof REQUEST_BOUNDS;
+
+/** Refuses a value longer than its bound, with the bound's own catalog code. */
+export function ensureWithinBound(name: BoundedParameter, value: string | undefined): void {
+  if (value === undefined) return;
+  const { bytes, code } = REQUEST_BOUNDS[name];
+  // Every UTF-16 unit is at least one byte, so a longer string is refused without encoding it.
+  ensure(value.length <= bytes && sealedBytes(value) <= bytes, code, `${name} must be at most ${bytes} bytes (UTF-8).`);
+}
+
+// ── The worst case ──────────────────────────────────────────────────────────────────────────────
+//
+// Sealed JSON, in bytes: the members' names and punctuation (a skeleton with every member present,
+// strings empty, arrays empty, numbers at their longest) plus the longest value of each member.
+// AES-GCM then adds a 16-byte tag, and base64url makes 4 characters of every 3 bytes (sealedLength).
+//
+//   code        = skeleton 227
+//               + redirect_uri 2048 + nonce 512 + scope 2·512+1 = 1025
+//               + client_id 256 + code_challenge 128
+//               + jti, sub, sid, grantId 4·64 + amr 64                        = 4516 bytes
+//               → sealedLength(4516) = 20 + ⌈(4516 + 16)·4/3⌉                 = 6063 characters
+//   transaction = skeleton 334
+//               + redirect_uri 2048 + state 1024 + nonce 512 + login_hint 512 + scope 1025
+//               + client_id 256 + code_challenge 128 + authenticatedSid 64   = 5903 bytes
+//               → sealedLength(5903) = 20 + ⌈(5903 + 16)·4/3⌉                 = 7912 characters
+//
+// The longest interaction URL, "/verify-email/needed?txn=" + 7912, is 7937 characters: within the
+// 8 KiB request line most servers and proxies accept (MAX_INTERACTION_TARGET), and half of the
+// 16 KB URL Cloudflare accepts. The redirect back to the client, redirect_uri 2048 + code 6063 +
+// state 3·1024 (%XX) + iss, stays under 11.5 KB at the very worst. test/rfc6749-4.1.1-request-bounds.test.ts asserts these numbers.
+
+/** Server-chosen values, bounded generously: ids are randomToken(16) (22 characters), amr is ["pwd"]. */
+const SERVER_ID = 64;
+const AMR = 64;
+/** client_id: at most 128 printable ASCII characters (identifyClient), each at most 2 bytes sealed. */
+const CLIENT_ID = 2 * 128;
+/** code_challenge: at most 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.2), none escaped. */
+const CODE_CHALLENGE = 128;
+/** scope as a JSON array: n bytes hold at most (n + 1) / 2 values, each quoted: 2n + 1 bytes within the brackets. */
+const SCOPE_ARRAY = 2 * REQUEST_BOUNDS.scope.bytes + 1;
+const TIME = Number.MAX_SAFE_INTEGER;
+
+const json = (value: unknown): number => utf8(JSON.stringify(value)).byteLength;
+
+const CODE_SKELETON = {
+  jti: "", clientId: "", redirectUri: "", redirectUriSent: false, scope: [], nonce: "", codeChallenge: "",
+  codeChallengeMethod: "plain", sub: "", authTime: TIME, sid: "", amr: [], grantId: "", exp: TIME,
+} satisfies Record<keyof CodePayload, unknown>;
+
+const REQUEST_SKELETON = {
+  redirectUri: "", responseMode: "form_post", state: "", clientId: "", redirectUriSent: false, scope: [], nonce: "",
+  codeChallenge: "", codeChallengeMethod: "plain", prompt: "consent", maxAge: TIME, loginHint: "",
+} satisfies Record<keyof AuthorizationRequest, unknown>;
+
+const TRANSACTION_SKELETON = {
+  request: REQUEST_SKELETON, createdAt: TIME, expiresAt: TIME, authenticatedSid: "", consented: true,
+} satisfies Record<keyof Transaction, unknown>;
+
+const { redirect_uri, state, nonce, login_hint } = REQUEST_BOUNDS;
+
+export const MAX_CODE_PLAINTEXT =
+  json(CODE_SKELETON) + redirect_uri.bytes + nonce.bytes + SCOPE_ARRAY + CLIENT_ID + CODE_CHALLENGE + 4 * SERVER_ID + AMR;
+/** The longest code issueCode can produce: the longest openCode accepts. */
+export const MAX_CODE_LENGTH = sealedLength(MAX_CODE_PLAINTEXT);
+
+export const MAX_TRANSACTION_PLAINTEXT =
+  json(TRANSACTION_SKELETON) + redirect_uri.bytes + state.bytes + nonce.bytes + login_hint.bytes + SCOPE_ARRAY +
+  CLIENT_ID + CODE_CHALLENGE + SERVER_ID;
+/** The longest sealed transaction sealTransaction can produce: the longest openTransaction accepts. */
+export const MAX_SEALED_TRANSACTION = sealedLength(MAX_TRANSACTION_PLAINTEXT);
+
+/** Longest request-target (path and query) of a URL carrying a transaction: the common 8 KiB request line. */
+export const MAX_INTERACTION_TARGET = 8192;
