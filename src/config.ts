@@ -97,6 +97,13 @@ export interface Config {
     readonly account: ThrottlePolicy;
     readonly ip: ThrottlePolicy;
   };
+  /**
+   * Mail that sign-up and the verification resend may send to one address (the verification link,
+   * or the "someone tried to sign up with your address" notice): 3 per hour. Those forms answer
+   * anyone about any address (src/users/sign-up.ts), so without a bound anyone could flood an
+   * inbox through them; beyond it the mail is not sent (logged) and the answer stays the same.
+   */
+  readonly signUpMailThrottle: ThrottlePolicy;
   /** How mail is sent: "outbox" (D1 table, local development; the default) or "cloudflare" (Email Service). */
   readonly mailProvider: "outbox" | "cloudflare";
   /** Sender of outgoing mail (MAIL_FROM); default "Latchkey <no-reply@<issuer host>>". */
@@ -186,6 +193,7 @@ export function configFrom(env: Env): Config {
       account: { limit: 5, windowSeconds: 15 * 60 },
       ip: { limit: 50, windowSeconds: 15 * 60 },
     },
+    signUpMailThrottle: { limit: 3, windowSeconds: 3600 },
     ...mailSettings(env, issuer),
     signupEnabled: flag(env.SIGNUP_ENABLED, false, "SIGNUP_ENABLED"),
     ...registrationSettings(env),

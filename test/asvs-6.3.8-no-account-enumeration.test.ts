@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { configFrom } from "../src/config";
 import { listOutbox } from "../src/mail/outbox";
 import { SESSION_COOKIE } from "../src/sessions/cookie";
 import { d1UserStore } from "../src/users/store";
@@ -134,18 +135,45 @@ describe("ASVS 6.3.8: POST /signup answers a new and a registered address alike"
   });
 });
 
-describe("ASVS 6.3.8: POST /verify-email/resend answers every address alike", () => {
-  async function resend(email: string) {
-    const { browser, html } = await onSignUpPage();
-    const csrf = hiddenFields(html).csrf!;
-    const res = await browser.fetch("/verify-email/resend", {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ csrf, email }).toString(),
-    });
-    return { res, body: await res.text() };
-  }
+describe("ASVS 6.3.8: the mail these forms send to one address is bounded (config.signUpMailThrottle)", () => {
+  it("policy: 3 mails per address per hour", () => {
+    expect(configFrom(env).signUpMailThrottle).toEqual({ limit: 3, windowSeconds: 3600 });
+  });
 
+  it("5 sign-ups with a registered address: 5 identical answers, 3 notices to the owner", async () => {
+    const existing = await person();
+    const before = (await mailTo(existing.email)).length;
+    const answers = [];
+    for (let i = 0; i < 5; i++) {
+      const { res, body } = await signUpAs(existing.email);
+      answers.push(observable(res, body, existing.email));
+    }
+    for (const answer of answers) expect(answer).toEqual(answers[0]);
+    expect(await mailTo(existing.email)).toHaveLength(before + 3);
+  });
+
+  it("a new account: the sign-up's link and then resends, 3 links in all; 10 concurrent resends send at most the budget", async () => {
+    const email = `${uniqueId("flood")}@example.com`;
+    await signUpAs(email);
+    await Promise.all(Array.from({ length: 10 }, () => resend(email)));
+    const mailed = await mailTo(email);
+    expect(mailed).toHaveLength(3);
+    for (const m of mailed) expect(m.subject).toBe("Verify your email address");
+  });
+});
+
+async function resend(email: string) {
+  const { browser, html } = await onSignUpPage();
+  const csrf = hiddenFields(html).csrf!;
+  const res = await browser.fetch("/verify-email/resend", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ csrf, email }).toString(),
+  });
+  return { res, body: await res.text() };
+}
+
+describe("ASVS 6.3.8: POST /verify-email/resend answers every address alike", () => {
   it("unknown, unverified and verified addresses get the same answer, without a session; only the unverified one gets a new link", async () => {
     const unverified = await person({ email_verified: false });
     const verified = await person();

@@ -45,7 +45,7 @@ describe("login throttling (RFC 9700 4.x, OWASP: limit online guessing; ASVS 2.2
   it("an IP is refused after 50 attempts spread over many accounts; the accounts alone are not", async () => {
     const source = ip();
     const t0 = nowSeconds();
-    for (let i = 0; i < 49; i++) await fail([account(), source], t0);
+    await Promise.all(Array.from({ length: 49 }, () => fail([account(), source], t0)));
     const fresh = account();
     expect(await fail([fresh, source], t0)).toEqual({ lastAllowed: false });
     expect(await throttle(t0 + 60).reserve([account(), source])).toEqual({ allowed: false, retryAfter: 840 });
@@ -92,7 +92,7 @@ describe("login throttling (RFC 9700 4.x, OWASP: limit online guessing; ASVS 2.2
     const source = ip();
     const t0 = nowSeconds();
     for (let i = 0; i < 4; i++) await fail([key, source], t0);
-    for (let i = 0; i < 45; i++) await fail([account(), source], t0);
+    await Promise.all(Array.from({ length: 45 }, () => fail([account(), source], t0)));
     const good = await throttle(t0).reserve([key, source]);
     expect(good.allowed).toBe(true);
     if (good.allowed) await good.succeeded();

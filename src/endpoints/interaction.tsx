@@ -78,7 +78,15 @@ async function verifySentPage(c: AppContext, email: string, txnValue?: string) {
 
 function mailDeps(c: AppContext): MailDeps {
   const config = c.get("config");
-  return { db: c.env.DB, users: d1UserStore(c.env.DB), mailer: mailerFrom(c.env), issuer: config.issuer, ttl: config.emailVerificationTtl, now: c.get("now") };
+  return {
+    db: c.env.DB,
+    users: d1UserStore(c.env.DB),
+    mailer: mailerFrom(c.env),
+    mailBudget: durableLoginThrottle(c.env.LOGIN_THROTTLE, { mail: config.signUpMailThrottle }, c.get("now")),
+    issuer: config.issuer,
+    ttl: config.emailVerificationTtl,
+    now: c.get("now"),
+  };
 }
 
 /**

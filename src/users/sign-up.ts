@@ -1,7 +1,9 @@
 import { OAuthError } from "../errors/oauth-error";
+import { log } from "../log";
 import type { MailMessage } from "../mail/mailer";
 import type { User, UserStore } from "./model";
 import { createUser, normalizeEmail, type NewUser } from "./store";
+import { mailKey, type Throttle } from "./throttle";
 import { startVerification, type StartVerificationDeps } from "./verification";
 
 /**
@@ -21,6 +23,8 @@ import { startVerification, type StartVerificationDeps } from "./verification";
  * - Resend: the address is only normalized before the answer; afterwards an account that exists,
  *   is enabled and is not verified yet gets a new link. Unknown, verified or disabled addresses get
  *   nothing (mail to addresses without an account would make the form a way to send mail to anyone).
+ * - Either mail comes out of one per-address budget (config.signUpMailThrottle, 3 an hour), since
+ *   both forms let anyone make us write to any address; past it the mail is dropped, not the answer.
  *
  * The work after the answer is returned as `followUp`, for the route to run with `waitUntil`.
  */
@@ -31,8 +35,22 @@ export interface FollowUp {
   followUp: () => Promise<void>;
 }
 
-/** What the follow-up mail needs: the verification deps and the user store. */
-export type MailDeps = StartVerificationDeps & { users: UserStore };
+/** What the follow-up mail needs: the verification deps, the user store, and the per-address mail budget. */
+export type MailDeps = StartVerificationDeps & {
+  users: UserStore;
+  /** LoginThrottle with config.signUpMailThrottle as the `mail` scope. */
+  mailBudget: Throttle;
+};
+
+/**
+ * Takes one unit of the address's mail budget; false (logged) when it is used up. Counted for
+ * every mail these forms send, so neither can flood an inbox, and checked after the answer.
+ */
+async function mayMail(deps: MailDeps, email: string): Promise<boolean> {
+  const attempt = await deps.mailBudget.reserve([mailKey(email)]);
+  if (!attempt.allowed) log("warn", "sign_up_mail_throttled", { retry_after: attempt.retryAfter });
+  return attempt.allowed;
+}
 
 /** Creates the account, or finds the address taken; throws the form's errors (invalid_email, password_policy, invalid_request). */
 export async function signUp(deps: MailDeps, input: Required<Pick<NewUser, "email" | "password">> & Pick<NewUser, "claims">): Promise<FollowUp> {
@@ -45,7 +63,7 @@ export async function signUp(deps: MailDeps, input: Required<Pick<NewUser, "emai
     const email = normalizeEmail(input.email)!;
     return { email, followUp: () => mailOwner(deps, email) };
   }
-  return { email: user.email, followUp: async () => void (await startVerification(deps, user)) };
+  return { email: user.email, followUp: () => mailLink(deps, user) };
 }
 
 /** The resend form: throws invalid_email for a malformed address, and answers the same for every other one. */
@@ -56,16 +74,20 @@ export function resendVerification(deps: MailDeps, input: unknown): FollowUp {
     email,
     async followUp() {
       const user = await deps.users.getByEmail(email);
-      if (user && !user.emailVerified && !user.disabled) await startVerification(deps, user);
+      if (user && !user.emailVerified && !user.disabled) await mailLink(deps, user);
     },
   };
 }
 
-/** Tells an existing account's owner that someone tried to sign up with their address. */
+/** Mails a verification link, within the address's mail budget. */
+async function mailLink(deps: MailDeps, user: User): Promise<void> {
+  if (await mayMail(deps, user.email)) await startVerification(deps, user);
+}
+
+/** Tells an existing account's owner that someone tried to sign up with their address, within its mail budget. */
 async function mailOwner(deps: MailDeps, email: string): Promise<void> {
   const user = await deps.users.getByEmail(email);
-  if (user === null) return;
-  await deps.mailer.send(alreadyRegisteredMail(user.email, deps.issuer));
+  if (user !== null && (await mayMail(deps, user.email))) await deps.mailer.send(alreadyRegisteredMail(user.email, deps.issuer));
 }
 
 /** The mail an existing account's owner gets instead of a verification link. No link in it acts by itself. */

@@ -1,5 +1,5 @@
 import type { LoginThrottle as LoginThrottleObject } from "../../workers/login-throttle";
-import type { Config, ThrottlePolicy } from "../config";
+import type { ThrottlePolicy } from "../config";
 import { hex } from "../crypto/encoding";
 import { sha256 } from "../crypto/hash";
 import { OAuthError } from "../errors/oauth-error";
@@ -54,13 +54,19 @@ export interface Throttle {
   reserve(keys: readonly string[]): Promise<Attempt | Refusal>;
 }
 
-type Scope = keyof Config["loginThrottle"];
+/** The budgets by key scope (the part of a key before ":"): config.loginThrottle, or { mail: config.signUpMailThrottle }. */
+export type ThrottlePolicies = Readonly<Record<string, ThrottlePolicy>>;
 
 /** Objects per scope: spreads the load (a password-spraying source hits many accounts) over 256 objects. */
 const SHARD_HEX_DIGITS = 2;
 
+const folded = (email: string): string => email.trim().normalize("NFC").toLowerCase();
+
 /** The account key: the email address, case-folded, so "Alice@x" and "alice@x" share a budget. */
-export const accountKey = (email: string): string => `account:${email.trim().normalize("NFC").toLowerCase()}`;
+export const accountKey = (email: string): string => `account:${folded(email)}`;
+
+/** The key of the mail that sign-up and resend may send to an address (config.signUpMailThrottle). */
+export const mailKey = (email: string): string => `mail:${folded(email)}`;
 
 /** The client-IP key. IPv6 addresses are keyed by their /64, which one subscriber typically holds whole. */
 export const ipKey = (ip: string): string => `ip:${ipPrefix(ip.trim())}`;
@@ -82,11 +88,11 @@ export function tooManyAttempts(retryAfter: number): OAuthError {
 
 export function durableLoginThrottle(
   namespace: DurableObjectNamespace<LoginThrottleObject>,
-  policy: Config["loginThrottle"],
+  policy: ThrottlePolicies,
   now: number,
 ): Throttle {
-  async function locate(key: string): Promise<{ stub: DurableObjectStub<LoginThrottleObject>; digest: string; scope: Scope; policy: ThrottlePolicy }> {
-    const scope = key.slice(0, key.indexOf(":")) as Scope;
+  async function locate(key: string): Promise<{ stub: DurableObjectStub<LoginThrottleObject>; digest: string; scope: string; policy: ThrottlePolicy }> {
+    const scope = key.slice(0, key.indexOf(":"));
     const p = policy[scope];
     if (!p) throw new Error(`login throttle key without a known scope: ${scope}`);
     const digest = hex(await sha256(key));
