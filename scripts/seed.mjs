@@ -1,6 +1,7 @@
 // Seeds the documented demo clients and the demo person through the operator API: one confidential
 // client per token endpoint authentication method, a confidential web client and a public client
-// for sign-in (authorization code + PKCE), and the user demo@example.com. Idempotent: every client
+// for sign-in (authorization code + PKCE), the demo app's client (the dev server's own relying
+// party at /dev/demo-app), and the user demo@example.com. Idempotent: every client
 // is written with PUT /admin/clients/<fixed id>, generated key material is kept in `stateDir` and
 // reused, and the user is looked up by email first (created once, then only kept verified).
 //
@@ -29,6 +30,14 @@ export const DEMO_MTLS_SUBJECT_DN = "CN=demo-mtls,O=Latchkey Demo";
 export const DEMO_PUBLIC_REDIRECT_URI = "http://127.0.0.1:8080/callback";
 /** demo-web's redirect URIs (http on loopback: needs ALLOW_INSECURE_CLIENT_URIS=true, which dev sets). */
 export const DEMO_WEB_REDIRECT_URIS = ["http://localhost:8080/callback", "http://127.0.0.1:8080/callback"];
+
+/**
+ * The demo app (src/dev/demo-app.tsx), served by the dev server itself under this path when
+ * SHOW_DEV_OUTBOX is on: client "demo-app", a public client (PKCE, no secret to share between this
+ * script and the Worker) whose redirect and post-logout URIs are on the server being seeded.
+ */
+export const DEMO_APP_CLIENT_ID = "demo-app";
+export const demoAppUrl = (url) => `${url.replace(/\/+$/, "")}/dev/demo-app`;
 
 /** The demo person: a verified account with profile, address and phone claims. */
 export const DEMO_USER = Object.freeze({
@@ -107,15 +116,30 @@ async function admin(url, adminToken, method, path, body) {
 }
 
 /**
- * Makes sure DEMO_USER exists: GET /admin/users?email=… first; when missing, POST /admin/users
- * with the documented password. An existing account keeps its password (and so its sessions) and
- * is only set verified with the demo claims again. Returns the user JSON ({ id, email, … }).
+ * The user with `email`, or undefined, from the list of users (GET /admin/users, page by page):
+ * unlike `?email=`, a person not there yet is no 404 (and no warning in the dev server's log).
+ */
+async function findUser(url, adminToken, email) {
+  let after = "";
+  for (;;) {
+    const res = await admin(url, adminToken, "GET", `/admin/users?limit=200${after && `&after=${encodeURIComponent(after)}`}`);
+    if (res.status !== 200) throw new Error(`GET /admin/users answered ${res.status}: ${await res.text()}`);
+    const page = await res.json();
+    const user = page.users.find((u) => u.email.toLowerCase() === email.toLowerCase());
+    if (user !== undefined || page.next === null) return user;
+    after = page.next;
+  }
+}
+
+/**
+ * Makes sure DEMO_USER exists: looked up first; when missing, POST /admin/users with the
+ * documented password. An existing account keeps its password (and so its sessions) and is only
+ * set verified with the demo claims again. Returns the user JSON ({ id, email, … }).
  */
 export async function seedDemoUser({ url, adminToken }) {
   url = url.replace(/\/+$/, "");
-  const found = await admin(url, adminToken, "GET", `/admin/users?email=${encodeURIComponent(DEMO_USER.email)}`);
-  if (found.status === 200) {
-    const user = await found.json();
+  const user = await findUser(url, adminToken, DEMO_USER.email);
+  if (user !== undefined) {
     const res = await admin(url, adminToken, "PATCH", `/admin/users/${encodeURIComponent(user.id)}`, {
       email_verified: true,
       claims: DEMO_USER.claims,
@@ -123,7 +147,6 @@ export async function seedDemoUser({ url, adminToken }) {
     if (res.status !== 200) throw new Error(`PATCH /admin/users/${user.id} answered ${res.status}: ${await res.text()}`);
     return { ...(await res.json()), created: false };
   }
-  if (found.status !== 404) throw new Error(`GET /admin/users?email=… answered ${found.status}: ${await found.text()}`);
   const res = await admin(url, adminToken, "POST", "/admin/users", { ...DEMO_USER, email_verified: true });
   if (res.status !== 201) throw new Error(`POST /admin/users answered ${res.status}: ${await res.text()}`);
   return { ...(await res.json()), created: true };
@@ -240,6 +263,24 @@ export async function seedDemo({ url, adminToken, stateDir, print = true, withUs
     method: "none",
     credential: `none (public native client, PKCE; redirect_uri ${DEMO_PUBLIC_REDIRECT_URI}, any loopback port)`,
     redirect_uri: DEMO_PUBLIC_REDIRECT_URI,
+  });
+
+  // The demo app on this server: what `npm run dev` prints as the way to sign in.
+  const app = demoAppUrl(url);
+  await putClient(url, adminToken, DEMO_APP_CLIENT_ID, {
+    client_name: "Demo App",
+    token_endpoint_auth_method: "none",
+    grant_types: ["authorization_code", "refresh_token"],
+    response_types: ["code"],
+    redirect_uris: [`${app}/callback`],
+    post_logout_redirect_uris: [app],
+    scope: "openid profile email address phone offline_access",
+  });
+  rows.push({
+    client_id: DEMO_APP_CLIENT_ID,
+    method: "none",
+    credential: `none (the demo app at ${app}: code flow + PKCE, refresh, sign-out)`,
+    redirect_uri: `${app}/callback`,
   });
 
   const user = withUser ? await seedDemoUser({ url, adminToken }) : undefined;

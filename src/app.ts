@@ -8,6 +8,7 @@ import { registration } from "./endpoints/registration";
 import { introspectionEndpoint, rejectOtherIntrospectionMethods } from "./endpoints/introspection";
 import { rejectOtherRevocationMethods, revocationEndpoint } from "./endpoints/revocation";
 import { rejectOtherUserinfoMethods, userinfoEndpoint, userinfoPreflight } from "./endpoints/userinfo";
+import { DEMO_APP_PATH, demoApp, type Serve } from "./dev/demo-app";
 import { discovery } from "./endpoints/discovery";
 import { jwks } from "./endpoints/jwks";
 import { logout } from "./endpoints/logout";
@@ -22,6 +23,9 @@ const context: Step = async function context(c, next) {
   c.set("config", configFrom(c.env));
   await next();
 };
+
+/** This app's own request pipeline, for the demo app's in-process calls. */
+const serveSelf: Serve = (request, env, ctx) => app.fetch(request, env, ctx);
 
 /** The route table: every endpoint Latchkey serves. */
 export const app = new Hono<AppEnv>()
@@ -48,6 +52,8 @@ export const app = new Hono<AppEnv>()
   .route("/admin", admin)
   .route("/account", account)
   .route("/logout", logout)
+  // Local development only (SHOW_DEV_OUTBOX): a relying party calling this app in-process.
+  .route(DEMO_APP_PATH, demoApp(serveSelf))
   .route("/", interaction);
 
 app.notFound(() => {
