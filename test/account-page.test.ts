@@ -1,10 +1,12 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { d1ConsentStore } from "../src/consent/store";
 import { SESSION_COOKIE } from "../src/sessions/cookie";
 import { expectError } from "./helpers";
 import { Browser, PASSWORD, expectErrorPage, hiddenFields, oidcClient, person, signIn } from "./oidc-helpers";
+import { deferredWorker, expectSessionCookieCleared, logoutClient, promptNone, sessionEndedAt, signedIn } from "./logout-helpers";
 import { expectPageSecurity } from "./pages-helpers";
+import { serveRpDocuments } from "./rfc7591-helpers";
 import { expectInactive, offlineTokens, refresh, refreshClient, refreshed, userinfo, type Registered } from "./rfc6749-6-helpers";
 
 /**
@@ -72,7 +74,8 @@ describe("GET /account signed out: sign in, then back to /account", () => {
     const { html } = await accountPage(browser);
     expect(html).toContain(`Signed in as <strong>${user.email}</strong>`);
     expect(html).toContain("No apps have access to your account.");
-    expect(html).toContain('<a href="/logout">Sign out</a>');
+    expect(html).toMatch(/<form method="post" action="\/account\/sign-out" class="who"><input type="hidden" name="csrf" value="[^"]+"\/>/);
+    expect(html).toContain('<button type="submit" class="link">Sign out</button>');
     expect(revokable(html)).toEqual([]);
   });
 
@@ -251,5 +254,39 @@ describe("POST /account/revoke: the grant ends at once", () => {
     const json = await browser.fetch("/account/revoke", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     await expectErrorPage(json, "unsupported_content_type");
     expect(await consentOf(user.id, mine.client_id)).not.toBeNull();
+  });
+});
+
+describe("POST /account/sign-out: the account page's Sign out ends the session at once", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("no second question: the session ends, the cookie goes, the apps get back-channel logout tokens, and /logout says so", async () => {
+    const bcl = "https://rp.example/account-bcl";
+    const received: string[] = [];
+    serveRpDocuments({ [bcl]: async (request) => (received.push(await request.text()), new Response(null, { status: 200 })) });
+    const worker = deferredWorker();
+    const client = await logoutClient({ backchannel_logout_uri: bcl });
+    const { browser, claims } = await signedIn({ client, browser: new Browser(worker.send) });
+    const { html } = await accountPage(browser);
+    const form = html.slice(html.indexOf('action="/account/sign-out"'));
+
+    const res = await browser.fetch("/account/sign-out", { method: "POST", headers: FORM, body: new URLSearchParams(hiddenFields(form)).toString() });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/logout");
+    expectSessionCookieCleared(res);
+    expect(await sessionEndedAt(claims.sid)).toEqual(expect.any(Number));
+    await worker.settled();
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatch(/^logout_token=/);
+    expect(await promptNone(browser, client.client_id)).toBe("login_required");
+    const done = await (await browser.follow(res)).text();
+    expect(done).toContain("<h1>You are signed out</h1>");
+    expect(done).toContain("Sign in again");
+  });
+
+  it("is CSRF-protected: without the page's token nothing ends (403 page)", async () => {
+    const { browser, claims } = await signedIn();
+    await expectErrorPage(await browser.fetch("/account/sign-out", { method: "POST", headers: FORM, body: "" }), "csrf_invalid", 403);
+    expect(await sessionEndedAt(claims.sid)).toBeNull();
   });
 });

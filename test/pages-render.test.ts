@@ -16,6 +16,7 @@ import {
   renderErrorPage,
   renderFormPost,
 } from "../src/pages";
+import { SignedOutPage } from "../src/pages/logout";
 import { expectPageSecurity } from "./pages-helpers";
 
 const HOSTILE = `<script>alert(1)</script>`;
@@ -95,6 +96,17 @@ describe("SignInPage", () => {
     expect(html).toContain('role="alert"');
     expect(html).toContain("The email address or password is incorrect.");
     expect(html).not.toMatch(/no account|not found|unknown user/i);
+  });
+
+  it("after a wrong password the password field is aria-invalid and described by the error (WCAG 3.3.1)", async () => {
+    const wrong = await page((nonce) => SignInPage({ nonce, csrf: "c", txn: "t", error: "invalid_credentials", signupEnabled: false }));
+    expect(wrong.html).toContain('<p class="alert" role="alert" id="signin-error">');
+    expect(wrong.html).toMatch(/<input id="password"[^>]* aria-invalid="true" aria-describedby="signin-error"\/>/);
+    const throttled = await page((nonce) => SignInPage({ nonce, csrf: "c", txn: "t", error: "too_many_attempts", signupEnabled: false }));
+    expect(throttled.html).toMatch(/<input id="password"[^>]* aria-describedby="signin-error"\/>/);
+    expect(throttled.html).not.toContain("aria-invalid");
+    const fresh = await page((nonce) => SignInPage({ nonce, csrf: "c", txn: "t", signupEnabled: false }));
+    expect(fresh.html).not.toMatch(/aria-invalid|aria-describedby/);
   });
 
   it("escapes a hostile client name, login hint and txn", async () => {
@@ -334,7 +346,7 @@ describe("ConsentPage: the client's logo, home page, privacy policy and terms", 
 describe("ErrorPage", () => {
   it("renders with the given status and no internals", async () => {
     const { res, html } = await page(
-      (nonce) => ErrorPage({ nonce, title: "Unknown application", message: HOSTILE, code: "authorize_unknown_client" }),
+      (nonce) => ErrorPage({ nonce, title: "Unknown app", message: HOSTILE, code: "authorize_unknown_client" }),
       { status: 400 },
     );
     expect(res.status).toBe(400);
@@ -352,6 +364,39 @@ describe("ErrorPage", () => {
     expect(boom.res.status).toBe(500);
     expect(boom.html).not.toContain("D1_ERROR");
     expect(boom.html).toContain("Something went wrong");
+  });
+
+  it("calls the relying party \"app\" on every page, never \"client\" or \"application\" (the catalog's protocol words stay in JSON)", async () => {
+    const codes = [
+      "interaction_expired", "authorize_missing_client_id", "authorize_unknown_client", "authorize_missing_redirect_uri",
+      "authorize_redirect_uri_mismatch", "authorize_duplicate_parameter", "logout_id_token_hint_invalid", "logout_client_mismatch",
+      "logout_unknown_client", "logout_redirect_uri_without_client", "logout_redirect_uri_not_registered",
+    ] as const;
+    for (const code of codes) {
+      const { html } = await serve((c) => renderErrorPage(c, new OAuthError(code)));
+      const words = html.slice(html.indexOf("<main>"), html.indexOf('<p class="code">'));
+      expect(words, code).not.toMatch(/client|application/i);
+      expect(words, code).toMatch(/\bapp\b/);
+    }
+  });
+});
+
+describe("SignedOutPage", () => {
+  it("is no dead end: signed out, Sign in again (back to the account page); still signed in, the account page", async () => {
+    const out = await page((nonce) => SignedOutPage({ nonce, outcome: "signed_out" }));
+    expectPageSecurity(out.res, out.html);
+    expect(out.html).toContain("<h1>You are signed out</h1>");
+    expect(out.html).toContain('<a class="button" href="/login?return=account">Sign in again</a>');
+    expect(out.html).not.toContain("close this window");
+    const stayed = await page((nonce) => SignedOutPage({ nonce, outcome: "stayed" }));
+    expect(stayed.html).toContain('<a class="button" href="/account">Go to your account</a>');
+  });
+
+  it("when the app named where to go, the way on is the app instead", async () => {
+    const fields = { client_id: "app-1", post_logout_redirect_uri: "https://app.example/bye", state: "s" };
+    const { html } = await page((nonce) => SignedOutPage({ nonce, outcome: "signed_out", continueTo: { csrf: "c", clientName: "Example App", fields } }));
+    expect(html).toContain("Continue to Example App");
+    expect(html).not.toContain("Sign in again");
   });
 });
 

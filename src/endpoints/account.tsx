@@ -7,7 +7,9 @@ import { ensure } from "../errors/oauth-error";
 import type { AppContext, AppEnv } from "../http/context";
 import { postedForm, seeOther } from "../http/page-form";
 import { csrfFor, renderPage } from "../http/page-security";
+import { endSession } from "../logout/end-session";
 import { AccountPage, clientInfo, describeScopes, isAccountNotice } from "../pages";
+import { clearSessionCookie } from "../sessions/cookie";
 import { signInUrl } from "../sessions/sign-in-return";
 import type { User } from "../users/model";
 import { d1UserStore } from "../users/store";
@@ -20,6 +22,11 @@ import { pageErrors } from "./authorize";
  *                          and a Revoke form for each; without a live session, a 303 to the
  *                          sign-in page, which returns here (/login?return=account)
  *   POST /account/revoke   client_id, csrf: withdraws that grant, then 303 to /account with a notice
+ *   POST /account/sign-out csrf: ends this browser's session at once (src/logout/end-session.ts, so
+ *                          the apps signed in through it get their back-channel logout tokens),
+ *                          then 303 to /logout, which says "You are signed out". No second
+ *                          question: the CSRF-protected POST from the person's own page is the
+ *                          decision (RP-Initiated Logout asks only when another site sent them).
  *
  * Pages get the common page security (src/http/page-security.ts: CSP with nonces, no framing,
  * no-store) and the POST the CSRF check. Revoking is ConsentStore.withdraw, as in the operator API
@@ -69,4 +76,10 @@ export const account = new Hono<AppEnv>()
     ensure(clientId !== undefined, "missing_parameter", "The form names no app whose access to withdraw.");
     const withdrawn = await d1ConsentStore(c.env.DB).withdraw(user.id, clientId, c.get("now"));
     return seeOther(`/account?notice=${withdrawn !== null ? "revoked" : "nothing_revoked"}`);
+  })
+  .post("/sign-out", pageErrors, async (c) => {
+    await postedForm(c);
+    const session = await currentSession(c);
+    if (session !== null) await endSession(c, session);
+    return seeOther("/logout", { "set-cookie": clearSessionCookie() });
   });

@@ -35,14 +35,21 @@ export interface AccountPageProps {
   notice?: AccountNotice;
 }
 
-/** GET /account: the apps the signed-in person allowed, each with a Revoke form (POST /account/revoke). */
+/**
+ * GET /account: the apps the signed-in person allowed, each with a Revoke form (POST /account/revoke),
+ * and Sign out (POST /account/sign-out: ends the session at once, no second question).
+ */
 export function AccountPage({ nonce, csrf, userEmail, grants, notice }: AccountPageProps) {
   return (
     <Layout title="Your account" nonce={nonce}>
       <h1>Your account</h1>
-      <p class="who">
-        Signed in as <strong>{userEmail}</strong> · <a href="/logout">Sign out</a>
-      </p>
+      <form method="post" action="/account/sign-out" class="who">
+        <CsrfField token={csrf} />
+        Signed in as <strong>{userEmail}</strong> ·{" "}
+        <button type="submit" class="link">
+          Sign out
+        </button>
+      </form>
       {notice ? (
         <p class="notice" role="status">
           {NOTICES[notice]}

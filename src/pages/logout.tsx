@@ -1,3 +1,4 @@
+import { signInUrl } from "../sessions/sign-in-return";
 import { CsrfField, Layout } from "./layout";
 
 /**
@@ -70,15 +71,23 @@ export interface SignedOutPageProps {
   continueTo?: { csrf: string; clientName: string; fields: LogoutFormFields };
 }
 
+/**
+ * After signing out (or staying): on to the app when it named where, else a way on here — sign in
+ * again (to the account page) or, still signed in, the account page.
+ */
 export function SignedOutPage({ nonce, outcome, continueTo }: SignedOutPageProps) {
   const title = outcome === "signed_out" ? "You are signed out" : "You are still signed in";
   return (
     <Layout title={title} nonce={nonce}>
       <h1>{title}</h1>
-      <p class="lead">
-        {outcome === "signed_out" ? "Your session in this browser has ended." : "Nothing was changed."}
-        {continueTo === undefined ? " You can close this window." : null}
-      </p>
+      <p class="lead">{outcome === "signed_out" ? "Your session in this browser has ended." : "Nothing was changed."}</p>
+      {continueTo === undefined ? (
+        <div class="actions">
+          <a class="button" href={outcome === "signed_out" ? signInUrl("account") : "/account"}>
+            {outcome === "signed_out" ? "Sign in again" : "Go to your account"}
+          </a>
+        </div>
+      ) : null}
       {continueTo !== undefined ? (
         <form method="post" action="/logout/confirm">
           <RequestFields csrf={continueTo.csrf} fields={continueTo.fields} />

@@ -78,7 +78,16 @@ export function SignInPage({
         </div>
         <div class="field">
           <label for="password">Password</label>
-          <input id="password" name="password" type="password" autocomplete="current-password" required autofocus={!!loginHint} />
+          <input
+            id="password"
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            required
+            autofocus={!!loginHint}
+            aria-invalid={error === "invalid_credentials" ? "true" : undefined}
+            aria-describedby={error ? "signin-error" : undefined}
+          />
         </div>
         <div class="actions">
           <button type="submit">Sign in</button>
