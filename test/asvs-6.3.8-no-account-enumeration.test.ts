@@ -1,10 +1,11 @@
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { configFrom } from "../src/config";
 import { listOutbox } from "../src/mail/outbox";
 import { SESSION_COOKIE } from "../src/sessions/cookie";
 import { d1UserStore } from "../src/users/store";
 import { ISSUER, uniqueId } from "./helpers";
+import { countingPbkdf2 } from "./pbkdf2-count";
 import {
   Browser, authorize, clientRedirect, codeRequest, expectTokenResponse, hiddenFields, oidcClient, person, redeem, workerWithEnv,
 } from "./oidc-helpers";
@@ -42,18 +43,7 @@ function observable(res: Response, body: string, email: string) {
   return { status: res.status, headers: [...res.headers].map(([name, value]) => [name, scrub(value)]), body: scrub(body) };
 }
 
-/** Counts PBKDF2 derivations while `run` runs (the Worker runs in the tests' isolate). */
-async function countingPbkdf2<T>(run: () => Promise<T>): Promise<{ result: T; pbkdf2: number }> {
-  const spy = vi.spyOn(crypto.subtle, "deriveBits");
-  const result = await run();
-  const pbkdf2 = spy.mock.calls.filter(([algorithm]) => (algorithm as { name?: string }).name === "PBKDF2").length;
-  spy.mockRestore();
-  return { result, pbkdf2 };
-}
-
 const mailTo = (email: string) => listOutbox(env.DB, email);
-
-afterEach(() => vi.restoreAllMocks());
 
 describe("ASVS 6.3.8: POST /signup answers a new and a registered address alike", () => {
   it("same status, headers (no Set-Cookie on either, no session) and body; one PBKDF2 each", async () => {
