@@ -8,8 +8,8 @@
  * them back to an empty account page; lets the app in through its real authorization request
  * (consent, code, tokens with a refresh token, which work); finds the app on the account page with
  * its scopes in words; presses Revoke; sees it gone; and the app's refresh token is then refused
- * at /token, its access token at /userinfo and /introspect. Pages are photographed
- * (docs/screenshots/README.md).
+ * at /token, its access token at /userinfo and /introspect. Last, Sign out on the account page ends
+ * the session without a second question. Pages are photographed (docs/screenshots/README.md).
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -71,7 +71,7 @@ describe("a person withdraws an app's access on their account page (phone, real 
     await page.waitForURL((url) => url.pathname === "/account");
     expect(await h1().textContent()).toBe("Your account");
     expect(await page.locator(".who").textContent()).toContain(PERSON.email);
-    expect(await page.getByRole("link", { name: "Sign out" }).getAttribute("href")).toBe("/logout");
+    expect(await page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
     expect(await page.locator("main").textContent()).toContain("No apps have access to your account.");
   });
 
@@ -126,6 +126,15 @@ describe("a person withdraws an app's access on their account page (phone, real 
     expect(await userinfoStatus(tokens.access_token)).toBe(401);
     expect((await introspect(tokens.access_token)).body).toEqual({ active: false });
     expect((await introspect(tokens.refresh_token)).body).toEqual({ active: false });
+  });
+
+  it("presses Sign out on the account page: signed out at once, no second question, with a way to sign in again", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL((url) => url.pathname === "/logout");
+    expect(await h1().textContent()).toBe("You are signed out");
+    expect(await page.getByRole("link", { name: "Sign in again" }).getAttribute("href")).toBe("/login?return=account");
+    await page.goto(`${worker.url}/account`);
+    await expect.poll(() => new URL(page.url()).pathname).toBe("/login");
   });
 
   it("photographed every page", () => {
