@@ -116,6 +116,12 @@ describe("ALLOW_INSECURE_CLIENT_URIS=true (local development): http and loopback
 });
 
 describe("a client row stored before the policy: its URL is refused at fetch time, and never fetched", () => {
+  /** A client_credentials request authenticated with private_key_jwt (key id k1). */
+  const authenticate = async (clientId: string, key: CryptoKey) => tokenRequest({
+    grant_type: "client_credentials", client_id: clientId, client_assertion_type: JWT_BEARER,
+    client_assertion: await assertion(clientId, key, { header: { kid: "k1" } }),
+  });
+
   it("jwks_uri at a loopback address: client authentication fails (jwks_uri_forbidden) without a fetch", async () => {
     const key = await keyPair("ES256", "k1");
     const client = await createClient({ token_endpoint_auth_method: "private_key_jwt", jwks_uri: "https://rp.example/jwks" });
@@ -123,11 +129,7 @@ describe("a client row stored before the policy: its URL is refused at fetch tim
       await env.DB.prepare("UPDATE clients SET jwks_uri = ? WHERE client_id = ?").bind(stored, client.client_id).run();
       clearClientCache();
       const fetched = recordFetches(() => Response.json({ keys: [key.publicJwk] }));
-      const res = await tokenRequest({
-        grant_type: "client_credentials", client_id: client.client_id, client_assertion_type: JWT_BEARER,
-        client_assertion: await assertion(client.client_id, key.privateKey, { header: { kid: "k1" } }),
-      });
-      await expectError(res, 401, "invalid_client", "jwks_uri_forbidden");
+      await expectError(await authenticate(client.client_id, key.privateKey), 401, "invalid_client", "jwks_uri_forbidden");
       expect(fetched).toEqual([]);
       vi.restoreAllMocks();
     }
@@ -139,11 +141,7 @@ describe("a client row stored before the policy: its URL is refused at fetch tim
     const fetched = recordFetches((url) => url === "https://rp.example/moved"
       ? new Response(null, { status: 302, headers: { location: "https://169.254.169.254/keys" } })
       : Response.json({ keys: [key.publicJwk] }));
-    const res = await tokenRequest({
-      grant_type: "client_credentials", client_id: client.client_id, client_assertion_type: JWT_BEARER,
-      client_assertion: await assertion(client.client_id, key.privateKey, { header: { kid: "k1" } }),
-    });
-    await expectError(res, 401, "invalid_client", "jwks_uri_error");
+    await expectError(await authenticate(client.client_id, key.privateKey), 401, "invalid_client", "jwks_uri_error");
     expect(fetched).toEqual(["https://rp.example/moved"]);
   });
 

@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { OutboundError, outboundFetch, outboundUrlProblem, type OutboundUse } from "../src/http/outbound";
 import { FORBIDDEN_HOSTS } from "./outbound-helpers";

@@ -97,9 +97,8 @@ export function backChannelLogoutMetadata(
   allowInsecure: boolean,
   metadata: Record<string, unknown>,
 ): void {
-  const uri = input.backchannel_logout_uri;
-  if (uri !== undefined) {
-    validFetchedUri("backchannel_logout_uri", uri, allowInsecure);
+  if (input.backchannel_logout_uri !== undefined) {
+    const uri = validFetchedUri("backchannel_logout_uri", input.backchannel_logout_uri, allowInsecure);
     const problem = redirectUriProblem(uri, "web", allowInsecure);
     if (problem !== undefined) {
       throw new OAuthError("backchannel_logout_uri_malformed", `backchannel_logout_uri: ${uri} - ${BACK_CHANNEL_PROBLEM_TEXT[problem]}`);
