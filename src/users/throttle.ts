@@ -29,10 +29,14 @@ import { OAuthError } from "../errors/oauth-error";
  * through). An attempt whose outcome never comes (the request fails after reserving) keeps its
  * reservations, i.e. counts as a failure.
  *
- * Each key maps (by a hash, so no email address or IP is stored in the object) to one of SHARDS
+ * The same mechanism bounds the mail sign-up and resend send to one address (`mailKey`, scope
+ * `mail`, config.signUpMailThrottle; src/users/sign-up.ts): there every reservation is kept.
+ *
+ * Each key maps (by a hash, so no email address or IP is stored in the object) to one of 256
  * objects per scope, whose single-threaded SQLite counts exactly. KV could not: it has no atomic
  * conditional increment.
  */
+
 /** A granted attempt: its reservations are taken; the password may be checked once. */
 export interface Attempt {
   allowed: true;
