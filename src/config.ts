@@ -9,8 +9,6 @@ import type { Env } from "./env";
 export interface Config {
   /** Issuer identifier, no trailing slash (RFC 8414 §2, OIDC Discovery §4.3: iss must match exactly). */
   readonly issuer: string;
-  /** `${issuer}/token`: also accepted as a client-assertion `aud` (RFC 7523 §3 item 3). */
-  readonly tokenEndpoint: string;
   /** Default `aud` of access tokens (RFC 9068 §3). */
   readonly accessTokenAudience: string;
   /**
@@ -170,7 +168,6 @@ export function configFrom(env: Env): Config {
   const accessTokenTtl = seconds(env.ACCESS_TOKEN_TTL, 600, "ACCESS_TOKEN_TTL");
   const config: Config = {
     issuer,
-    tokenEndpoint: `${issuer}/token`,
     accessTokenAudience: env.ACCESS_TOKEN_AUDIENCE || issuer,
     accessTokenTtl,
     clockSkew: 15,

@@ -1,12 +1,23 @@
+import { env } from "cloudflare:workers";
 import { generateSecret } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { authenticateClient } from "../src/client-auth";
+import { audienceAccepted } from "../src/client-auth/assertion";
 import { clearClientKeyCaches } from "../src/client-auth/client-keys";
+import type { AudienceRule } from "../src/client-auth/types";
+import { d1ClientStore } from "../src/clients/store";
+import { configFrom } from "../src/config";
+import { durableReplayCache } from "../src/replay/replay-cache";
 import {
-  ISSUER, JWT_BEARER, TOKEN_ENDPOINT, assertion, createClient, expectError, keyPair, nowSeconds, tokenRequest, type KeyPair,
+  ISSUER, JWT_BEARER, TOKEN_ENDPOINT, assertion, call, createClient, expectError, keyPair, nowSeconds, tokenRequest, type KeyPair,
 } from "./helpers";
 
 const CC = { grant_type: "client_credentials" };
 const utf8 = (s: string) => new TextEncoder().encode(s);
+
+function formRequest(path: string, form: Record<string, string>) {
+  return call(path, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form).toString() });
+}
 
 function send(jwt: string, extra: Record<string, string> = {}) {
   return tokenRequest({ ...CC, client_assertion_type: JWT_BEARER, client_assertion: jwt, ...extra });
@@ -372,5 +383,64 @@ describe("OIDC Core §9 client_secret_jwt", () => {
     const row = await env.DB.prepare("SELECT * FROM clients WHERE client_id = ?").bind(c.client_id).first<Record<string, string>>();
     expect(JSON.stringify(row)).not.toContain(c.client_secret!);
     expect(row!.client_secret_sealed).toMatch(/^v1\./);
+  });
+});
+
+describe("RFC 7523 §3 item 3 / OIDC Core §9 aud: the issuer, or the URL of the endpoint being called", () => {
+  const discovery = async () => (await (await call("/.well-known/oauth-authorization-server")).json()) as Record<string, string>;
+  /** One authenticated request to each endpoint that authenticates clients, as discovery advertises it. */
+  const ENDPOINTS = {
+    token_endpoint: (jwt: string) => send(jwt),
+    revocation_endpoint: (jwt: string) => formRequest("/revoke", { token: "unknown", client_assertion_type: JWT_BEARER, client_assertion: jwt }),
+    introspection_endpoint: (jwt: string) => formRequest("/introspect", { token: "unknown", client_assertion_type: JWT_BEARER, client_assertion: jwt }),
+  } as const;
+
+  it("each endpoint accepts its own advertised URL and the issuer, and refuses another endpoint's URL", async () => {
+    const metadata = await discovery();
+    const { id, key } = await pkjClient();
+    for (const [name, request] of Object.entries(ENDPOINTS)) {
+      const own = metadata[name]!;
+      expect(own.startsWith(ISSUER)).toBe(true);
+      for (const aud of [own, ISSUER, [own, "https://other.example"]]) {
+        const res = await request(await assertion(id, key.privateKey, { claims: { aud } }));
+        expect(res.status, `${name} with aud ${JSON.stringify(aud)}: ${await res.clone().text()}`).toBe(200);
+      }
+      for (const other of Object.keys(ENDPOINTS).filter((n) => n !== name)) {
+        const res = await request(await assertion(id, key.privateKey, { claims: { aud: metadata[other] } }));
+        await expectError(res, 401, "invalid_client", "client_assertion_invalid_audience");
+      }
+    }
+  });
+
+  it("client_secret_jwt: the same rule (introspection endpoint URL at introspection, not at the token endpoint)", async () => {
+    const c = await createClient({ token_endpoint_auth_method: "client_secret_jwt" });
+    const aud = (await discovery()).introspection_endpoint;
+    const jwt = () => assertion(c.client_id, utf8(c.client_secret!), { alg: "HS256", claims: { aud } });
+    expect((await ENDPOINTS.introspection_endpoint(await jwt())).status).toBe(200);
+    await expectError(await ENDPOINTS.token_endpoint(await jwt()), 401, "invalid_client", "client_assertion_invalid_audience");
+  });
+
+  it("the issuer-only rule (for FAPI 2.0 §5.3.2.1) accepts the issuer as a single string and nothing else", async () => {
+    const endpoint = `${ISSUER}/introspect`;
+    const rule = (aud: unknown, r: AudienceRule) => audienceAccepted(aud, ISSUER, { endpoint, rule: r });
+    expect([ISSUER, endpoint, [endpoint], [ISSUER, "x"], `${ISSUER}/token`].map((aud) => rule(aud, "issuer-or-endpoint")))
+      .toEqual([true, true, true, true, false]);
+    expect([ISSUER, [ISSUER], endpoint, `${ISSUER}/`, undefined].map((aud) => rule(aud, "issuer"))).toEqual([true, false, false, false, false]);
+
+    // Through the dispatcher: the rule is a parameter of client authentication.
+    const { id, key } = await pkjClient();
+    const now = nowSeconds();
+    const deps = {
+      config: configFrom(env), clients: d1ClientStore(env.DB), replay: durableReplayCache(env.REPLAY_GUARD, now),
+      encryptionKey: env.ENCRYPTION_KEY, now,
+    };
+    const authenticate = async (aud: unknown, audienceRule?: AudienceRule) => authenticateClient({
+      authorization: null, tls: undefined, endpoint, audienceRule,
+      params: new Map([["client_assertion_type", JWT_BEARER], ["client_assertion", await assertion(id, key.privateKey, { claims: { aud } })]]),
+    }, deps);
+    await expect(authenticate(endpoint)).resolves.toMatchObject({ method: "private_key_jwt" });
+    await expect(authenticate(endpoint, "issuer")).rejects.toMatchObject({ code: "client_assertion_invalid_audience" });
+    await expect(authenticate([ISSUER], "issuer")).rejects.toMatchObject({ code: "client_assertion_invalid_audience" });
+    await expect(authenticate(ISSUER, "issuer")).resolves.toMatchObject({ method: "private_key_jwt" });
   });
 });

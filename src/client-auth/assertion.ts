@@ -2,7 +2,7 @@ import type { Client } from "../clients/model";
 import { ensure } from "../errors/oauth-error";
 import type { ReplayNamespace } from "../replay/replay-cache";
 import { verifyJws } from "../tokens/jws";
-import type { ClientAuthDeps, Presented } from "./types";
+import type { AssertionAudience, ClientAuthDeps, Presented } from "./types";
 
 type AssertionPresented = Extract<Presented, { carrier: "assertion" }>;
 
@@ -14,6 +14,13 @@ type AssertionPresented = Extract<Presented, { carrier: "assertion" }>;
  */
 const clientAssertions = (clientId: string): ReplayNamespace => ({ name: `client_assertion:${clientId}`, shardHexDigits: 0 });
 
+/** Whether an assertion's `aud` names this server under `audience`'s rule (types.ts AudienceRule). */
+export function audienceAccepted(aud: unknown, issuer: string, { endpoint, rule }: AssertionAudience): boolean {
+  if (rule === "issuer") return aud === issuer;
+  const values: unknown[] = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
+  return values.some((value) => value === issuer || value === endpoint);
+}
+
 /**
  * The RFC 7523 §3 / OIDC Core §9 processing rules for a client assertion, in order: cheap claim
  * checks first, then the signature, and only then the `jti` reservation, so that unauthenticated
@@ -23,6 +30,7 @@ export async function verifyAssertion(
   presented: AssertionPresented,
   client: Client,
   key: CryptoKey,
+  audience: AssertionAudience,
   deps: ClientAuthDeps,
 ): Promise<void> {
   const { claims } = presented;
@@ -32,11 +40,10 @@ export async function verifyAssertion(
   ensure(claims.iss === client.clientId, "client_assertion_invalid_issuer");
   ensure(claims.sub === client.clientId, "client_assertion_invalid_subject");
 
-  const audiences = typeof claims.aud === "string" ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
-  ensure(
-    audiences.some((aud) => aud === config.issuer || aud === config.tokenEndpoint),
-    "client_assertion_invalid_audience",
-  );
+  ensure(audienceAccepted(claims.aud, config.issuer, audience), "client_assertion_invalid_audience",
+    audience.rule === "issuer"
+      ? "The client_assertion aud claim must be the issuer, as a single string."
+      : `The client_assertion aud claim must be the issuer or ${audience.endpoint}.`);
 
   ensure(typeof claims.exp === "number" && Number.isFinite(claims.exp), "client_assertion_expiration_required");
   ensure(claims.exp > now - skew, "client_assertion_expired_token");

@@ -9,12 +9,13 @@ import { clientSecretJwt, privateKeyJwt } from "./methods/jwt";
 import { none } from "./methods/none";
 import { clientSecretBasic, clientSecretPost } from "./methods/secret";
 import { selfSignedTlsClientAuth, tlsClientAuth } from "./methods/tls";
-import type { ClientAuthDeps, ClientAuthMethod, Presented, TlsClientCert } from "./types";
+import type { AudienceRule, ClientAuthDeps, ClientAuthMethod, Presented, TlsClientCert } from "./types";
 import type { AuthMethod } from "../clients/model";
 
 /**
- * Client authentication: one dispatcher for every endpoint that authenticates clients
- * (token now; revocation, introspection, PAR, device and CIBA later).
+ * Client authentication: one dispatcher for every endpoint that authenticates clients (token,
+ * revocation, introspection; PAR, device and CIBA later). Each passes its own URL, which an
+ * assertion may name as its `aud` (RFC 7523 §3).
  *
  * 1. Infer the mechanism from the request's shape; more than one is `invalid_request` (RFC 6749 §2.3).
  * 2. Identify the client from that mechanism; a body `client_id` must agree with it.
@@ -39,6 +40,10 @@ export interface ClientAuthInput {
   authorization: string | null;
   params: Params;
   tls: TlsClientCert | undefined;
+  /** The URL of the endpoint being called, as discovery advertises it: an accepted assertion `aud`. */
+  endpoint: string;
+  /** Which assertion `aud` values are accepted; default "issuer-or-endpoint" (types.ts AudienceRule). */
+  audienceRule?: AudienceRule;
 }
 
 export interface AuthenticatedClient {
@@ -106,6 +111,7 @@ export async function authenticateClient(input: ClientAuthInput, deps: ClientAut
     );
   }
   // `tls` stays a getter: only the mTLS methods read it (request.cf is built on access).
-  await method.verify({ presented, get tls() { return input.tls; } }, client, deps);
+  const audience = { endpoint: input.endpoint, rule: input.audienceRule ?? "issuer-or-endpoint" };
+  await method.verify({ presented, get tls() { return input.tls; }, audience }, client, deps);
   return { client, method: method.name };
 }

@@ -29,9 +29,26 @@ export interface ClientAuthDeps {
   now: number;
 }
 
+/**
+ * Which `aud` values a client assertion may carry (RFC 7523 §3 item 3, OIDC Core §9):
+ * - "issuer-or-endpoint" (the default): the issuer, or the URL of the endpoint this request calls,
+ *   exactly as discovery advertises it (token, revocation, introspection …) — never another
+ *   endpoint's URL, so an assertion made for one endpoint cannot be spent at another;
+ * - "issuer": the issuer only, as a single string (FAPI 2.0 Security Profile §5.3.2.1,
+ *   draft-ietf-oauth-rfc7523bis), for the FAPI 2.0 profile.
+ */
+export type AudienceRule = "issuer-or-endpoint" | "issuer";
+
+export interface AssertionAudience {
+  /** The URL of the endpoint this request calls, as advertised in discovery (RFC 8414 §2). */
+  endpoint: string;
+  rule: AudienceRule;
+}
+
 export interface ClientAuthRequest {
   presented: Presented;
   tls: TlsClientCert | undefined;
+  audience: AssertionAudience;
 }
 
 /** One client-authentication method: every method module has this shape. */

@@ -9,19 +9,27 @@ import type { Step } from "../http/context";
 /**
  * Authorization server metadata (RFC 8414 §2) and OpenID Provider metadata (OIDC Discovery §3).
  * Every list is derived from the registry that implements it, so nothing is advertised that does
- * not work (test/discovery.test.ts checks each advertised endpoint, method and alg).
+ * not work (test/rfc8414-discovery.test.ts checks each advertised endpoint, method and alg).
  */
 const assertionAlgs = [...Object.keys(HMAC_ASSERTION_ALGS), ...ASYMMETRIC_ASSERTION_ALGS];
 
+/**
+ * An endpoint's URL as advertised here, from its route in src/app.ts. Client authentication
+ * accepts the URL of the endpoint being called as an assertion's `aud` (RFC 7523 §3), so both
+ * sides build it with this one function.
+ */
+export const endpointUrl = (config: Config, route: string): string => `${config.issuer}${route}`;
+
 export function serverMetadata(config: Config): Record<string, unknown> {
   const { issuer } = config;
+  const url = (route: string) => endpointUrl(config, route);
   return {
     issuer,
-    authorization_endpoint: `${issuer}/authorize`,
-    token_endpoint: config.tokenEndpoint,
-    userinfo_endpoint: `${issuer}/userinfo`,
-    registration_endpoint: `${issuer}/register`,
-    jwks_uri: `${issuer}/jwks`,
+    authorization_endpoint: url("/authorize"),
+    token_endpoint: url("/token"),
+    userinfo_endpoint: url("/userinfo"),
+    registration_endpoint: url("/register"),
+    jwks_uri: url("/jwks"),
     scopes_supported: [...STANDARD_SCOPES],
     claims_supported: ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr",
       ...new Set(Object.values(SCOPE_CLAIMS).flat())],
@@ -38,17 +46,17 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     request_uri_parameter_supported: false,
     token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.map((m) => m.name),
     token_endpoint_auth_signing_alg_values_supported: assertionAlgs,
-    revocation_endpoint: `${issuer}/revoke`,
+    revocation_endpoint: url("/revoke"),
     revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.map((m) => m.name),
     revocation_endpoint_auth_signing_alg_values_supported: assertionAlgs,
-    introspection_endpoint: `${issuer}/introspect`,
+    introspection_endpoint: url("/introspect"),
     introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.map((m) => m.name).filter((m) => m !== "none"),
     introspection_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     // RFC 9701 §7: algs of JWT introspection responses; none for encryption (refused at registration).
     introspection_signing_alg_values_supported: [...SERVER_SIGNING_ALGS],
     tls_client_certificate_bound_access_tokens: false,
     // OIDC RP-Initiated Logout §2.1 and Back-Channel Logout §2.1 (logout tokens always carry sid).
-    end_session_endpoint: `${issuer}/logout`,
+    end_session_endpoint: url("/logout"),
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,
   };

@@ -5,6 +5,7 @@ import { isPublic } from "../clients/model";
 import { NO_STORE, type Step } from "../http/context";
 import { readForm } from "../http/form";
 import { clientAuthDeps, grantServices, requestKeyring } from "../services";
+import { endpointUrl } from "./discovery";
 import { corsOrigins, d1ClientStore } from "../clients/store";
 
 /**
@@ -25,6 +26,8 @@ export const authenticateTokenClient: Step = async function authenticateTokenCli
       {
         authorization: request.headers.get("authorization"),
         params: c.get("params"),
+        // This endpoint's URL as discovery advertises it (token, revocation or introspection endpoint).
+        endpoint: endpointUrl(c.get("config"), c.req.routePath),
         // Read only by the mTLS methods: request.cf is materialized on access.
         get tls() {
           return (request.cf as IncomingRequestCfProperties | undefined)?.tlsClientAuth;

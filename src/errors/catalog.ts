@@ -59,7 +59,7 @@ export const catalog = {
   client_assertion_invalid_signature_algorithm: entry("invalid_client", 401, "The client_assertion signature algorithm is not allowed for this client.", "RFC 7523 3.9; RFC 8725 3.1"),
   client_assertion_invalid_issuer: entry("invalid_client", 401, "The client_assertion iss claim must be the client_id.", "RFC 7523 3.1; OIDC Core 9"),
   client_assertion_invalid_subject: entry("invalid_client", 401, "The client_assertion sub claim must be the client_id.", "RFC 7523 3.2; OIDC Core 9"),
-  client_assertion_invalid_audience: entry("invalid_client", 401, "The client_assertion aud claim must be the issuer or the token endpoint.", "RFC 7523 3.3"),
+  client_assertion_invalid_audience: entry("invalid_client", 401, "The client_assertion aud claim must be the issuer or the URL of the endpoint called.", "RFC 7523 3; OIDC Core 9"),
   client_assertion_expiration_required: entry("invalid_client", 401, "The client_assertion must contain an exp claim.", "RFC 7523 3.4"),
   client_assertion_expired_token: entry("invalid_client", 401, "The client_assertion has expired.", "RFC 7523 3.4"),
   client_assertion_expires_too_far_in_future: entry("invalid_client", 401, "The client_assertion exp is too far in the future.", "RFC 7523 3.4"),

@@ -38,7 +38,7 @@ export const clientSecretJwt: ClientAuthMethod = {
     ensure(secret.byteLength >= HMAC_ASSERTION_ALGS[alg], "client_assertion_invalid_secret_length",
       `${alg} needs a secret of at least ${HMAC_ASSERTION_ALGS[alg]} bytes.`);
     const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: `SHA-${alg.slice(2)}` }, false, ["verify"]);
-    await verifyAssertion(presented, client, key, deps);
+    await verifyAssertion(presented, client, key, request.audience, deps);
   },
 };
 
@@ -53,6 +53,6 @@ export const privateKeyJwt: ClientAuthMethod = {
   async verify(request, client, deps) {
     const presented = assertionFor(request, client, isAsymmetricAlg, "an asymmetric algorithm");
     const key = await clientVerificationKey(client, presented.header, deps);
-    await verifyAssertion(presented, client, key, deps);
+    await verifyAssertion(presented, client, key, request.audience, deps);
   },
 };
