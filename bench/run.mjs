@@ -1,7 +1,7 @@
 // `npm run bench`: Latchkey's token, UserInfo, introspection and sign-in endpoints against a "floor"
-// Worker that does only the same cryptographic work, and its client_credentials requests against
-// node-oidc-provider doing the same work (the peer), in the same run on the same machine. See
-// docs/performance.md.
+// Worker that does only the same cryptographic work, and its token requests (client_credentials,
+// code exchange, refresh) against node-oidc-provider doing the same work (the peer), in the same
+// run on the same machine. See docs/performance.md.
 //
 //   npm run bench [-- --rounds 3 --duration 5 --warmup 1.5 --concurrency 16 --slice 1 --storage tmpfs --pin auto
 //                     --flow-duration 3 --flow-warmup 1
@@ -42,7 +42,7 @@ import {
   FORM, JWT_BEARER, basicAuth, expectActive, expectIdToken, expectOk, expectOkStatus, expectRotation, expectSignedIn, expectSub, signAssertions,
 } from "./lib/requests.mjs";
 import { parseOptions } from "./lib/options.mjs";
-import { APP_CLIENT, BENCH_PASSWORD, WEB_CLIENT, registerFixtures } from "./lib/fixtures.mjs";
+import { APP_CLIENT, BENCH_PASSWORD, PERSON_CLAIMS, WEB_CLIENT, registerFixtures } from "./lib/fixtures.mjs";
 import { mintCodes, signInAndConsent, signInForm } from "./lib/signin.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -70,7 +70,7 @@ const { args, durationMs, warmupMs, concurrency, rounds, flowMs, flowWarmupMs, s
 
 // The longest the run should take (minting at its deadline, 60 s for set-up), twice over.
 const expectedMs =
-  rounds * (8 * (warmupMs + durationMs) + 8 * (flowWarmupMs + flowMs) + MINT_DEADLINE_SECONDS * 1000) +
+  rounds * (8 * (warmupMs + durationMs) + 12 * (flowWarmupMs + flowMs) + 2 * MINT_DEADLINE_SECONDS * 1000) +
   2 * (warmupMs + durationMs) + 2 * (signinWarmupMs + signinMs) + 60_000;
 const watchdogMs = Math.max(WATCHDOG_MS, 2 * expectedMs);
 const watchdog = setTimeout(() => {
@@ -115,10 +115,17 @@ async function main() {
     });
     const floor = await startFloorWorker({ clientJwk: publicJwk, issuer });
     disposers.push(floor.dispose);
-    // The peer: node-oidc-provider with the same two client_credentials clients (same secret, same key).
+    // The peer: node-oidc-provider with the same clients (same secrets, same key) and the same person.
     const pinning = pinningPlan(args.pin);
     log(`starting the peer (oidc-provider ${peerVersion()}) …`);
-    const peer = await startPeer({ basicSecret: basicClient.client_secret, jwtPublicJwk: publicJwk, prefix: pinning?.command });
+    const peer = await startPeer({
+      basicSecret: basicClient.client_secret,
+      jwtPublicJwk: publicJwk,
+      web: { ...WEB_CLIENT, secret: webClient.client_secret },
+      app: { ...APP_CLIENT, secret: appClient.client_secret },
+      person: { sub: person.id, claims: { ...PERSON_CLAIMS, email: person.email, email_verified: true } },
+      prefix: pinning?.command,
+    });
     disposers.push(peer.dispose);
     if (pinning) {
       for (const pid of [latchkeyPid, floor.pid]) pin(pid, pinning.serverCpu);
@@ -144,6 +151,14 @@ async function main() {
       chains.push(tokens.refresh_token);
     }
     const refreshBody = (token) => `grant_type=refresh_token&refresh_token=${token}`;
+    // The peer's chains the same way: codes of the app client, one per connection, redeemed at set-up.
+    const peerChains = [];
+    for (const { code, verifier } of await peer.mintCodes(APP_CLIENT.clientId, concurrency)) {
+      const body = `grant_type=authorization_code&code=${encodeURIComponent(code)}&redirect_uri=${encodeURIComponent(APP_CLIENT.redirectUri)}&code_verifier=${verifier}`;
+      const tokens = await expectOk("peer authorization_code (app)", await fetch(`${peer.url}/token`, { method: "POST", headers: appHeaders, body }));
+      if (!tokens.refresh_token) throw new Error("the peer's code exchange answered no refresh token");
+      peerChains.push(tokens.refresh_token);
+    }
     const floorRefreshPath = `/refresh?${new URLSearchParams({ client_id: APP_CLIENT.clientId, sub: person.id, scope: APP_CLIENT.scope })}`;
     const floorRefreshBody = refreshBody(chains[0]);
 
@@ -161,6 +176,8 @@ async function main() {
       `grant_type=authorization_code&code=${encodeURIComponent(code)}&redirect_uri=${encodeURIComponent(WEB_CLIENT.redirectUri)}&code_verifier=${verifier}`;
     /** Pre-minted codes for the current round's (e) window, oldest first; each is redeemed once. */
     let codes = [];
+    /** The same for the peer's code-exchange window (r). */
+    let peerCodes = [];
 
     // One request of each kind first: a wrong setup fails here, with the server's answer.
     await expectOk("client_secret_basic", await fetch(`${origin}/token`, { method: "POST", headers: basicHeaders, body: basicBody }));
@@ -278,6 +295,15 @@ async function main() {
         durationMs: flowMs,
         next: () => (codeNext < codes.length ? { path: "/token", headers: webHeaders, body: exchangeBody(codes[codeNext++]) } : null),
       },
+      peerCodeExchange: {
+        label: "peer: oidc-provider authorization_code + PKCE + ID token",
+        origin: peer.url,
+        serverPid: peer.pid,
+        check: expectIdToken,
+        warmupMs: flowWarmupMs,
+        durationMs: flowMs,
+        next: () => (peerCodeNext < peerCodes.length ? { path: "/token", headers: webHeaders, body: exchangeBody(peerCodes[peerCodeNext++]) } : null),
+      },
       floorExchange: {
         label: "floor /exchange (AES-GCM open, 2 SHA-256, ES256 + RS256 sign)",
         origin: floor.url,
@@ -315,6 +341,18 @@ async function main() {
         next: (loop) => ({ path: "/token", headers: appHeaders, body: refreshBody(chains[loop]) }),
         answered: (loop, text) => {
           chains[loop] = JSON.parse(text).refresh_token;
+        },
+      },
+      peerRefresh: {
+        label: "peer: oidc-provider refresh_token, rotated + ID token",
+        origin: peer.url,
+        serverPid: peer.pid,
+        check: expectRotation,
+        warmupMs: flowWarmupMs,
+        durationMs: flowMs,
+        next: (loop) => ({ path: "/token", headers: appHeaders, body: refreshBody(peerChains[loop]) }),
+        answered: (loop, text) => {
+          peerChains[loop] = JSON.parse(text).refresh_token;
         },
       },
       floorRefresh: {
@@ -369,6 +407,7 @@ async function main() {
     let peerNext = 0;
     let floorNext = 0;
     let codeNext = 0;
+    let peerCodeNext = 0;
     let loginNext = 0;
     const signinMeasured = signinMs > 0;
     const windows = Object.fromEntries(Object.keys(scenarios).map((k) => [k, []]));
@@ -431,6 +470,7 @@ async function main() {
     };
     await pilotRun(supply.slice(0, 200));
     let codeRate = await pilotRun(supply.slice(200));
+    let peerCodeRate = 0;
     log(`pilot: 600 code exchanges, the last 400 at ${fmt(codeRate)} req/s`);
 
     log(
@@ -468,8 +508,18 @@ async function main() {
       userinfoHeaders = { authorization: `Bearer ${tokens.access_token}` };
       const exchange = await measurePair("codeExchangeToFloor", round);
       codeRate = Math.max(codeRate, exchange.flowRate);
+      // (e) against the peer: a fresh supply of Latchkey codes (the first is spent), and the peer's
+      // from its set-up listener (cheap to make: sized from its fastest (r) so far, or at first
+      // from twice the larger of (e)'s rate and 600/s).
+      const supplyFor = (rate) => Math.min(MAX_CODES, Math.ceil(rate * ((flowWarmupMs + flowMs) / 1000) * CODE_SUPPLY_FACTOR) + 100);
+      await mint(supplyFor(codeRate), round);
+      peerCodes = await peer.mintCodes(WEB_CLIENT.clientId, supplyFor(peerCodeRate || FIRST_CODE_SUPPLY_FACTOR * Math.max(codeRate, 600)));
+      peerCodeNext = 0;
+      const { floorRate: peerExchangeRate } = await measurePair("codeExchangeToPeer", round);
+      peerCodeRate = Math.max(peerCodeRate, peerExchangeRate);
       await measurePair("userinfoToFloor", round);
       await measurePair("refreshToFloor", round);
+      await measurePair("refreshToPeer", round);
       introspectionBody = `token=${tokens.access_token}&token_type_hint=access_token`;
       await measurePair("introspectionToFloor", round);
     }

@@ -8,6 +8,8 @@ export const WEB_CLIENT = { clientId: "bench-web", redirectUri: "https://bench.e
 /** The refresh client: an app that keeps its sign-in (offline_access), ID tokens RS256 on every refresh. */
 export const APP_CLIENT = { clientId: "bench-app", redirectUri: "https://bench.example/app-callback", scope: "openid profile email offline_access" };
 export const BENCH_PASSWORD = "bench-password-not-for-production";
+/** The profile claims of every person the bench creates (the peer is given the same). */
+export const PERSON_CLAIMS = Object.freeze({ name: "Bench Person", given_name: "Bench", family_name: "Person" });
 
 /**
  * Registers the four clients — client_secret_basic and private_key_jwt (ES256) for
@@ -44,7 +46,7 @@ export async function registerFixtures({ origin, adminToken, issuer, signinAccou
     redirect_uris: [WEB_CLIENT.redirectUri],
   });
   const createUser = async (email) => {
-    const body = { email, password: BENCH_PASSWORD, email_verified: true, claims: { name: "Bench Person", given_name: "Bench", family_name: "Person" } };
+    const body = { email, password: BENCH_PASSWORD, email_verified: true, claims: PERSON_CLAIMS };
     const user = await expectOk(`create ${email}`, await fetch(`${origin}/admin/users`, { method: "POST", headers: admin, body: JSON.stringify(body) }), 201);
     return { ...user, password: BENCH_PASSWORD };
   };

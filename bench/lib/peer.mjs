@@ -10,18 +10,20 @@ const SCRIPT = resolve(import.meta.dirname, "..", "peer-oidc-provider.mjs");
 const START_TIMEOUT_MS = 20_000;
 
 /**
- * @param {{ basicSecret: string, jwtPublicJwk: object, prefix?: string[] }} o  the clients' credentials
- *        (the same as Latchkey's); a command to run it under (`taskset -c N`)
- * @returns {Promise<{ url: string, issuer: string, pid: number, node: string, dispose: () => Promise<void> }>}
+ * @param {{ basicSecret: string, jwtPublicJwk: object, web: object, app: object, person: object, prefix?: string[] }} o
+ *        the clients' credentials and the person (the same as Latchkey's: bench/peer-oidc-provider.mjs
+ *        says what each holds); a command to run it under (`taskset -c N`)
+ * @returns {Promise<{ url: string, issuer: string, pid: number, node: string, mintCodes: (client: string, count: number) => Promise<{ code: string, verifier: string }[]>, dispose: () => Promise<void> }>}
+ *          mintCodes: set-up only, codes straight from the provider's models (not measured)
  */
-export async function startPeer({ basicSecret, jwtPublicJwk, prefix = [] }) {
+export async function startPeer({ basicSecret, jwtPublicJwk, web, app, person, prefix = [] }) {
   if (Number(process.versions.node.split(".")[0]) < 22) {
     console.error(`bench: note: the peer runs on this Node, ${process.version}; \`npm run bench\` runs Node 22 (the project's node devDependency)`);
   }
-  const port = await freePort();
+  const [port, setupPort] = [await freePort(), await freePort()];
   const [command, ...args] = [...prefix, process.execPath, SCRIPT];
   const child = spawn(command, args, {
-    env: { ...process.env, NODE_ENV: "production", PEER_CONFIG: JSON.stringify({ port, basicSecret, jwtPublicJwk }) },
+    env: { ...process.env, NODE_ENV: "production", PEER_CONFIG: JSON.stringify({ port, setupPort, basicSecret, jwtPublicJwk, web, app, person }) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -52,7 +54,12 @@ export async function startPeer({ basicSecret, jwtPublicJwk, prefix = [] }) {
         fail(new Error(`the peer exited (${code}) before it was ready: ${output}`));
       });
     });
-    return { url: `http://127.0.0.1:${port}`, issuer, pid: child.pid, node: process.version, dispose };
+    const mintCodes = async (client, count) => {
+      const res = await fetch(`http://127.0.0.1:${setupPort}/codes`, { method: "POST", body: JSON.stringify({ client, count }) });
+      if (res.status !== 200) throw new Error(`the peer's code minting answered ${res.status}: ${await res.text()}`);
+      return res.json();
+    };
+    return { url: `http://127.0.0.1:${port}`, issuer, pid: child.pid, node: process.version, mintCodes, dispose };
   } catch (error) {
     await dispose();
     throw error;

@@ -24,8 +24,10 @@ export const PAIRS = [
   { ratio: "basicToPeer", flow: "basic", floor: "peerBasic", letters: ["a", "o"], name: "client_secret_basic", against: "peer", target: 1.2 },
   { ratio: "privateKeyJwtToPeer", flow: "privateKeyJwt", floor: "peerPrivateKeyJwt", letters: ["b", "p"], name: "private_key_jwt", against: "peer", target: 1.5 },
   { ratio: "codeExchangeToFloor", flow: "codeExchange", floor: "floorExchange", letters: ["e", "f"], name: "authorization_code" },
+  { ratio: "codeExchangeToPeer", flow: "codeExchange", floor: "peerCodeExchange", letters: ["e", "r"], name: "authorization_code", against: "peer", target: false },
   { ratio: "userinfoToFloor", flow: "userinfo", floor: "floorUserinfo", letters: ["g", "h"], name: "userinfo" },
   { ratio: "refreshToFloor", flow: "refresh", floor: "floorRefresh", letters: ["k", "l"], name: "refresh_token" },
+  { ratio: "refreshToPeer", flow: "refresh", floor: "peerRefresh", letters: ["k", "s"], name: "refresh_token", against: "peer", target: false },
   { ratio: "introspectionToFloor", flow: "introspection", floor: "floorIntrospection", letters: ["m", "n"], name: "introspection" },
   { ratio: "signInToPbkdf2", flow: "signIn", floor: "floorPbkdf2", letters: ["i", "j"], name: "sign-in", target: false },
   { ratio: "directToRouted", flow: "basic", floor: "basicRouted", letters: ["a", "q"], name: "router overhead", against: "router", target: false },
@@ -97,11 +99,11 @@ export function report({ measured, settings, results, pairResults, roundRatios, 
   console.log();
   console.log(`Latchkey bench — ${new Date().toISOString()} — commit ${measured}`);
   console.log(`${rounds} round(s) of ${durationMs / 1000} s per scenario (after ${warmupMs / 1000} s warm-up each), concurrency ${concurrency}, storage on ${storage}, ${cpus().length} CPUs`);
-  console.log(`(e)–(h), (k)–(n): ${flowMs / 1000} s per scenario per round (after ${flowWarmupMs / 1000} s warm-up each), same concurrency`);
+  console.log(`(e)–(h), (k)–(n), (r), (s): ${flowMs / 1000} s per scenario per round (after ${flowWarmupMs / 1000} s warm-up each), same concurrency`);
   if (signin) console.log(`(i) and (j): once, ${signin.durationMs / 1000} s each (after ${signin.warmupMs / 1000} s warm-up), concurrency ${signin.concurrency}`);
   console.log(`each flow and what it is held against measured in alternating slices of at most ${sliceMs / 1000} s, an even number per side (floor, flow, flow, floor, …)`);
   console.log(`Workers served on sockets bound directly to them (Miniflare unsafeDirectSockets); (q) is (a) through Miniflare's router, measured once`);
-  if (peer) console.log(`peer (o), (p): ${peer.name} ${peer.version} on Node ${peer.node}, one process`);
+  if (peer) console.log(`peer (o), (p), (r), (s): ${peer.name} ${peer.version} on Node ${peer.node}, one process, in-memory storage`);
   console.log(pinning ? `servers pinned to CPU ${pinning.serverCpu} (all threads), load generator to CPU ${pinning.clientCpus}` : "no CPU pinning");
   console.log();
   console.log(
