@@ -8,8 +8,9 @@ import { log } from "../log";
 import { issueAccessToken } from "../tokens/access-token";
 import { rememberSessionClient } from "../sessions/session-clients";
 import { issueIdToken } from "../tokens/id-token";
-import { issueRefreshToken, refreshPolicy, revokeRefreshToken } from "../tokens/refresh-token";
-import { revokeAccessToken } from "../tokens/revocation";
+import { issueOnce, type UndoStep } from "../replay/issue-once";
+import { discardFamily, issueRefreshToken, refreshPolicy, revokeRefreshToken } from "../tokens/refresh-token";
+import { allAttempted, revokeAccessToken } from "../tokens/revocation";
 import type { Grant, GrantContext, TokenResponse } from "./grant";
 
 /** What a redeemed code produced, attached to its reservation so a reuse can revoke it (RFC 6749 §4.1.2). */
@@ -21,8 +22,11 @@ interface Issued {
 /**
  * authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.5–4.6, OIDC Core §3.1.3). Every check runs
  * before the code is consumed, so a failed attempt (wrong verifier, wrong client) does not burn
- * the legitimate client's code; then the code's `jti` is reserved atomically — of N concurrent
- * redemptions exactly one wins — and a later use revokes what the first one issued.
+ * the legitimate client's code; then the code is exchanged through `issueOnce` (src/replay/
+ * issue-once.ts): its `jti` is held atomically — of N concurrent redemptions exactly one wins —
+ * the tokens are issued, and the code is marked used with what it issued, which a later use
+ * revokes. An exchange that fails on the way (a store fails) undoes what it wrote and gives the
+ * code back, so the client's retry with the same code can still succeed (docs/storage.md).
  */
 export const authorizationCode: Grant = {
   type: "authorization_code",
@@ -45,13 +49,24 @@ export const authorizationCode: Grant = {
     ensure(user.emailVerified, "grant_user_unverified");
     ensure(consent !== null && consent.grantId === code.grantId, "grant_consent_revoked");
 
-    const first = await ctx.services.replay.reserve(CODE_NAMESPACE, code.jti, code.exp + ctx.config.clockSkew);
-    if (!first) {
-      await revokeWhatTheFirstUseIssued(ctx, code);
-      throw new OAuthError("code_reused");
+    const redemption = await issueOnce(
+      ctx.services.replay,
+      { namespace: CODE_NAMESPACE, key: code.jti, expiresAt: code.exp + ctx.config.clockSkew },
+      (onFailure) => issueTokens(ctx, code, onFailure),
+    );
+    switch (redemption.outcome) {
+      case "in_use":
+        throw new OAuthError("code_in_use");
+      case "used":
+        if (redemption.record !== null) await revoke(ctx, JSON.parse(redemption.record) as Issued);
+        throw new OAuthError("code_reused");
+      case "issued":
+        // A second redemption arrived while these tokens were being made: revoke them. This one
+        // still answers (exactly one of N concurrent ones succeeds), but what it issued is dead,
+        // as after any reuse (RFC 6749 §4.1.2, §10.5).
+        if (redemption.reusedMeanwhile) await revoke(ctx, JSON.parse(redemption.record) as Issued);
+        return redemption.value;
     }
-    const response = await issueTokens(ctx, code);
-    return response;
   },
 };
 
@@ -67,7 +82,8 @@ async function checkPkce(code: CodePayload, verifier: string | undefined): Promi
   ensure(timingSafeEqual(derived, code.codeChallenge), "pkce_verifier_mismatch");
 }
 
-async function issueTokens(ctx: GrantContext, code: CodePayload): Promise<TokenResponse> {
+/** The tokens a code buys, and the record of them for its reservation; registers the undo of the refresh-token rows. */
+async function issueTokens(ctx: GrantContext, code: CodePayload, onFailure: (undo: UndoStep) => void): Promise<{ value: TokenResponse; record: string }> {
   const { config, keys, now, services } = ctx;
   const { client } = ctx.client;
   const access = await issueAccessToken(
@@ -90,6 +106,8 @@ async function issueTokens(ctx: GrantContext, code: CodePayload): Promise<TokenR
       },
       { now, policy: refreshPolicy(config, client) },
     );
+    // Never handed out should a later step fail: then the rows go (nobody holds the token).
+    onFailure(() => discardFamily(services.db, refresh.familyId));
     response.refresh_token = refresh.token;
     issued.refreshTokenHash = refresh.hash;
   }
@@ -111,7 +129,8 @@ async function issueTokens(ctx: GrantContext, code: CodePayload): Promise<TokenR
       ),
       // OIDC Back-Channel Logout §2.3: remember that this client signed in through the session, so
       // its end can be sent to the client (only clients that registered where to send it). Best
-      // effort: the code is spent by now, and a lost row costs one logout notice, not the tokens.
+      // effort: a lost row costs one logout notice, not the tokens (and a row left by an exchange
+      // that then failed, one notice too many).
       backChannelLogoutUri(client) !== undefined
         ? rememberSessionClient(services.db, code.sid, code.clientId, now).catch((error: unknown) =>
             log("warn", "session_client_not_recorded", { client_id: code.clientId, message: String(error).slice(0, 200) }))
@@ -119,21 +138,18 @@ async function issueTokens(ctx: GrantContext, code: CodePayload): Promise<TokenR
     ]);
     response.id_token = idToken;
   }
-  const reusedMeanwhile = await services.replay.attach(CODE_NAMESPACE, code.jti, JSON.stringify(issued));
-  // A second redemption that arrived while these tokens were being made found nothing to revoke:
-  // revoke them here. This redemption still answers (exactly one of N concurrent ones succeeds),
-  // but what it issued is dead, as after any reuse (RFC 6749 §4.1.2, §10.5).
-  if (reusedMeanwhile) await revoke(ctx, issued);
-  return response;
+  return { value: response, record: JSON.stringify(issued) };
 }
 
-async function revokeWhatTheFirstUseIssued(ctx: GrantContext, code: CodePayload): Promise<void> {
-  const attached = await ctx.services.replay.attached(CODE_NAMESPACE, code.jti);
-  if (attached === null) return;
-  await revoke(ctx, JSON.parse(attached) as Issued);
-}
-
+/**
+ * Revokes what a use of the code issued. Both steps are tried whatever the other does (a KV
+ * failure must not leave the refresh token valid: revokeFamily's reasoning); the first failure is
+ * thrown, so the request answers server_error and a retry (a reuse again) completes it.
+ */
 async function revoke(ctx: GrantContext, issued: Issued): Promise<void> {
-  await revokeAccessToken(ctx.services.kv, issued.accessToken.jti, issued.accessToken.exp, ctx.now);
-  if (issued.refreshTokenHash) await revokeRefreshToken(ctx.services.db, ctx.services.kv, issued.refreshTokenHash, ctx.now);
+  const { db, kv } = ctx.services;
+  await allAttempted([
+    revokeAccessToken(kv, issued.accessToken.jti, issued.accessToken.exp, ctx.now),
+    issued.refreshTokenHash ? revokeRefreshToken(db, kv, issued.refreshTokenHash, ctx.now) : undefined,
+  ]);
 }

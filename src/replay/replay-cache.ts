@@ -1,9 +1,10 @@
 import { hex } from "../crypto/encoding";
 import { sha256 } from "../crypto/hash";
-import type { ReplayGuard } from "../../workers/replay-guard";
+import type { Begun, Completed, ReplayGuard } from "../../workers/replay-guard";
 
 /**
- * Single-use reservations (client-assertion `jti`s, authorization codes; DPoP proofs later).
+ * Single-use reservations (client-assertion `jti`s, authorization codes; device codes, CIBA
+ * requests, PAR request_uris and DPoP proofs later).
  *
  * KV cannot arbitrate "first use wins": it is eventually consistent and has no compare-and-set.
  * So the atomic step is a Durable Object (`ReplayGuard`): one object per (namespace, shard) owns
@@ -11,18 +12,50 @@ import type { ReplayGuard } from "../../workers/replay-guard";
  * winner. A namespace says how many objects share its keys (see ReplayNamespace). (An earlier KV
  * mirror of each reservation was removed: it never decided anything, and a KV write per token
  * request cost more CPU and money than the whole reservation — docs/storage.md.)
+ *
+ * Two kinds of use:
+ * - **One step** (`reserve`): the value is spent when reserved. For values that buy nothing stored
+ *   (a client assertion's `jti`: a client whose request then fails makes a new assertion).
+ * - **Two phases** (`begin` → `complete` | `release`): for values exchanged for something issued
+ *   (a code for tokens). A reservation not followed by a successful issue is not a use: the holder
+ *   releases it, and should the release fail too, its lease runs out (LEASE_SECONDS). Use it
+ *   through `issueOnce` (src/replay/issue-once.ts), which does the steps in order.
  */
 export interface ReplayCache {
   /** Records `key` in `namespace` until `expiresAt` (Unix s). True on first use, false on any reuse. */
   reserve(namespace: ReplayNamespace, key: string, expiresAt: number): Promise<boolean>;
+  /** Holds `key` until `expiresAt` while its exchange runs, unless it is held or used already (see Reservation). */
+  begin(namespace: ReplayNamespace, key: string, expiresAt: number): Promise<Reservation>;
   /**
-   * Records what the winning reservation produced, for whoever comes second (code reuse, RFC 6749
-   * §4.1.2). Resolves true if a second reservation was already attempted: the winner must then
-   * revoke what it produced.
+   * Marks a held key used, recording what its use issued (for a later reuse to revoke, RFC 6749
+   * §4.1.2). "reused": another caller tried the key meanwhile, so the holder revokes what it
+   * issued; "lost": the lease ran out and another caller holds the key now, so the holder undoes
+   * what it issued and answers as for a key in use.
    */
-  attach(namespace: ReplayNamespace, key: string, data: string): Promise<boolean>;
-  attached(namespace: ReplayNamespace, key: string): Promise<string | null>;
+  complete(held: Held, issued: string): Promise<Completed>;
+  /** Gives a held key back after a failed issue (the holder undid what it wrote first). */
+  release(held: Held): Promise<void>;
 }
+
+/** A key this caller holds: pass it to `complete` or `release`. */
+export interface Held {
+  readonly outcome: "held";
+  readonly namespace: ReplayNamespace;
+  readonly key: string;
+  /** Random, per `begin`: only the holder completes or releases. */
+  readonly holder: string;
+}
+
+/** What `begin` found: held by this caller; held by another (its lease runs); or used, with what the use issued. */
+export type Reservation = Held | Exclude<Begun, { outcome: "held" }>;
+
+/**
+ * How long a holder keeps a key it neither completed nor released: after that the key counts as
+ * released, so a retry of an exchange whose release failed (the object or the network failed)
+ * works within the value's lifetime. Issuing takes milliseconds; a holder slower than this loses
+ * the key at `complete` ("lost"), so exactly one caller still issues.
+ */
+export const LEASE_SECONDS = 10;
 
 /**
  * A family of single-use keys, and over how many objects its keys are spread: 16^shardHexDigits,
@@ -54,25 +87,33 @@ function idFor(guard: DurableObjectNamespace<ReplayGuard>, name: string): Durabl
   return id;
 }
 
+/** The object that owns `key` of `namespace`, and the form the key is stored under there. */
+export async function locateKey(guard: DurableObjectNamespace<ReplayGuard>, namespace: ReplayNamespace, key: string) {
+  // One object for the namespace: the key itself (callers bound its length), no hash needed.
+  if (namespace.shardHexDigits === 0) return { stored: key, stub: guard.get(idFor(guard, `${namespace.name}/`)) };
+  const digest = hex(await sha256(`${namespace.name}\u0000${key}`));
+  return { stored: digest, stub: guard.get(idFor(guard, `${namespace.name}/${digest.slice(0, namespace.shardHexDigits)}`)) };
+}
+
 export function durableReplayCache(guard: DurableObjectNamespace<ReplayGuard>, now: number): ReplayCache {
-  const locate = async (namespace: ReplayNamespace, key: string) => {
-    // One object for the namespace: the key itself (callers bound its length), no hash needed.
-    if (namespace.shardHexDigits === 0) return { stored: key, stub: guard.get(idFor(guard, `${namespace.name}/`)) };
-    const digest = hex(await sha256(`${namespace.name}\u0000${key}`));
-    return { stored: digest, stub: guard.get(idFor(guard, `${namespace.name}/${digest.slice(0, namespace.shardHexDigits)}`)) };
-  };
   return {
-    async attach(namespace, key, data) {
-      const { stored, stub } = await locate(namespace, key);
-      return stub.attach(stored, data);
-    },
-    async attached(namespace, key) {
-      const { stored, stub } = await locate(namespace, key);
-      return stub.attached(stored);
-    },
     async reserve(namespace, key, expiresAt) {
-      const { stored, stub } = await locate(namespace, key);
+      const { stored, stub } = await locateKey(guard, namespace, key);
       return stub.reserve(stored, expiresAt, now);
+    },
+    async begin(namespace, key, expiresAt) {
+      const { stored, stub } = await locateKey(guard, namespace, key);
+      const holder = crypto.randomUUID();
+      const begun = await stub.begin(stored, holder, expiresAt, now + LEASE_SECONDS, now);
+      return begun.outcome === "held" ? { outcome: "held", namespace, key, holder } : begun;
+    },
+    async complete(held, issued) {
+      const { stored, stub } = await locateKey(guard, held.namespace, held.key);
+      return stub.complete(stored, held.holder, issued);
+    },
+    async release(held) {
+      const { stored, stub } = await locateKey(guard, held.namespace, held.key);
+      await stub.release(stored, held.holder);
     },
   };
 }

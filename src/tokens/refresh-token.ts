@@ -3,7 +3,7 @@ import type { Config } from "../config";
 import { open, seal } from "../crypto/aead";
 import { randomToken } from "../crypto/encoding";
 import { hashForStorage } from "../crypto/hash";
-import { revokeAccessToken } from "./revocation";
+import { allAttempted, revokeAccessToken } from "./revocation";
 
 /**
  * Refresh tokens (RFC 6749 §1.5, §6; RFC 9700 §4.14): opaque, 256 random bits, stored only as
@@ -165,7 +165,7 @@ export async function issueRefreshToken(
   db: D1Database,
   binding: RefreshBinding,
   deps: { now: number; policy: Pick<RefreshPolicy, "absolute" | "idle"> },
-): Promise<{ token: string; hash: string }> {
+): Promise<{ token: string; hash: string; familyId: string }> {
   const { now, policy } = deps;
   const token = randomToken(32);
   const hash = await hashForStorage(token);
@@ -183,7 +183,20 @@ export async function issueRefreshToken(
       .prepare("INSERT INTO refresh_token_rotations (token_hash, family_id, access_jti, access_exp) VALUES (?, ?, ?, ?)")
       .bind(hash, familyId, binding.accessToken?.jti ?? null, binding.accessToken?.exp ?? null),
   ]);
-  return { token, hash };
+  return { token, hash, familyId };
+}
+
+/**
+ * Deletes a family whose first token was never handed out: the code exchange that issued it failed
+ * before answering (src/replay/issue-once.ts undoes it so), so nobody holds the token and nothing
+ * needs revoking — the rows go, and the tables are as before the attempt.
+ */
+export async function discardFamily(db: D1Database, familyId: string): Promise<void> {
+  await db.batch([
+    db.prepare("DELETE FROM refresh_tokens WHERE token_hash IN (SELECT token_hash FROM refresh_token_rotations WHERE family_id = ?)").bind(familyId),
+    db.prepare("DELETE FROM refresh_token_rotations WHERE family_id = ?").bind(familyId),
+    db.prepare("DELETE FROM refresh_token_families WHERE family_id = ?").bind(familyId),
+  ]);
 }
 
 /** A successor ready to replace a token: its value, the answer to give, and what it binds. */
@@ -253,9 +266,21 @@ export type FamilyRevocationReason = "reuse" | "revocation" | "code_reuse";
 
 /**
  * Revokes a family: the family row, every refresh token in it, the sealed retry answers, and —
- * through the KV list — every access token issued with its tokens that has not expired yet. One
- * D1 batch, so a rotation racing it either commits first (and its access token is found here) or
- * finds the family revoked and writes nothing.
+ * through the KV list — every access token issued with its tokens that has not expired yet.
+ *
+ * D1 and KV cannot change together, so the order is chosen for what a failure leaves behind:
+ * 1. The family's live access tokens are read and put on the KV list first. Should D1 then fail,
+ *    the access tokens are listed and the refresh tokens still valid: the caller got an error
+ *    (server_error) and nothing pretends to be done.
+ * 2. One D1 batch marks the family and its tokens revoked and reads the access tokens again: a
+ *    rotation racing it either committed first (its access token is found here) or finds the
+ *    family revoked and writes nothing. The mark is written even when step 1's KV write failed:
+ *    leaving the long-lived refresh tokens valid because the short-lived access tokens could not
+ *    be listed would be the worse half.
+ * 3. Access tokens found only in step 2 (a racing rotation's) are listed; then a step-1 failure is
+ *    thrown, so the caller answers server_error.
+ * Every step is idempotent, so running it again completes a revocation a failure interrupted:
+ * /revoke finds a revoked token still and revokes its family again (RFC 7009 §2.2: 200).
  */
 export async function revokeFamily(
   db: D1Database,
@@ -264,6 +289,11 @@ export async function revokeFamily(
   deps: { now: number; reason: FamilyRevocationReason },
 ): Promise<void> {
   const { now } = deps;
+  const liveAccessTokens = db
+    .prepare("SELECT access_jti, access_exp FROM refresh_token_rotations WHERE family_id = ? AND access_jti IS NOT NULL AND access_exp > ?")
+    .bind(familyId, now);
+  const known = (await liveAccessTokens.all<LiveAccessToken>()).results;
+  const listing = await listAccessTokens(kv, known, now).then(() => null, (failure: unknown) => ({ failure }));
   const results = await db.batch([
     db.prepare("UPDATE refresh_token_families SET revoked_at = ?, revoked_reason = ? WHERE family_id = ? AND revoked_at IS NULL")
       .bind(now, deps.reason, familyId),
@@ -272,12 +302,20 @@ export async function revokeFamily(
          AND token_hash IN (SELECT token_hash FROM refresh_token_rotations WHERE family_id = ?)`,
     ).bind(now, familyId),
     db.prepare("UPDATE refresh_token_rotations SET retry_sealed = NULL WHERE family_id = ? AND retry_sealed IS NOT NULL").bind(familyId),
-    db.prepare("SELECT access_jti, access_exp FROM refresh_token_rotations WHERE family_id = ? AND access_jti IS NOT NULL AND access_exp > ?")
-      .bind(familyId, now),
+    liveAccessTokens,
   ]);
-  const live = (results[3]!.results ?? []) as { access_jti: string; access_exp: number }[];
-  await Promise.all(live.map((t) => revokeAccessToken(kv, t.access_jti, t.access_exp, now)));
+  const tried = new Set(known.map((t) => t.access_jti));
+  await listAccessTokens(kv, ((results[3]!.results ?? []) as LiveAccessToken[]).filter((t) => !tried.has(t.access_jti)), now);
+  if (listing !== null) throw listing.failure;
 }
+
+interface LiveAccessToken {
+  access_jti: string;
+  access_exp: number;
+}
+
+const listAccessTokens = (kv: KVNamespace, tokens: LiveAccessToken[], now: number) =>
+  allAttempted(tokens.map((t) => revokeAccessToken(kv, t.access_jti, t.access_exp, now)));
 
 /** Revokes the family of the refresh token with this hash (code reuse, RFC 6749 §4.1.2). */
 export async function revokeRefreshToken(db: D1Database, kv: KVNamespace, hash: string, now: number): Promise<void> {

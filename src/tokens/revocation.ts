@@ -40,3 +40,13 @@ export async function isRevoked(kv: KVNamespace, jti: string): Promise<boolean> 
   checkJti(jti);
   return (await kv.get(revokedKey(jti))) !== null;
 }
+
+/**
+ * Waits for every step, then throws the first failure. Revocation tries each of its steps whatever
+ * the others do (a failed KV write must not spare a refresh token, src/tokens/refresh-token.ts
+ * revokeFamily), and still reports the failure, so the request answers server_error and is retried.
+ */
+export async function allAttempted(steps: (Promise<unknown> | undefined)[]): Promise<void> {
+  const failed = (await Promise.allSettled(steps)).find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
+}
