@@ -212,6 +212,17 @@ export const COMMANDS = {
     },
   },
   keys: {
+    init: {
+      summary: "give every algorithm a current signing key (a new deployment; changes nothing when they have one)",
+      help: "Run it once after the first deploy, before anyone signs in: it makes the ES256, RS256 and EdDSA\n" +
+        "keys that sign tokens (sealed under ENCRYPTION_KEY) and publishes them in /jwks. Safe to repeat.",
+      async run({ api, out }) {
+        const { created } = await api("POST", "/admin/keys");
+        const { keys } = await api("GET", "/admin/keys");
+        return out({ created, keys }, () =>
+          `${created.length ? `Created ${created.length} signing keys.` : "Every algorithm already has a current signing key."}\n\n${keyTable(keys)}`);
+      },
+    },
     list: {
       summary: "list signing keys and their states",
       run: async ({ api, out }) => out(await api("GET", "/admin/keys"), ({ keys }) => keyTable(keys)),

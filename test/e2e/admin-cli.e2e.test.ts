@@ -26,11 +26,11 @@ interface Run {
 }
 
 /** Runs `node scripts/admin.mjs <args>` against the local Worker (unless args name their own --url/--token). */
-function cli(args: string[], opts: { stdin?: string; auth?: boolean } = {}): Promise<Run> {
+function cli(args: string[], opts: { stdin?: string; auth?: boolean; env?: Record<string, string> } = {}): Promise<Run> {
   const target = opts.auth === false ? [] : ["--url", worker.url, "--token", worker.adminToken];
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [CLI, ...args, ...target], {
-      env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" },
+      env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...opts.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -213,6 +213,14 @@ describe("npm run admin: users and their grants", () => {
 });
 
 describe("npm run admin: keys", () => {
+  it("keys init gives every algorithm a current key (after the first deploy), reaching the server named by $LATCHKEY_URL with $ADMIN_TOKEN", async () => {
+    const run = await cli(["keys", "init"], { auth: false, env: { LATCHKEY_URL: worker.url, ADMIN_TOKEN: worker.adminToken } });
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(run.stdout).toMatch(/^Every algorithm already has a current signing key\.\n\nKID +ALG +STATE/);
+    for (const alg of ["ES256", "RS256", "EdDSA"]) expect(row(run.stdout, alg)[2]).toBe("current");
+    expect(await okJson(["keys", "init"])).toMatchObject({ created: [], keys: expect.any(Array) });
+  });
+
   it("keys list, keys rotate (publishes next keys), keys rotate --force (promotes them)", async () => {
     const listed = await ok(["keys", "list"]);
     expect(listed.split("\n")[0]).toMatch(/^KID +ALG +STATE +CREATED +SIGNS SINCE +RETIRED +LEAVES JWKS +IN JWKS$/);
