@@ -116,7 +116,7 @@ export function d1ClientStore(db: D1Database): ClientStore {
       return row ? fromRow(row) : null;
     },
     async put(c) {
-      clientCache.delete(c.clientId);
+      forget(c.clientId);
       const origins = corsOrigins(c);
       await db.batch([
         db
@@ -142,39 +142,70 @@ export function d1ClientStore(db: D1Database): ClientStore {
   };
 }
 
+/** A bounded isolate-level map whose entries are fresh for `ttl` seconds after they were stored. Cleared when full. */
+function isolateCache<V>(max: number) {
+  const entries = new Map<string, { at: number; value: V }>();
+  return {
+    get(key: string, now: number, ttl: number): V | undefined {
+      const hit = entries.get(key);
+      return hit && now >= hit.at && now - hit.at < ttl ? hit.value : undefined;
+    },
+    set(key: string, value: V, now: number): void {
+      if (entries.size >= max) entries.clear();
+      entries.set(key, { at: now, value });
+    },
+    delete: (key: string) => void entries.delete(key),
+    clear: () => entries.clear(),
+  };
+}
+
 /**
  * An isolate-level cache in front of a ClientStore, for the token endpoint's hot path: a D1 read
  * and the row's JSON decoding were most of a client_credentials request's CPU (docs/performance.md).
  * Entries live `ttl` seconds; `put` through this store drops its entry at once in this isolate, and
  * other isolates see a change (a rotated secret, a disabled client) within `ttl`. Unknown ids are
  * not cached, so a client is usable the moment it is registered. Bounded: cleared at 1000 entries.
+ *
+ * The browser origins allowed to call the token endpoint (CORS preflights and cross-origin error
+ * answers) are cached the same way: an allowed origin for `ttl` seconds, an unknown one never (so a
+ * newly registered origin works at once); any `put` drops them all, since a changed client may have
+ * lost an origin.
  */
-const clientCache = new Map<string, { at: number; client: Client }>();
-const CLIENT_CACHE_MAX = 1000;
+const clientCache = isolateCache<Client>(1000);
+const allowedOrigins = isolateCache<true>(1000);
 
 export function cachedClientStore(inner: ClientStore, now: number, ttl: number): ClientStore {
   return {
     async get(clientId) {
-      const hit = clientCache.get(clientId);
-      if (hit && now - hit.at < ttl && now >= hit.at) return hit.client;
+      const hit = clientCache.get(clientId, now, ttl);
+      if (hit) return hit;
       const client = await inner.get(clientId);
-      if (client === null) {
-        clientCache.delete(clientId);
-      } else {
-        if (clientCache.size >= CLIENT_CACHE_MAX) clientCache.clear();
-        clientCache.set(clientId, { at: now, client });
-      }
+      if (client === null) clientCache.delete(clientId);
+      else clientCache.set(clientId, client, now);
       return client;
     },
     async put(client) {
       await inner.put(client);
-      clientCache.delete(client.clientId);
+      forget(client.clientId);
     },
-    allowsOrigin: (origin) => inner.allowsOrigin(origin),
+    async allowsOrigin(origin) {
+      if (allowedOrigins.get(origin, now, ttl)) return true;
+      const allowed = await inner.allowsOrigin(origin);
+      if (allowed) allowedOrigins.set(origin, true, now);
+      else allowedOrigins.delete(origin);
+      return allowed;
+    },
   };
 }
 
-/** Drops every cached client in this isolate (after an operator change; tests). */
+/** After a client changed: its cached registration and every cached origin go, in this isolate. */
+function forget(clientId: string): void {
+  clientCache.delete(clientId);
+  allowedOrigins.clear();
+}
+
+/** Drops every cached client and origin in this isolate (after an operator change; tests). */
 export function clearClientCache(): void {
   clientCache.clear();
+  allowedOrigins.clear();
 }

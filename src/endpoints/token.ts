@@ -4,9 +4,9 @@ import { grantByType } from "../grants";
 import { isPublic } from "../clients/model";
 import { NO_STORE, type Step } from "../http/context";
 import { readForm } from "../http/form";
-import { clientAuthDeps, grantServices, requestKeyring } from "../services";
+import { clientAuthDeps, clientStore, grantServices, requestKeyring } from "../services";
 import { endpointUrl } from "./discovery";
-import { corsOrigins, d1ClientStore } from "../clients/store";
+import { corsOrigins } from "../clients/store";
 
 /**
  * The token endpoint (RFC 6749 §3.2) as a pipeline of named steps. Each step either throws an
@@ -63,26 +63,31 @@ export const grantTokens: Step = async function grantTokens(c) {
  * `Access-Control-Allow-Origin` only for an origin of the authenticated client's redirect URIs or
  * explicit allow-list; error answers only for an origin some client registered. Never `*`, never a
  * blindly reflected origin (RFC 9700 §2.6 permits CORS here; the authorization endpoint has none).
+ * Both checks read through the isolate cache (src/clients/store.ts), like the rest of the hot path.
  */
 export const tokenCors: Step = async function tokenCors(c, next) {
   await next();
   const origin = c.req.header("origin");
   if (!origin) return;
   const client = c.get("client")?.client;
-  const allowed = client && !c.error ? corsOrigins(client).includes(origin) : await d1ClientStore(c.env.DB).allowsOrigin(origin);
+  const allowed = client && !c.error ? corsOrigins(client).includes(origin) : await clientStore(c).allowsOrigin(origin);
   c.res.headers.append("vary", "Origin");
   if (allowed) c.res.headers.set("access-control-allow-origin", origin);
 };
 
-/** CORS preflight (Fetch standard): allowed for origins registered by some client. */
+/**
+ * CORS preflight (Fetch standard): allowed for origins registered by some client, read through the
+ * isolate cache like the rest of the hot path (src/clients/store.ts). The request headers allowed are
+ * the ones this endpoint reads (DPoP's header joins them when DPoP does).
+ */
 export const tokenPreflight: Step = async function tokenPreflight(c) {
   const origin = c.req.header("origin");
   const headers: Record<string, string> = { vary: "Origin", "cache-control": "no-store" };
-  if (origin && (await d1ClientStore(c.env.DB).allowsOrigin(origin))) {
+  if (origin && (await clientStore(c).allowsOrigin(origin))) {
     Object.assign(headers, {
       "access-control-allow-origin": origin,
       "access-control-allow-methods": "POST",
-      "access-control-allow-headers": "authorization, content-type, dpop",
+      "access-control-allow-headers": "authorization, content-type",
       "access-control-max-age": "600",
     });
   }
