@@ -17,11 +17,12 @@ import {
 
 afterEach(() => vi.useRealTimers());
 
-/** §2.2: 200, no body that matters, not cached. */
+/** §2.2: 200, not cached, and `{}` as JSON (clients parse the body; an empty one throws in some, e.g. simple-oauth2). */
 async function expectRevoked(res: Response) {
   expect(res.status, await res.clone().text()).toBe(200);
   expect(res.headers.get("cache-control")).toBe("no-store");
-  expect(await res.text()).toBe("");
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  expect(await res.json()).toEqual({});
 }
 
 describe("RFC 7009 §2.1 revoking a refresh token", () => {

@@ -13,7 +13,9 @@ import { authenticateTokenClient, parseTokenRequest, tokenCors } from "./token";
  *
  * - A refresh token revokes its whole family: every refresh token of it, and the access tokens
  *   issued with them through the KV revocation list (RFC 7009 §2.1 "SHOULD also invalidate all
- *   access tokens based on the same authorization grant").
+ *   access tokens based on the same authorization grant"). The access tokens are listed before the
+ *   refresh tokens are marked (revokeFamily): should a store fail, the client gets server_error,
+ *   and its retry completes the revocation (a revoked token is still found and revoked again).
  * - An access token (one of our JWTs, verified first) goes on the KV revocation list until it
  *   expires. Our own endpoints (UserInfo, introspection) honour the list; resource servers that
  *   verify JWTs locally cannot, which is why access tokens are short-lived (src/tokens/revocation.ts).
@@ -39,7 +41,9 @@ export const revokeToken: Step = async function revokeToken(c) {
   } else if (found?.type === "id_token" && found.audience.includes(clientId)) {
     throw new OAuthError("unsupported_token_type", "ID tokens cannot be revoked; revoke the refresh token or access token instead.");
   }
-  return c.body(null, 200, NO_STORE);
+  // §2.2: 200 whatever the token was; the body is `{}` (JSON, as every answer of ours), since
+  // clients parse it as JSON (an empty body throws in some client libraries, e.g. simple-oauth2).
+  return c.json({}, 200, NO_STORE);
 };
 
 export const rejectOtherRevocationMethods: Step = async function rejectOtherRevocationMethods() {
