@@ -9,6 +9,7 @@ import type { Config } from "../config";
 import { randomToken } from "../crypto/encoding";
 import { hashForStorage, timingSafeEqual } from "../crypto/hash";
 import { OAuthError, ensure } from "../errors/oauth-error";
+import { log } from "../log";
 import { NO_STORE, type AppContext, type AppEnv, type Step } from "../http/context";
 import { registrationDeps } from "../registration/deps";
 import { checkInitialAccessToken, useInitialAccessToken } from "../registration/initial-access-token";
@@ -85,16 +86,29 @@ export const readRegistrationBody: Step = async function readRegistrationBody(c,
   await next();
 };
 
-/** RFC 7591 §3.2: validate, count the initial access token's use, store, answer 201. */
+/**
+ * RFC 7591 §3.2: validate, store, count the initial access token's use, answer 201. The use is
+ * counted last, so a registration that fails on the way (D1 fails) spends none of a token that may
+ * allow one: the registrant retries with it (docs/storage.md). Should counting fail — the token
+ * was used up by a racing registration, or D1 fails — the client just stored goes again; were that
+ * to fail too, the client left behind was never answered, so nobody holds its id or secret.
+ */
 export const registerNewClient: Step = async function registerNewClient(c) {
   const deps = registrationDeps(c, "dynamic");
+  const now = c.get("now");
   const valid = await validateClientMetadata(c.get("registrationBody"), deps);
-  const hash = c.get("initialAccessTokenHash");
-  if (hash !== undefined) await useInitialAccessToken(c.env.DB, hash, c.get("now"));
   const clientId = randomToken(16);
   // The token first: should storing the client fail, an orphan token names no client and opens nothing.
-  const token = await issueRegistrationToken(c.env.DB, clientId, c.get("now"));
+  const token = await issueRegistrationToken(c.env.DB, clientId, now);
   const { client, clientSecret } = await saveRegistration(deps, valid, { clientId, existing: null });
+  const hash = c.get("initialAccessTokenHash");
+  if (hash !== undefined) {
+    await useInitialAccessToken(c.env.DB, hash, now).catch(async (error: unknown) => {
+      await deleteClient(c.env.DB, clientId, now).catch((cause: unknown) =>
+        log("warn", "registration_undo_failed", { client_id: clientId, message: String(cause).slice(0, 200) }));
+      throw error;
+    });
+  }
   return c.json(registrationResponse(c, client, token, clientSecret), 201, NO_STORE);
 };
 
