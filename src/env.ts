@@ -3,13 +3,13 @@ import type { ReplayGuard } from "../workers/replay-guard";
 
 /** The bindings wrangler.toml declares, plus secrets (`wrangler secret put`). */
 export interface Env {
-  /** D1: clients, signing keys; later users, consent and refresh-token state. */
+  /** D1: clients, signing keys, users, sessions, consent, refresh-token families, the mail outbox (docs/storage.md). */
   DB: D1Database;
-  /** KV: replicated replay cache of client-assertion `jti`s; later authorization codes. */
+  /** KV: the access-token revocation list (src/tokens/revocation.ts), read at userinfo and introspection. */
   KV: KVNamespace;
-  /** Durable Object: the atomic arbiter of single-use values (assertion `jti`s). */
+  /** Durable Object: the atomic arbiter of single use — authorization codes and assertion `jti`s (src/replay/). */
   REPLAY_GUARD: DurableObjectNamespace<ReplayGuard>;
-  /** Durable Object: counts failed sign-ins per account and per client IP (src/users/throttle.ts). */
+  /** Durable Object: sign-in attempts per account and per client IP, and sign-up mail (src/users/throttle.ts). */
   LOGIN_THROTTLE: DurableObjectNamespace<LoginThrottle>;
   /** Cloudflare Email Service `send_email` binding; required when MAIL_PROVIDER is "cloudflare". */
   EMAIL?: EmailSendBinding;

@@ -14,6 +14,14 @@ describe("the error catalog", () => {
     expect(env.TEST_ERRORS_DOC).toBe(renderCatalogMarkdown());
   });
 
+  it("every entry's ref names specification sections, never an issue of this project (refs ship in docs/errors.md)", () => {
+    const SPEC = /^(RFC \d+|OIDC |OAuth 2\.0 |NIST SP |ASVS |FAPI |Fetch standard|draft-)/;
+    for (const [code, entry] of Object.entries(catalog)) {
+      expect(entry.ref, code).not.toMatch(/\bissue\b/i);
+      for (const part of entry.ref.split(";")) expect(part.trim(), code).toMatch(SPEC);
+    }
+  });
+
   it("RFC 6749 §5.2: every entry's error and description use only the allowed characters", () => {
     for (const [code, entry] of Object.entries(catalog)) {
       expect(entry.error, code).toMatch(/^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/);

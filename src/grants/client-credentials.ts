@@ -4,8 +4,10 @@ import { grantableScope, parseScope } from "./scope";
 
 /**
  * client_credentials (RFC 6749 §4.4): a confidential client gets an access token for itself.
- * No refresh token (§4.4.3). `sub` is the client_id (RFC 9068 §2.2); client ids are server-issued,
- * so a client cannot pick one that collides with a user's `sub` (RFC 9700 §4.15).
+ * No refresh token (§4.4.3). `sub` is the client_id (RFC 9068 §2.2). A client cannot make that
+ * equal a person's `sub` (RFC 9700 §4.15): self-registered clients get server-issued ids (128
+ * random bits, src/clients/register-save.ts), and only the operator may choose a client_id (the
+ * admin API), where it is the operator's care not to reuse a person's id (also 128 random bits).
  */
 export const clientCredentials: Grant = {
   type: "client_credentials",
