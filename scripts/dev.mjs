@@ -180,7 +180,9 @@ const devVarArgs = [];
 for (const [name, value] of Object.entries(DEV_SETTINGS)) {
   if ((await readDevVar(name, DEV_VARS)) === undefined) devVarArgs.push("--var", `${name}:${value}`);
 }
-const dev = wrangler(["dev", "--port", String(PORT), "--var", `ISSUER:${URL_BASE}`, ...devVarArgs], {
+// No interactive session (hotkeys, raw terminal): its output goes through this script, and Ctrl-C
+// stays an ordinary SIGINT that stops both.
+const dev = wrangler(["dev", "--port", String(PORT), "--var", `ISSUER:${URL_BASE}`, "--show-interactive-dev-session=false", ...devVarArgs], {
   stdio: ["inherit", "pipe", "pipe"],
 });
 // Until the server is seeded, wrangler's start-up output (banner, bindings table, the seeding's own
