@@ -1,10 +1,9 @@
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LEASE_SECONDS } from "../src/replay/replay-cache";
 import { expectError } from "./helpers";
 import { Browser, authorize, clientRedirect, codeRequest, expectTokenResponse, frozenClock, person, redeemAsRegistered } from "./oidc-helpers";
-import { refreshClient, refreshed, storedHash, userinfo } from "./rfc6749-6-helpers";
-import { codeObject, kvRefusedJti, refreshRows, withObjectFailing, withTableAway } from "./storage-faults-helpers";
+import { familyOf, refreshClient, refreshed, storedHash, userinfo } from "./rfc6749-6-helpers";
+import { codeObject, plantKvRefusedToken, refreshRows, withObjectFailing, withTableAway } from "./storage-faults-helpers";
 
 /**
  * RFC 6749 §4.1.2, §10.5 — the code exchange when a store fails at each step (docs/storage.md
@@ -82,19 +81,12 @@ describe("code exchange × KV fails", () => {
   it("a reuse while KV refuses to list a token → 500, yet the family's refresh tokens are revoked; after recovery a reuse → code_reused", async () => {
     const exchange = await offlineCode();
     const first = await expectRedeemed(exchange);
-    // A token of the family whose revocation KV refuses (see kvRefusedJti).
-    const family = await env.DB.prepare("SELECT family_id FROM refresh_token_rotations WHERE token_hash = ?")
-      .bind(await storedHash(first.refresh_token!)).first<{ family_id: string }>();
-    const planted = env.DB.prepare("INSERT INTO refresh_token_rotations (token_hash, family_id, access_jti, access_exp) VALUES ('planted', ?, ?, ?)")
-      .bind(family!.family_id, kvRefusedJti, Math.floor(Date.now() / 1000) + 600);
-    await planted.run();
+    const planted = await plantKvRefusedToken(first.refresh_token!);
     await expectError(await exchange.redeem(), 500, "server_error");
-    const revoked = await env.DB.prepare("SELECT revoked_at, revoked_reason FROM refresh_token_families WHERE family_id = ?")
-      .bind(family!.family_id).first<{ revoked_at: number | null; revoked_reason: string }>();
-    expect(revoked).toMatchObject({ revoked_reason: "code_reuse" });
-    expect(revoked!.revoked_at).not.toBeNull();
+    const family = await familyOf(await storedHash(first.refresh_token!));
+    expect(family.every((t) => t.revoked_reason === "code_reuse" && t.revoked_at !== null)).toBe(true);
     expect((await userinfo(first.access_token)).status).toBe(401);
-    await env.DB.prepare("DELETE FROM refresh_token_rotations WHERE token_hash = 'planted'").run();
+    await planted.remove();
     await expectError(await exchange.redeem(), 400, "invalid_grant", "code_reused");
   });
 });

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { openCode, CODE_NAMESPACE } from "../src/authorize/codes";
 import { locateKey } from "../src/replay/replay-cache";
 import { clearClientCache } from "../src/clients/store";
+import { storedHash } from "./rfc6749-6-helpers";
 
 /**
  * Real storage faults for the storage-faults-*.test.ts files (docs/storage.md "When a store
@@ -16,9 +17,9 @@ import { clearClientCache } from "../src/clients/store";
  *   refuses a kind of write (a `complete`, a `release`), inside the object (runInDurableObject).
  * - KV cannot be made unavailable from here: Miniflare runs it as an internal service the test
  *   cannot reach (no object to run in, no table to rename). The one real KV failure a test can
- *   cause is a write KV refuses: a key over its 512-byte limit. `kvRefusedJti` is an access-token
- *   jti (256 characters at most, as our check allows) whose key KV refuses; planted in D1 where
- *   a revocation reads the jtis to list, it makes that KV write fail for real.
+ *   cause is a write KV refuses: a key over its 512-byte limit. `plantKvRefusedToken` puts in D1,
+ *   where a revocation reads the jtis to list, an access-token jti (256 characters at most, as our
+ *   check allows) whose key KV refuses, so that KV write fails for real.
  */
 
 /** Runs `during` with `table` renamed away; always renames it back. */
@@ -75,7 +76,25 @@ export async function withObjectFailing<T>(
 }
 
 /** An access-token jti KV refuses to key: 170 three-byte characters, 521 bytes with the list's prefix (KV's limit: 512). */
-export const kvRefusedJti = "€".repeat(170);
+const kvRefusedJti = "€".repeat(170);
+
+/**
+ * Adds to the family of `refreshToken` a token whose access token's listing KV refuses (above), so
+ * revoking the family meets a real KV failure; `remove` is the recovery.
+ */
+export async function plantKvRefusedToken(refreshToken: string): Promise<{ remove(): Promise<void> }> {
+  const hash = await storedHash(refreshToken);
+  const planted = `planted-${hash}`;
+  await env.DB.prepare(
+    `INSERT INTO refresh_token_rotations (token_hash, family_id, access_jti, access_exp)
+     SELECT ?, family_id, ?, ? FROM refresh_token_rotations WHERE token_hash = ?`,
+  ).bind(planted, kvRefusedJti, Math.floor(Date.now() / 1000) + 600, hash).run();
+  return {
+    async remove() {
+      await env.DB.prepare("DELETE FROM refresh_token_rotations WHERE token_hash = ?").bind(planted).run();
+    },
+  };
+}
 
 /** Counts of the rows a client has in the refresh-token tables. */
 export async function refreshRows(clientId: string): Promise<{ families: number; tokens: number; rotations: number }> {

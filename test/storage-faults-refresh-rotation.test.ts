@@ -6,7 +6,7 @@ import { Browser, authorize, clientRedirect, codeRequest, expectTokenResponse, p
 import {
   familyOf, offlineTokens, refresh, refreshClient, refreshed, setClientMetadata, storedHash, userinfo,
 } from "./rfc6749-6-helpers";
-import { kvRefusedJti, withD1Refusing, withObjectFailing, withTableAway } from "./storage-faults-helpers";
+import { plantKvRefusedToken, withD1Refusing, withObjectFailing, withTableAway } from "./storage-faults-helpers";
 
 /**
  * RFC 6749 §6 / RFC 9700 §4.14.2 — the refresh rotation when a store fails (docs/storage.md "When
@@ -65,15 +65,11 @@ describe("refresh rotation × KV fails", () => {
     await setClientMetadata(client.client_id, { refresh_token_reuse_grace: 0 });
     const { tokens } = await offlineTokens(client);
     const next = await refreshed(client, tokens.refresh_token);
-    const { family_id } = (await env.DB.prepare("SELECT family_id FROM refresh_token_rotations WHERE token_hash = ?")
-      .bind(await storedHash(next.refresh_token)).first<{ family_id: string }>())!;
-    // A token of the family whose listing KV refuses (see kvRefusedJti).
-    await env.DB.prepare("INSERT INTO refresh_token_rotations (token_hash, family_id, access_jti, access_exp) VALUES (?, ?, ?, ?)")
-      .bind(`planted-${family_id}`, family_id, kvRefusedJti, Math.floor(Date.now() / 1000) + 600).run();
+    const planted = await plantKvRefusedToken(next.refresh_token);
     await expectError(await refresh(client, tokens.refresh_token), 500, "server_error");
     expect((await familyOf(await storedHash(next.refresh_token))).every((t) => t.revoked_reason === "reuse" && t.revoked_at !== null)).toBe(true);
     for (const at of [tokens.access_token, next.access_token]) expect((await userinfo(at)).status).toBe(401);
-    await env.DB.prepare("DELETE FROM refresh_token_rotations WHERE token_hash = ?").bind(`planted-${family_id}`).run();
+    await planted.remove();
     await expectError(await refresh(client, next.refresh_token), 400, "invalid_grant", "refresh_token_revoked");
   });
 });

@@ -1,8 +1,7 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectError } from "./helpers";
 import { expectInactive, familyOf, offlineTokens, refresh, refreshClient, refreshed, revoke, storedHash, userinfo } from "./rfc6749-6-helpers";
-import { kvRefusedJti, withD1Refusing, withTableAway } from "./storage-faults-helpers";
+import { plantKvRefusedToken, withD1Refusing, withTableAway } from "./storage-faults-helpers";
 
 /**
  * RFC 7009 §2.1 — revoking a refresh token when a store fails (docs/storage.md "When a store
@@ -55,15 +54,11 @@ describe("revocation × D1 fails", () => {
 describe("revocation × KV fails", () => {
   it("a KV write refused → 500; the refresh tokens are revoked all the same, the other access tokens listed; the retry answers 200", async () => {
     const f = await family();
-    const { family_id } = (await env.DB.prepare("SELECT family_id FROM refresh_token_rotations WHERE token_hash = ?")
-      .bind(await storedHash(f.refreshToken)).first<{ family_id: string }>())!;
-    // A token of the family whose listing KV refuses (see kvRefusedJti).
-    await env.DB.prepare("INSERT INTO refresh_token_rotations (token_hash, family_id, access_jti, access_exp) VALUES (?, ?, ?, ?)")
-      .bind(`planted-${family_id}`, family_id, kvRefusedJti, Math.floor(Date.now() / 1000) + 600).run();
+    const planted = await plantKvRefusedToken(f.refreshToken);
     await expectError(await revoke(f.client, f.refreshToken), 500, "server_error");
     expect(await familyRevoked(f.refreshToken)).toBe(true);
     for (const at of f.accessTokens) expect((await userinfo(at)).status).toBe(401);
-    await env.DB.prepare("DELETE FROM refresh_token_rotations WHERE token_hash = ?").bind(`planted-${family_id}`).run();
+    await planted.remove();
     await expectRevokedForGood(f);
   });
 });
