@@ -137,7 +137,7 @@ export const catalog = {
   code_invalid: entry("invalid_grant", 400, "The authorization code is invalid.", "RFC 6749 4.1.3"),
   code_expired: entry("invalid_grant", 400, "The authorization code has expired.", "RFC 6749 4.1.2"),
   code_reused: entry("invalid_grant", 400, "The authorization code was already used; tokens issued with it are revoked.", "RFC 6749 4.1.2, 10.5"),
-  code_in_use: entry("invalid_grant", 400, "Another request is redeeming this authorization code; if it fails, the code can be redeemed again within seconds.", "RFC 6749 4.1.2"),
+  code_in_use: entry("invalid_grant", 400, "Another request holds this authorization code: it is being redeemed, or a redemption failed moments ago and the code can be redeemed again within seconds.", "RFC 6749 4.1.2"),
   code_client_mismatch: entry("invalid_grant", 400, "The authorization code was issued to another client.", "RFC 6749 4.1.3"),
   redirect_uri_mismatch: entry("invalid_grant", 400, "redirect_uri does not match the authorization request.", "RFC 6749 4.1.3"),
   pkce_verifier_missing: entry("invalid_grant", 400, "code_verifier is required for this code.", "RFC 7636 4.5, 4.6"),
