@@ -13,7 +13,7 @@ import { discardFamily, issueRefreshToken, refreshPolicy, revokeRefreshToken } f
 import { allAttempted, revokeAccessToken } from "../tokens/revocation";
 import type { Grant, GrantContext, TokenResponse } from "./grant";
 
-/** What a redeemed code produced, attached to its reservation so a reuse can revoke it (RFC 6749 §4.1.2). */
+/** What a redeemed code produced, recorded when its reservation completes so a reuse can revoke it (RFC 6749 §4.1.2). */
 interface Issued {
   accessToken: { jti: string; exp: number };
   refreshTokenHash?: string;
