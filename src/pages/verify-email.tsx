@@ -20,8 +20,8 @@ export function VerifyEmailSentPage({ nonce, csrf, email, txn, outboxHint, conti
     <Layout title="Check your email" nonce={nonce}>
       <h1>Check your email</h1>
       <p>
-        We sent a verification link to <strong class="email">{email}</strong>. Open it to confirm your address, then
-        come back here.
+        We have sent a message to <strong class="email">{email}</strong>. If it holds a verification link, open it to
+        confirm your address, then come back here.
       </p>
       <p class="lead">The link expires after a while. If nothing arrives, check your spam folder or send it again.</p>
       {outboxHint ? (
