@@ -509,11 +509,11 @@ async function main() {
       const exchange = await measurePair("codeExchangeToFloor", round);
       codeRate = Math.max(codeRate, exchange.flowRate);
       // (e) against the peer: a fresh supply of Latchkey codes (the first is spent), and the peer's
-      // from its set-up listener (cheap to make: sized from its fastest (r) so far, or at first
-      // from twice the larger of (e)'s rate and 600/s).
+      // from its set-up listener (cheap to make: sized from twice the fastest rate seen, at least
+      // 600/s).
       const supplyFor = (rate) => Math.min(MAX_CODES, Math.ceil(rate * ((flowWarmupMs + flowMs) / 1000) * CODE_SUPPLY_FACTOR) + 100);
       await mint(supplyFor(codeRate), round);
-      peerCodes = await peer.mintCodes(WEB_CLIENT.clientId, supplyFor(peerCodeRate || FIRST_CODE_SUPPLY_FACTOR * Math.max(codeRate, 600)));
+      peerCodes = await peer.mintCodes(WEB_CLIENT.clientId, supplyFor(FIRST_CODE_SUPPLY_FACTOR * Math.max(codeRate, peerCodeRate, 600)));
       peerCodeNext = 0;
       const { floorRate: peerExchangeRate } = await measurePair("codeExchangeToPeer", round);
       peerCodeRate = Math.max(peerCodeRate, peerExchangeRate);
