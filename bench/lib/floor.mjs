@@ -4,8 +4,7 @@
 
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { Miniflare } from "miniflare";
-import { compatibilityDate, newWorkerdPid } from "./workerd.mjs";
+import { startDirectWorker } from "./workerd.mjs";
 
 const BENCH_DIR = resolve(import.meta.dirname, "..");
 
@@ -14,37 +13,20 @@ const BENCH_DIR = resolve(import.meta.dirname, "..");
  *        verify assertions with); Latchkey's issuer; a V8 inspector port (bench/profile.mjs)
  */
 export async function startFloorWorker({ clientJwk, issuer, inspectorPort }) {
-  const started = newWorkerdPid();
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    cf: false,
-    ...(inspectorPort && { inspectorPort }),
-    workers: [
-      {
-        config: {
-          name: "floor",
-          compatibilityDate: await compatibilityDate(),
-          manifest: {
-            mainModule: "floor-worker.mjs",
-            modulesRoot: BENCH_DIR,
-            modules: { "floor-worker.mjs": { type: "esm", contents: await readFile(join(BENCH_DIR, "floor-worker.mjs"), "utf8") } },
-          },
-          env: {
-            FLOOR_CLIENT_JWK: { type: "text", value: JSON.stringify(clientJwk) },
-            ISSUER: { type: "text", value: issuer },
-          },
-        },
-        dev: { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] },
+  const { url, pid, dispose } = await startDirectWorker({
+    inspectorPort,
+    config: {
+      name: "floor",
+      manifest: {
+        mainModule: "floor-worker.mjs",
+        modulesRoot: BENCH_DIR,
+        modules: { "floor-worker.mjs": { type: "esm", contents: await readFile(join(BENCH_DIR, "floor-worker.mjs"), "utf8") } },
       },
-    ],
+      env: {
+        FLOOR_CLIENT_JWK: { type: "text", value: JSON.stringify(clientJwk) },
+        ISSUER: { type: "text", value: issuer },
+      },
+    },
   });
-  try {
-    await mf.ready;
-    const direct = await mf.unsafeGetDirectURL("floor");
-    return { url: direct.origin, pid: started(), dispose: () => mf.dispose() };
-  } catch (error) {
-    await mf.dispose().catch(() => {});
-    throw error;
-  }
+  return { url, pid, dispose };
 }

@@ -8,12 +8,11 @@
 
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
-import { Miniflare } from "miniflare";
+import { dirname } from "node:path";
 import { LOCAL_DEV_VARS, buildWorker } from "../../scripts/local-worker.mjs";
 import { applyMigrations } from "../../scripts/migrations.mjs";
-import { compatibilityDate, newWorkerdPid } from "./workerd.mjs";
 import { freePort } from "./ports.mjs";
+import { startDirectWorker } from "./workerd.mjs";
 
 const WORKER_NAME = "latchkey";
 
@@ -23,55 +22,38 @@ const WORKER_NAME = "latchkey";
  *          `url` is the direct socket (the issuer), `routedUrl` the same Worker behind Miniflare's router.
  */
 export async function startBenchLatchkey({ persistTo, inspectorPort } = {}) {
-  const [scriptPath, date, directPort] = await Promise.all([buildWorker(), compatibilityDate(), freePort()]);
-  const url = `http://127.0.0.1:${directPort}`;
+  const [scriptPath, directPort] = await Promise.all([buildWorker(), freePort()]);
+  const issuer = `http://127.0.0.1:${directPort}`;
   const adminToken = randomBytes(32).toString("base64url");
-  const vars = { ISSUER: url, ...LOCAL_DEV_VARS, ENCRYPTION_KEY: randomBytes(32).toString("base64url"), ADMIN_TOKEN: adminToken };
+  const vars = { ISSUER: issuer, ...LOCAL_DEV_VARS, ENCRYPTION_KEY: randomBytes(32).toString("base64url"), ADMIN_TOKEN: adminToken };
   const text = (value) => ({ type: "text", value: String(value) });
-  const started = newWorkerdPid();
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    cf: false,
-    ...(inspectorPort && { inspectorPort }),
-    ...(persistTo && { resourcePersistencePath: resolve(persistTo) }),
-    workers: [
-      {
-        config: {
-          name: WORKER_NAME,
-          compatibilityDate: date,
-          manifest: {
-            mainModule: "index.js",
-            modulesRoot: resolve(scriptPath, ".."),
-            modules: { "index.js": { type: "esm", contents: await readFile(scriptPath, "utf8") } },
-          },
-          env: {
-            ...Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, text(value)])),
-            DB: { type: "d1", id: "latchkey" },
-            KV: { type: "kv", id: "latchkey" },
-            REPLAY_GUARD: { type: "durable-object", worker: WORKER_NAME, exportName: "ReplayGuard" },
-            LOGIN_THROTTLE: { type: "durable-object", worker: WORKER_NAME, exportName: "LoginThrottle" },
-          },
-          exports: {
-            ReplayGuard: { type: "durable-object", storage: "sqlite" },
-            LoginThrottle: { type: "durable-object", storage: "sqlite" },
-          },
-        },
-        dev: { unsafeDirectSockets: [{ host: "127.0.0.1", port: directPort }] },
-      },
-    ],
+  const config = {
+    name: WORKER_NAME,
+    manifest: {
+      mainModule: "index.js",
+      modulesRoot: dirname(scriptPath),
+      modules: { "index.js": { type: "esm", contents: await readFile(scriptPath, "utf8") } },
+    },
+    env: {
+      ...Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, text(value)])),
+      DB: { type: "d1", id: "latchkey" },
+      KV: { type: "kv", id: "latchkey" },
+      REPLAY_GUARD: { type: "durable-object", worker: WORKER_NAME, exportName: "ReplayGuard" },
+      LOGIN_THROTTLE: { type: "durable-object", worker: WORKER_NAME, exportName: "LoginThrottle" },
+    },
+    exports: {
+      ReplayGuard: { type: "durable-object", storage: "sqlite" },
+      LoginThrottle: { type: "durable-object", storage: "sqlite" },
+    },
+  };
+  const worker = await startDirectWorker({
+    config, directPort, persistTo, inspectorPort,
+    prepare: async (mf, url) => {
+      if (url !== issuer) throw new Error(`the direct socket is at ${url}, not ${issuer}`);
+      await applyMigrations(await mf.getD1Database("DB"));
+      const res = await fetch(`${url}/admin/keys`, { method: "POST", headers: { authorization: `Bearer ${adminToken}` } });
+      if (res.status !== 200) throw new Error(`POST /admin/keys answered ${res.status}: ${await res.text()}`);
+    },
   });
-  const dispose = () => mf.dispose();
-  try {
-    const routed = await mf.ready;
-    const direct = await mf.unsafeGetDirectURL(WORKER_NAME);
-    if (direct.origin !== url) throw new Error(`the direct socket is at ${direct.origin}, not ${url}`);
-    await applyMigrations(await mf.getD1Database("DB"));
-    const res = await fetch(`${url}/admin/keys`, { method: "POST", headers: { authorization: `Bearer ${adminToken}` } });
-    if (res.status !== 200) throw new Error(`POST /admin/keys answered ${res.status}: ${await res.text()}`);
-    return { url, routedUrl: routed.origin, adminToken, pid: started(), dispose };
-  } catch (error) {
-    await dispose().catch(() => {});
-    throw error;
-  }
+  return { url: worker.url, routedUrl: worker.routedUrl, adminToken, pid: worker.pid, dispose: worker.dispose };
 }

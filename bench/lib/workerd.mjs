@@ -1,8 +1,10 @@
-// What the bench's Miniflare instances share: the compatibility date, and which workerd process
-// an instance started (its CPU time is the server's cost per request).
+// The bench's Workers in workerd: one Miniflare instance (one workerd process) per Worker, served on
+// a socket bound directly to the Worker (Miniflare's `unsafeDirectSockets`), with Miniflare's own
+// address — through its router Worker — kept beside it.
 
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { Miniflare } from "miniflare";
 import { workerdPids } from "./cpu.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
@@ -14,8 +16,36 @@ export async function compatibilityDate() {
   return match[1];
 }
 
-/** Call before starting an instance; the function returned names the workerd process that appeared since. */
-export function newWorkerdPid() {
+/**
+ * Starts one Worker (`config`, Miniflare's worker config; its compatibility date is wrangler.toml's)
+ * with a direct socket on 127.0.0.1:`directPort` (0: any free port), then runs `prepare(mf, url)`
+ * (set-up on the running instance). Disposes of the instance if anything fails.
+ * @returns {Promise<{ mf: Miniflare, url: string, routedUrl: string, pid: number | undefined, dispose: () => Promise<void> }>}
+ *          `url` the direct socket's origin, `routedUrl` Miniflare's, `pid` the workerd process
+ */
+export async function startDirectWorker({ config, directPort = 0, persistTo, inspectorPort, prepare }) {
   const before = new Set(workerdPids());
-  return () => workerdPids().find((pid) => !before.has(pid));
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    cf: false,
+    ...(inspectorPort && { inspectorPort }),
+    ...(persistTo && { resourcePersistencePath: resolve(persistTo) }),
+    workers: [
+      {
+        config: { compatibilityDate: await compatibilityDate(), ...config },
+        dev: { unsafeDirectSockets: [{ host: "127.0.0.1", port: directPort }] },
+      },
+    ],
+  });
+  const dispose = () => mf.dispose();
+  try {
+    const routed = await mf.ready;
+    const { origin: url } = await mf.unsafeGetDirectURL(config.name);
+    await prepare?.(mf, url);
+    return { mf, url, routedUrl: routed.origin, pid: workerdPids().find((pid) => !before.has(pid)), dispose };
+  } catch (error) {
+    await dispose().catch(() => {});
+    throw error;
+  }
 }
