@@ -472,10 +472,18 @@ async function main() {
     let codeRate = await pilotRun(supply.slice(200));
     let peerCodeRate = 0;
     log(`pilot: 600 code exchanges, the last 400 at ${fmt(codeRate)} req/s`);
+    // The peer's JIT gets the same head start, unmeasured: its token endpoint (client_credentials,
+    // 600 code exchanges, refreshes) warmed as Latchkey's was by the set-up and the pilot.
+    peerCodes = await peer.mintCodes(WEB_CLIENT.clientId, 600);
+    for (const key of ["peerBasic", "peerCodeExchange", "peerRefresh"]) {
+      const w = await runLoad({ ...scenarios[key], concurrency, warmupMs: 0, durationMs: 1500 });
+      if (w.failures) throw new Error(`peer warm-up (${key}): ${w.failures} failed: ${w.failureSamples.join(" | ")}`);
+    }
+    log("peer warmed up: 1.5 s each of client_secret_basic, code exchange (600 codes at most) and refresh");
 
     log(
-      `${rounds} round(s) × (4 token scenarios × (${warmupMs / 1000} s warm-up + ${durationMs / 1000} s) + 8 code-exchange/UserInfo/refresh/introspection scenarios × ` +
-        `(${flowWarmupMs / 1000} s + ${flowMs / 1000} s)), concurrency ${concurrency}, storage on ${args.storage}`,
+      `${rounds} round(s) × (4 client_credentials pairs × 2 sides × (${warmupMs / 1000} s warm-up + ${durationMs / 1000} s) + 6 code-exchange/UserInfo/refresh/introspection pairs × ` +
+        `2 sides × (${flowWarmupMs / 1000} s + ${flowMs / 1000} s)), concurrency ${concurrency}, storage on ${args.storage}; then the router pair once`,
     );
     if (signinMeasured) log(`then the sign-in pair once: ${signinWarmupMs / 1000} s warm-up + ${signinMs / 1000} s per window, concurrency ${signinConcurrency}`);
     for (let round = 1; round <= rounds; round++) {
