@@ -9,6 +9,7 @@ import type { AppContext, AppEnv, Step } from "../http/context";
 import { postedForm, seeOther } from "../http/page-form";
 import { csrfFor, readCookie, renderPage } from "../http/page-security";
 import { DemoAppPage, type DemoAppView } from "../pages/demo-app";
+import { bindings, devOutboxShown, encryptionKey } from "../services";
 
 /**
  * The demo app: a relying party served by the development server itself, so that the sign-in URL
@@ -62,7 +63,7 @@ type TokenResponse = { access_token?: string; id_token?: string; refresh_token?:
 
 /** Every path is 404 unless this is a development server (the same setting that serves /dev/outbox). */
 const developmentOnly: Step = async function developmentOnly(c, next) {
-  ensure(c.env.SHOW_DEV_OUTBOX === "true", "not_found");
+  ensure(devOutboxShown(c), "not_found");
   await next();
 };
 
@@ -95,7 +96,7 @@ function shortened(response: TokenResponse): Record<string, unknown> {
 function server(c: AppContext, serve: Serve) {
   const issuer = c.get("config").issuer;
   const call = async (path: string, init: RequestInit = {}) => {
-    const res = await serve(new Request(`${issuer}${path}`, init), c.env, c.executionCtx);
+    const res = await serve(new Request(`${issuer}${path}`, init), bindings(c), c.executionCtx);
     const text = await res.text();
     let body: Record<string, unknown>;
     try {
@@ -129,7 +130,7 @@ function server(c: AppContext, serve: Serve) {
 
 /** The page, for the signed-in or signed-out app, with any cookies the step set. */
 async function page(c: AppContext, view: DemoAppView, options: { signedIn: boolean; setCookies?: string[] }): Promise<Response> {
-  const csrf = options.signedIn ? await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY) : undefined;
+  const csrf = options.signedIn ? await csrfFor(c.req.raw, encryptionKey(c)) : undefined;
   return renderPage(
     c,
     (nonce) => <DemoAppPage nonce={nonce} csrf={csrf?.token} base={DEMO_APP_PATH} signInHref={`${DEMO_APP_PATH}/login`} {...view} />,

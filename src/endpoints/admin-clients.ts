@@ -4,10 +4,11 @@ import { clientMetadata } from "../clients/metadata";
 import type { Client } from "../clients/model";
 import type { ClientInput } from "../clients/register";
 import { registerClient } from "../clients/register-save";
-import { d1ClientStore, type ClientStore } from "../clients/store";
+import type { ClientStore } from "../clients/store";
 import { ensure } from "../errors/oauth-error";
 import { NO_STORE, type AppContext, type AppEnv } from "../http/context";
 import { registrationDeps } from "../registration/deps";
+import { database, encryptionKey, uncachedClientStore } from "../services";
 import { jsonObject, optionalBoolean, pageParams } from "./admin-input";
 
 /**
@@ -49,14 +50,14 @@ function operatorDeps(c: AppContext, existing: Client | null, disabled?: boolean
 }
 
 async function loadClient(c: AppContext): Promise<Client> {
-  const client = await d1ClientStore(c.env.DB).get(c.req.param("client_id") ?? "");
+  const client = await uncachedClientStore(c).get(c.req.param("client_id") ?? "");
   ensure(client !== null, "not_found", "No such client.");
   return client;
 }
 
 export const adminClients = new Hono<AppEnv>()
   .get("/", async (c) => {
-    const page = await listClients(c.env.DB, d1ClientStore(c.env.DB), pageParams(c));
+    const page = await listClients(database(c), uncachedClientStore(c), pageParams(c));
     return c.json({ clients: page.clients.map((client) => adminClientJson(client)), next: page.next }, 200, NO_STORE);
   })
   .post("/", async (c) => {
@@ -68,7 +69,7 @@ export const adminClients = new Hono<AppEnv>()
   .get("/:client_id", async (c) => c.json(adminClientJson(await loadClient(c)), 200, NO_STORE))
   .put("/:client_id", async (c) => {
     const input = { ...(await jsonObject(c)), client_id: c.req.param("client_id") } as ClientInput;
-    const existing = await d1ClientStore(c.env.DB).get(c.req.param("client_id"));
+    const existing = await uncachedClientStore(c).get(c.req.param("client_id"));
     const { client, clientSecret } = await registerClient(operatorDeps(c, existing), input, { existing });
     return c.json(adminClientJson({ ...client, disabled: existing?.disabled ?? false }, clientSecret), 200, NO_STORE);
   })
@@ -88,12 +89,12 @@ export const adminClients = new Hono<AppEnv>()
     return c.json(adminClientJson({ ...client, disabled: disabled ?? existing.disabled }, clientSecret), 200, NO_STORE);
   })
   .delete("/:client_id", async (c) => {
-    const deleted = await deleteClient(c.env.DB, c.req.param("client_id"), c.get("now"));
+    const deleted = await deleteClient(database(c), c.req.param("client_id"), c.get("now"));
     ensure(deleted, "not_found", "No such client.");
     return c.body(null, 204, NO_STORE);
   })
   .post("/:client_id/secret", async (c) => {
-    const deps = { store: d1ClientStore(c.env.DB), encryptionKey: c.env.ENCRYPTION_KEY, now: c.get("now") };
+    const deps = { store: uncachedClientStore(c), encryptionKey: encryptionKey(c), now: c.get("now") };
     const { client, clientSecret } = await rotateClientSecret(deps, await loadClient(c));
     return c.json(adminClientJson(client, clientSecret), 200, NO_STORE);
   });

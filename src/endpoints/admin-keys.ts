@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import { NO_STORE, type AppEnv } from "../http/context";
 import { ensureSigningKeys } from "../keys/provision";
 import { rotateSigningKeys, rotationPolicy } from "../keys/rotation";
-import { d1KeyStore, type SigningKeyRow } from "../keys/store";
+import { encryptionKey, keyStore } from "../services";
+import type { SigningKeyRow } from "../keys/store";
 import { jsonObject, optionalBoolean } from "./admin-input";
 
 /**
@@ -30,18 +31,18 @@ function keyJson(row: SigningKeyRow, now: number) {
 
 export const adminKeys = new Hono<AppEnv>()
   .post("/", async (c) => {
-    const created = await ensureSigningKeys(d1KeyStore(c.env.DB), c.env.ENCRYPTION_KEY, c.get("now"));
+    const created = await ensureSigningKeys(keyStore(c), encryptionKey(c), c.get("now"));
     return c.json({ created }, 200, NO_STORE);
   })
   .get("/", async (c) => {
-    const rows = await d1KeyStore(c.env.DB).all();
+    const rows = await keyStore(c).all();
     return c.json({ keys: rows.map((row) => keyJson(row, c.get("now"))) }, 200, NO_STORE);
   })
   .post("/rotate", async (c) => {
     const body = await jsonObject(c, ["force"], { optional: true });
     const force = optionalBoolean(body, "force") ?? false;
-    const store = d1KeyStore(c.env.DB);
-    const report = await rotateSigningKeys(store, c.get("now"), rotationPolicy(c.get("config"), { force }), c.env.ENCRYPTION_KEY);
+    const store = keyStore(c);
+    const report = await rotateSigningKeys(store, c.get("now"), rotationPolicy(c.get("config"), { force }), encryptionKey(c));
     const keys = (await store.all()).map((row) => keyJson(row, c.get("now")));
     return c.json({ ...report, keys }, 200, NO_STORE);
   });

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { ensure } from "../errors/oauth-error";
-import { d1ClientStore } from "../clients/store";
 import { grantedClients } from "../consent/grants";
-import { d1ConsentStore, type Consent } from "../consent/store";
+import type { Consent } from "../consent/store";
 import { NO_STORE, type AppContext, type AppEnv } from "../http/context";
 import { endAllSessions } from "../logout/end-session";
+import { consentStore, database, uncachedClientStore, userStore } from "../services";
 import type { User } from "../users/model";
 import { hashPassword } from "../users/password";
 import { createUser, d1UserStore, validClaims } from "../users/store";
@@ -43,7 +43,7 @@ export function userJson(u: User) {
 }
 
 async function loadUser(c: AppContext): Promise<User> {
-  const user = await d1UserStore(c.env.DB).get(c.req.param("id") ?? "");
+  const user = await userStore(c).get(c.req.param("id") ?? "");
   ensure(user !== null, "not_found", "No such user.");
   return user;
 }
@@ -54,7 +54,7 @@ export const adminUsers = new Hono<AppEnv>()
     ensure(typeof body.email === "string", "invalid_request", "email is required and must be a string.");
     ensure(body.password === undefined || typeof body.password === "string", "invalid_request", "password must be a string.");
     const user = await createUser(
-      { users: d1UserStore(c.env.DB), now: c.get("now") },
+      { users: userStore(c), now: c.get("now") },
       {
         email: body.email,
         ...(body.password !== undefined && { password: body.password as string }),
@@ -67,11 +67,11 @@ export const adminUsers = new Hono<AppEnv>()
   .get("/", async (c) => {
     const email = c.req.query("email");
     if (email === undefined) {
-      const page = await listUsers(c.env.DB, pageParams(c));
+      const page = await listUsers(database(c), pageParams(c));
       return c.json({ users: page.users.map(userJson), next: page.next }, 200, NO_STORE);
     }
     ensure(email.trim() !== "", "invalid_request", "Query parameter email must not be empty.");
-    const user = await d1UserStore(c.env.DB).getByEmail(email);
+    const user = await userStore(c).getByEmail(email);
     ensure(user !== null, "not_found", "No user with this email address.");
     return c.json(userJson(user), 200, NO_STORE);
   })
@@ -84,7 +84,7 @@ export const adminUsers = new Hono<AppEnv>()
     const claims = body.claims === undefined ? undefined : validClaims(body.claims);
     ensure(body.password === undefined || body.password === null || typeof body.password === "string", "invalid_request", "password must be a string, or null to remove it.");
     const passwordHash = typeof body.password === "string" ? await hashPassword(body.password) : body.password === null ? null : undefined;
-    const users = d1UserStore(c.env.DB);
+    const users = userStore(c);
     await users.update(user.id, { emailVerified, disabled, claims, passwordHash }, c.get("now"));
     if (passwordHash !== undefined || disabled === true) {
       await endAllSessions(c, user.id);
@@ -93,13 +93,13 @@ export const adminUsers = new Hono<AppEnv>()
   })
   .get("/:id/grants", async (c) => {
     const user = await loadUser(c);
-    const granted = await grantedClients(user.id, { consents: d1ConsentStore(c.env.DB), clients: d1ClientStore(c.env.DB) });
+    const granted = await grantedClients(user.id, { consents: consentStore(c), clients: uncachedClientStore(c) });
     const grants = granted.map(({ consent, client }) => grantJson(consent, client?.clientName ?? null));
     return c.json({ grants }, 200, NO_STORE);
   })
   .delete("/:id/grants/:client_id", async (c) => {
     const user = await loadUser(c);
-    const withdrawn = await d1ConsentStore(c.env.DB).withdraw(user.id, c.req.param("client_id"), c.get("now"));
+    const withdrawn = await consentStore(c).withdraw(user.id, c.req.param("client_id"), c.get("now"));
     ensure(withdrawn !== null, "not_found", "This user has no grant for this client.");
     return c.body(null, 204, NO_STORE);
   });

@@ -3,6 +3,7 @@ import { sha256, timingSafeEqual } from "../crypto/hash";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { NO_STORE, type AppEnv, type Step } from "../http/context";
 import { createInitialAccessToken } from "../registration/initial-access-token";
+import { adminToken, database } from "../services";
 import { adminClients } from "./admin-clients";
 import { jsonObject } from "./admin-input";
 import { adminKeys } from "./admin-keys";
@@ -26,7 +27,7 @@ import { adminUsers } from "./admin-users";
  * operator token is 401 `invalid_token` with a Bearer challenge.
  */
 export const requireOperator: Step = async function requireOperator(c, next) {
-  const expected = c.env.ADMIN_TOKEN;
+  const expected = adminToken(c);
   if (!expected) throw new OAuthError("not_found");
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer ([\x21-\x7e]+)$/.exec(header);
@@ -43,5 +44,5 @@ export const admin = new Hono<AppEnv>()
   .post("/initial-access-tokens", async (c) => {
     const body = await jsonObject(c, ["ttl", "max_uses"], { optional: true });
     const limits = { ...(body.ttl !== undefined && { ttl: body.ttl as number | null }), ...(body.max_uses !== undefined && { maxUses: body.max_uses as number | null }) };
-    return c.json(await createInitialAccessToken(c.env.DB, limits, c.get("now")), 201, NO_STORE);
+    return c.json(await createInitialAccessToken(database(c), limits, c.get("now")), 201, NO_STORE);
   });

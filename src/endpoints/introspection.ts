@@ -1,11 +1,10 @@
 import { accepts } from "hono/accepts";
 import { introspectionSignedResponseAlg, isPublic, type Client } from "../clients/model";
-import { cachedClientStore, d1ClientStore } from "../clients/store";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import type { GrantServices } from "../grants/grant";
 import { NO_STORE, type AppContext, type Step } from "../http/context";
 import type { Keyring } from "../keys/keyring";
-import { grantServices, requestKeyring } from "../services";
+import { clientStore, database, grantServices, requestKeyring, revocationKv } from "../services";
 import { findToken } from "../tokens/find-token";
 import { clientAlgSigner, signJwt } from "../tokens/jws";
 import { expiryOf, isExpired, refreshPolicy, type StoredRefreshToken } from "../tokens/refresh-token";
@@ -49,7 +48,7 @@ export const introspectToken: Step = async function introspectToken(c) {
   const caller = c.get("client").client;
   const visible = (owner: string) => owner === caller.clientId || caller.metadata.introspection === "any";
   const keys = await requestKeyring(c);
-  const found = await findToken(token, { config, keys, db: c.env.DB, kv: c.env.KV, now });
+  const found = await findToken(token, { config, keys, db: database(c), kv: revocationKv(c), now });
   const services = grantServices(c);
   let answer: Record<string, unknown> = { active: false };
   if (found?.type === "access_token" && visible(found.claims.client_id) && (await accessTokenHolds(found.claims, services))) {
@@ -128,7 +127,7 @@ function refreshTokenAnswer(stored: StoredRefreshToken, owner: Client, c: AppCon
 }
 
 function clientOf(c: AppContext, clientId: string): Promise<Client | null> {
-  return cachedClientStore(d1ClientStore(c.env.DB), c.get("now"), c.get("config").clientCacheTtl).get(clientId);
+  return clientStore(c).get(clientId);
 }
 
 export const rejectOtherIntrospectionMethods: Step = async function rejectOtherIntrospectionMethods() {

@@ -8,10 +8,9 @@ import { endSession } from "../logout/end-session";
 import { postLogoutLocation, readLogoutRequest, type LogoutRequest } from "../logout/request";
 import { clientInfo } from "../pages/links";
 import { SignOutPage, SignedOutPage, type LogoutFormFields } from "../pages/logout";
-import { clientStore, requestKeyring } from "../services";
+import { clientStore, encryptionKey, requestKeyring, userStore } from "../services";
 import { clearSessionCookie, readSessionCookie } from "../sessions/cookie";
 import type { Session } from "../sessions/model";
-import { d1UserStore } from "../users/store";
 import { pageErrors } from "./authorize";
 
 /**
@@ -69,7 +68,7 @@ function finish(c: AppContext, request: LogoutRequest, outcome: "signed_out" | "
 
 /** No session here and no id_token_hint, but a registered URI: signed out, and a button on to the app. */
 async function signedOutWithContinue(c: AppContext, request: LogoutRequest): Promise<Response> {
-  const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+  const csrf = await csrfFor(c.req.raw, encryptionKey(c));
   const continueTo = { csrf: csrf.token, clientName: clientName(request)!, fields: formFields(request) };
   return renderPage(c, (nonce) => <SignedOutPage nonce={nonce} outcome="signed_out" continueTo={continueTo} />, {
     setCookies: [csrf.setCookie, clearSessionCookie()],
@@ -79,7 +78,7 @@ async function signedOutWithContinue(c: AppContext, request: LogoutRequest): Pro
 
 /** "Sign out of Latchkey?" for this browser's session. */
 async function askFirst(c: AppContext, request: LogoutRequest, session: Session): Promise<Response> {
-  const [csrf, user] = await Promise.all([csrfFor(c.req.raw, c.env.ENCRYPTION_KEY), d1UserStore(c.env.DB).get(session.userId)]);
+  const [csrf, user] = await Promise.all([csrfFor(c.req.raw, encryptionKey(c)), userStore(c).get(session.userId)]);
   const name = clientName(request);
   return renderPage(
     c,

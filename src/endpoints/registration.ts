@@ -4,7 +4,6 @@ import type { Client } from "../clients/model";
 import { validateClientMetadata } from "../clients/register";
 import { saveRegistration } from "../clients/register-save";
 import { deleteClient } from "../clients/lifecycle";
-import { d1ClientStore } from "../clients/store";
 import type { Config } from "../config";
 import { randomToken } from "../crypto/encoding";
 import { hashForStorage, timingSafeEqual } from "../crypto/hash";
@@ -15,6 +14,7 @@ import { registrationDeps } from "../registration/deps";
 import { checkInitialAccessToken, useInitialAccessToken } from "../registration/initial-access-token";
 import { isRegistrationToken, issueRegistrationToken, revokeRegistrationToken } from "../registration/registration-token";
 import { bearerCredential, readJsonObject } from "../registration/request";
+import { database, uncachedClientStore } from "../services";
 
 /**
  * Dynamic client registration (RFC 7591; OpenID Connect Dynamic Client Registration 1.0) and
@@ -75,7 +75,7 @@ export const requireInitialAccessToken: Step = async function requireInitialAcce
   if (c.get("config").registrationPolicy === "initial_access_token") {
     const token = bearerCredential(c.req.header("authorization"));
     ensure(token !== undefined, "initial_access_token_missing");
-    c.set("initialAccessTokenHash", await checkInitialAccessToken(c.env.DB, token, c.get("now")));
+    c.set("initialAccessTokenHash", await checkInitialAccessToken(database(c), token, c.get("now")));
   }
   await next();
 };
@@ -99,12 +99,12 @@ export const registerNewClient: Step = async function registerNewClient(c) {
   const valid = await validateClientMetadata(c.get("registrationBody"), deps);
   const clientId = randomToken(16);
   // The token first: should storing the client fail, an orphan token names no client and opens nothing.
-  const token = await issueRegistrationToken(c.env.DB, clientId, now);
+  const token = await issueRegistrationToken(database(c), clientId, now);
   const { client, clientSecret } = await saveRegistration(deps, valid, { clientId, existing: null });
   const hash = c.get("initialAccessTokenHash");
   if (hash !== undefined) {
-    await useInitialAccessToken(c.env.DB, hash, now).catch(async (error: unknown) => {
-      await deleteClient(c.env.DB, clientId, now).catch((cause: unknown) =>
+    await useInitialAccessToken(database(c), hash, now).catch(async (error: unknown) => {
+      await deleteClient(database(c), clientId, now).catch((cause: unknown) =>
         log("warn", "registration_undo_failed", { client_id: clientId, message: String(cause).slice(0, 200) }));
       throw error;
     });
@@ -121,9 +121,9 @@ export const requireRegistrationToken: Step = async function requireRegistration
   const token = bearerCredential(c.req.header("authorization"));
   ensure(token !== undefined, "registration_access_token_missing");
   const clientId = c.req.param("client_id") ?? "";
-  const valid = await isRegistrationToken(c.env.DB, clientId, token);
-  const client = valid ? await d1ClientStore(c.env.DB).get(clientId) : null;
-  if (valid && client === null) await revokeRegistrationToken(c.env.DB, clientId);
+  const valid = await isRegistrationToken(database(c), clientId, token);
+  const client = valid ? await uncachedClientStore(c).get(clientId) : null;
+  if (valid && client === null) await revokeRegistrationToken(database(c), clientId);
   ensure(client !== null && !client.disabled, "registration_access_token_invalid");
   c.set("managedClient", client);
   c.set("registrationAccessToken", token);
@@ -182,7 +182,7 @@ export const replaceRegistration: Step = async function replaceRegistration(c) {
  * expire (config.accessTokenTtl, 600 s).
  */
 export const deleteRegistration: Step = async function deleteRegistration(c) {
-  await deleteClient(c.env.DB, c.get("managedClient").clientId, c.get("now"));
+  await deleteClient(database(c), c.get("managedClient").clientId, c.get("now"));
   return c.body(null, 204, NO_STORE);
 };
 

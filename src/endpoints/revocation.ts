@@ -1,6 +1,6 @@
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { NO_STORE, type Step } from "../http/context";
-import { requestKeyring } from "../services";
+import { database, requestKeyring, revocationKv } from "../services";
 import { findToken } from "../tokens/find-token";
 import { revokeFamily } from "../tokens/refresh-token";
 import { revokeAccessToken } from "../tokens/revocation";
@@ -33,11 +33,11 @@ export const revokeToken: Step = async function revokeToken(c) {
   const token = params.get("token");
   ensure(token !== undefined, "missing_parameter", "The token parameter is missing.");
   const clientId = c.get("client").client.clientId;
-  const found = await findToken(token, { config, keys: await requestKeyring(c), db: c.env.DB, kv: c.env.KV, now });
+  const found = await findToken(token, { config, keys: await requestKeyring(c), db: database(c), kv: revocationKv(c), now });
   if (found?.type === "access_token" && found.claims.client_id === clientId) {
-    await revokeAccessToken(c.env.KV, found.claims.jti, found.claims.exp, now);
+    await revokeAccessToken(revocationKv(c), found.claims.jti, found.claims.exp, now);
   } else if (found?.type === "refresh_token" && found.stored.clientId === clientId) {
-    await revokeFamily(c.env.DB, c.env.KV, found.stored.familyId, { now, reason: "revocation" });
+    await revokeFamily(database(c), revocationKv(c), found.stored.familyId, { now, reason: "revocation" });
   } else if (found?.type === "id_token" && found.audience.includes(clientId)) {
     throw new OAuthError("unsupported_token_type", "ID tokens cannot be revoked; revoke the refresh token or access token instead.");
   }

@@ -1,8 +1,7 @@
-import { d1GrantStateStore } from "../consent/grant-state";
 import { OAuthError, ensure, errorBody } from "../errors/oauth-error";
 import { NO_STORE, type Step } from "../http/context";
 import { readForm } from "../http/form";
-import { requestKeyring } from "../services";
+import { grantStateStore, requestKeyring, revocationKv } from "../services";
 import { claimsForScope } from "../tokens/claims";
 import { verifyAccessToken } from "../tokens/verify-access-token";
 
@@ -110,7 +109,7 @@ export const verifyBearerToken: Step = async function verifyBearerToken(c, next)
   const claims = await verifyAccessToken(c.get("userinfoToken"), {
     config,
     keys: await requestKeyring(c),
-    kv: c.env.KV,
+    kv: revocationKv(c),
     now,
     audiences: [config.issuer, config.accessTokenAudience],
   });
@@ -135,7 +134,7 @@ export const requireOpenidScope: Step = async function requireOpenidScope(c, nex
 export const sendUserinfo: Step = async function sendUserinfo(c) {
   const { sub, scope, client_id: clientId, gid } = c.get("userinfoClaims");
   ensure(gid !== undefined, "invalid_token", "The access token was not issued for a user's consent.");
-  const { user, consent } = await d1GrantStateStore(c.env.DB).get(sub, clientId);
+  const { user, consent } = await grantStateStore(c).get(sub, clientId);
   ensure(user !== null && !user.disabled, "invalid_token", "The user of the access token no longer exists or is disabled.");
   ensure(consent !== null && consent.grantId === gid, "token_consent_revoked");
   return c.json(claimsForScope(user, scope.split(" ")), 200, { ...NO_STORE, ...CORS });

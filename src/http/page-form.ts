@@ -1,6 +1,7 @@
 import type { AppContext } from "./context";
 import { readForm, type Params } from "./form";
 import { checkCsrf } from "./page-security";
+import { encryptionKey } from "../services";
 
 /**
  * What every page's form POST shares: the body read strictly (form-encoded, UTF-8, bounded, no
@@ -11,7 +12,7 @@ import { checkCsrf } from "./page-security";
 /** The posted form of one of our pages, or `OAuthError("csrf_invalid")` (and the form errors of readForm). */
 export async function postedForm(c: AppContext): Promise<Params> {
   const form = await readForm(c.req.raw, c.get("config").maxBodyBytes);
-  await checkCsrf(c.req.raw, form.get("csrf"), c.env.ENCRYPTION_KEY);
+  await checkCsrf(c.req.raw, form.get("csrf"), encryptionKey(c));
   return form;
 }
 

@@ -1,7 +1,6 @@
 import type { AppContext } from "../http/context";
-import { clientStore, requestKeyring } from "../services";
+import { clientStore, database, requestKeyring, sessionStore } from "../services";
 import type { Session } from "../sessions/model";
-import { d1SessionStore } from "../sessions/store";
 import { notifyBackChannel, type BackChannelDeps, type EndedSession } from "./back-channel";
 
 /**
@@ -11,7 +10,7 @@ import { notifyBackChannel, type BackChannelDeps, type EndedSession } from "./ba
  */
 
 function backChannelDeps(c: AppContext): BackChannelDeps {
-  return { db: c.env.DB, clients: clientStore(c), config: c.get("config"), keys: () => requestKeyring(c), now: c.get("now") };
+  return { db: database(c), clients: clientStore(c), config: c.get("config"), keys: () => requestKeyring(c), now: c.get("now") };
 }
 
 function notifyLater(c: AppContext, ended: EndedSession[]): void {
@@ -20,12 +19,12 @@ function notifyLater(c: AppContext, ended: EndedSession[]): void {
 
 /** Ends one session (RP-initiated logout, a person signing out). Ending an already-ended session is harmless. */
 export async function endSession(c: AppContext, session: Pick<Session, "sid" | "userId">): Promise<void> {
-  await d1SessionStore(c.env.DB, { ttl: c.get("config").sessionTtl }).end(session.sid, c.get("now"));
+  await sessionStore(c).end(session.sid, c.get("now"));
   notifyLater(c, [{ sid: session.sid, userId: session.userId }]);
 }
 
 /** Ends every live session of a person (the operator disabled them or changed their password). */
 export async function endAllSessions(c: AppContext, userId: string): Promise<void> {
-  const sids = await d1SessionStore(c.env.DB, { ttl: c.get("config").sessionTtl }).endAllForUser(userId, c.get("now"));
+  const sids = await sessionStore(c).endAllForUser(userId, c.get("now"));
   notifyLater(c, sids.map((sid) => ({ sid, userId })));
 }

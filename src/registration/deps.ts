@@ -1,5 +1,5 @@
 import type { RegisterDeps, RegistrationOrigin } from "../clients/register";
-import { cachedClientStore, d1ClientStore } from "../clients/store";
+import { clientStore, encryptionKey } from "../services";
 import type { AppContext } from "../http/context";
 
 /**
@@ -11,8 +11,8 @@ export function registrationDeps(c: AppContext, origin: RegistrationOrigin): Reg
   const config = c.get("config");
   const now = c.get("now");
   return {
-    store: cachedClientStore(d1ClientStore(c.env.DB), now, config.clientCacheTtl),
-    encryptionKey: c.env.ENCRYPTION_KEY,
+    store: clientStore(c),
+    encryptionKey: encryptionKey(c),
     now,
     allowInsecureUris: config.allowInsecureClientUris,
     origin,
