@@ -27,14 +27,18 @@ export async function startPeer({ basicSecret, jwtPublicJwk, web, app, person, p
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  const exited = new Promise((done) => child.once("exit", done));
+  const keep = (chunk) => (output = (output + chunk).slice(-16_000)); // for error messages
+  // The bench may end by process.exit (its watchdog): the peer goes with it.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  const exited = new Promise((done) => child.once("exit", done)).then(() => process.off("exit", killOnExit));
   const dispose = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     await Promise.race([exited, new Promise((done) => setTimeout(done, 5000).unref())]);
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   };
   child.stderr.on("data", (chunk) => {
-    output += chunk;
+    keep(chunk);
     // server_error lines go on to the bench's log (a failed request is also counted by the load generator).
     if (String(chunk).includes("server_error")) process.stderr.write(`bench: ${chunk}`);
   });
@@ -42,7 +46,7 @@ export async function startPeer({ basicSecret, jwtPublicJwk, web, app, person, p
     const issuer = await new Promise((done, fail) => {
       const timer = setTimeout(() => fail(new Error(`the peer did not start in ${START_TIMEOUT_MS / 1000} s: ${output}`)), START_TIMEOUT_MS);
       child.stdout.on("data", (chunk) => {
-        output += chunk;
+        keep(chunk);
         const ready = /^ready (\S+)$/m.exec(output);
         if (ready) {
           clearTimeout(timer);
