@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { registerFixtures } from "./lib/fixtures.mjs";
 import { startFloorWorker } from "./lib/floor.mjs";
 import { startBenchLatchkey } from "./lib/latchkey.mjs";
-import { freePort } from "./lib/ports.mjs";
+import { freePort } from "../scripts/local-worker.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { FORM, JWT_BEARER, basicAuth, expectOk, signAssertions } from "./lib/requests.mjs";
 

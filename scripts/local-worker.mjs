@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { Miniflare } from "miniflare";
 import { applyMigrations } from "./migrations.mjs";
@@ -87,7 +87,7 @@ export function buildWorker() {
 }
 
 /** Asks the OS for a free loopback port, so ISSUER can name it before the server starts. */
-function freePort() {
+export function freePort() {
   return new Promise((done, fail) => {
     const server = createServer();
     server.unref();
@@ -99,7 +99,8 @@ function freePort() {
   });
 }
 
-async function compatibilityDate() {
+/** wrangler.toml's compatibility_date, for every local start of a Worker. */
+export async function compatibilityDate() {
   const toml = await readFile(join(ROOT, "wrangler.toml"), "utf8");
   const match = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml);
   if (!match) throw new Error("wrangler.toml has no compatibility_date");
@@ -123,44 +124,48 @@ async function secrets(persistTo) {
   }
 }
 
+/**
+ * The Worker's Miniflare config as wrangler.toml describes it: the bundle, `vars` as text bindings,
+ * D1, KV and the Durable Object classes. The one list of bindings for every local start (the e2e
+ * and browser tests here, the benchmark in bench/lib/latchkey.mjs): a new binding is added once.
+ */
+export async function workerConfig(scriptPath, vars) {
+  const text = (value) => ({ type: "text", value: String(value) });
+  return {
+    name: WORKER_NAME,
+    manifest: {
+      mainModule: "index.js",
+      modulesRoot: dirname(scriptPath),
+      modules: { "index.js": { type: "esm", contents: await readFile(scriptPath, "utf8") } },
+    },
+    env: {
+      ...Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, text(value)])),
+      DB: { type: "d1", id: "latchkey" },
+      KV: { type: "kv", id: "latchkey" },
+      REPLAY_GUARD: { type: "durable-object", worker: WORKER_NAME, exportName: "ReplayGuard" },
+      LOGIN_THROTTLE: { type: "durable-object", worker: WORKER_NAME, exportName: "LoginThrottle" },
+    },
+    // wrangler.toml's migrations (new_sqlite_classes) as live export declarations.
+    exports: {
+      ReplayGuard: { type: "durable-object", storage: "sqlite" },
+      LoginThrottle: { type: "durable-object", storage: "sqlite" },
+    },
+  };
+}
+
 export async function startLocalWorker({ vars = {}, persistTo = undefined, port = 0, inspectorPort = undefined } = {}) {
   const [scriptPath, date, secret] = await Promise.all([buildWorker(), compatibilityDate(), secrets(persistTo)]);
   const listenPort = port || (await freePort());
   const url = `http://127.0.0.1:${listenPort}`;
   const bindings = { ISSUER: url, ...LOCAL_DEV_VARS, ...secret, ...vars };
 
-  const text = (value) => ({ type: "text", value: String(value) });
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: listenPort,
     cf: false, // no download of the real `request.cf` template; tests pass their own cf
     ...(inspectorPort && { inspectorPort }), // V8 inspector (bench/profile.mjs)
     ...(persistTo && { resourcePersistencePath: resolve(persistTo) }), // else in-memory/temporary
-    workers: [
-      {
-        config: {
-          name: WORKER_NAME,
-          compatibilityDate: date,
-          manifest: {
-            mainModule: "index.js",
-            modulesRoot: OUT_DIR,
-            modules: { "index.js": { type: "esm", contents: await readFile(scriptPath, "utf8") } },
-          },
-          env: {
-            ...Object.fromEntries(Object.entries(bindings).map(([name, value]) => [name, text(value)])),
-            DB: { type: "d1", id: "latchkey" },
-            KV: { type: "kv", id: "latchkey" },
-            REPLAY_GUARD: { type: "durable-object", worker: WORKER_NAME, exportName: "ReplayGuard" },
-            LOGIN_THROTTLE: { type: "durable-object", worker: WORKER_NAME, exportName: "LoginThrottle" },
-          },
-          // wrangler.toml's migrations v1 and v2 (new_sqlite_classes) as live export declarations.
-          exports: {
-            ReplayGuard: { type: "durable-object", storage: "sqlite" },
-            LoginThrottle: { type: "durable-object", storage: "sqlite" },
-          },
-        },
-      },
-    ],
+    workers: [{ config: { ...(await workerConfig(scriptPath, bindings)), compatibilityDate: date } }],
   });
   const dispose = () => mf.dispose();
   try {

@@ -4,17 +4,12 @@
 // socket is its issuer and what the bench loads. Miniflare's usual address reaches the Worker
 // through Miniflare's router (entry) Worker, which costs more CPU per request than a Latchkey token
 // request and has no counterpart in production; the bench keeps that address only to measure what
-// the router adds. (startLocalWorker takes no socket option; scripts/ is not the bench's to change.)
+// the router adds.
 
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { dirname } from "node:path";
-import { LOCAL_DEV_VARS, buildWorker } from "../../scripts/local-worker.mjs";
+import { LOCAL_DEV_VARS, buildWorker, freePort, workerConfig } from "../../scripts/local-worker.mjs";
 import { applyMigrations } from "../../scripts/migrations.mjs";
-import { freePort } from "./ports.mjs";
 import { startDirectWorker } from "./workerd.mjs";
-
-const WORKER_NAME = "latchkey";
 
 /**
  * @param {{ persistTo?: string, inspectorPort?: number }} o  local storage directory; a V8 inspector port (bench/profile.mjs)
@@ -26,26 +21,7 @@ export async function startBenchLatchkey({ persistTo, inspectorPort } = {}) {
   const issuer = `http://127.0.0.1:${directPort}`;
   const adminToken = randomBytes(32).toString("base64url");
   const vars = { ISSUER: issuer, ...LOCAL_DEV_VARS, ENCRYPTION_KEY: randomBytes(32).toString("base64url"), ADMIN_TOKEN: adminToken };
-  const text = (value) => ({ type: "text", value: String(value) });
-  const config = {
-    name: WORKER_NAME,
-    manifest: {
-      mainModule: "index.js",
-      modulesRoot: dirname(scriptPath),
-      modules: { "index.js": { type: "esm", contents: await readFile(scriptPath, "utf8") } },
-    },
-    env: {
-      ...Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, text(value)])),
-      DB: { type: "d1", id: "latchkey" },
-      KV: { type: "kv", id: "latchkey" },
-      REPLAY_GUARD: { type: "durable-object", worker: WORKER_NAME, exportName: "ReplayGuard" },
-      LOGIN_THROTTLE: { type: "durable-object", worker: WORKER_NAME, exportName: "LoginThrottle" },
-    },
-    exports: {
-      ReplayGuard: { type: "durable-object", storage: "sqlite" },
-      LoginThrottle: { type: "durable-object", storage: "sqlite" },
-    },
-  };
+  const config = await workerConfig(scriptPath, vars);
   const worker = await startDirectWorker({
     config, directPort, persistTo, inspectorPort,
     prepare: async (mf, url) => {

@@ -4,7 +4,7 @@
 
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
-import { freePort } from "./ports.mjs";
+import { freePort } from "../../scripts/local-worker.mjs";
 
 const SCRIPT = resolve(import.meta.dirname, "..", "peer-oidc-provider.mjs");
 const START_TIMEOUT_MS = 20_000;

@@ -2,19 +2,10 @@
 // a socket bound directly to the Worker (Miniflare's `unsafeDirectSockets`), with Miniflare's own
 // address — through its router Worker — kept beside it.
 
-import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { Miniflare } from "miniflare";
+import { compatibilityDate } from "../../scripts/local-worker.mjs";
 import { workerdPids } from "./cpu.mjs";
-
-const ROOT = resolve(import.meta.dirname, "..", "..");
-
-export async function compatibilityDate() {
-  const toml = await readFile(join(ROOT, "wrangler.toml"), "utf8");
-  const match = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml);
-  if (!match) throw new Error("wrangler.toml has no compatibility_date");
-  return match[1];
-}
 
 /**
  * Starts one Worker (`config`, Miniflare's worker config; its compatibility date is wrangler.toml's)
