@@ -12,6 +12,7 @@ import { DEMO_APP_PATH, demoApp, type Serve } from "./dev/demo-app";
 import { discovery } from "./endpoints/discovery";
 import { jwks } from "./endpoints/jwks";
 import { logout } from "./endpoints/logout";
+import { accountPassword, passwordReset } from "./endpoints/password";
 import { rejectOtherMethods, tokenEndpoint, tokenPreflight } from "./endpoints/token";
 import { OAuthError } from "./errors/oauth-error";
 import { errorResponse } from "./errors/respond";
@@ -51,6 +52,8 @@ export const app = new Hono<AppEnv>()
   .route("/register", registration)
   .route("/admin", admin)
   .route("/account", account)
+  .route("/account", accountPassword)
+  .route("/password", passwordReset)
   .route("/logout", logout)
   // Local development only (SHOW_DEV_OUTBOX): a relying party calling this app in-process.
   .route(DEMO_APP_PATH, demoApp(serveSelf))

@@ -10,6 +10,7 @@ import { csrfFor, renderPage } from "../http/page-security";
 import { endSession } from "../logout/end-session";
 import { AccountPage, clientInfo, describeScopes, isAccountNotice } from "../pages";
 import { clearSessionCookie } from "../sessions/cookie";
+import type { Session } from "../sessions/model";
 import { signInUrl } from "../sessions/sign-in-return";
 import type { User } from "../users/model";
 import { d1UserStore } from "../users/store";
@@ -36,15 +37,20 @@ import { pageErrors } from "./authorize";
  * never from the form, so another person's client_id withdraws nothing.
  */
 
-/** The person behind this browser's live session; null without one, or when the account is gone or disabled. */
-async function signedInUser(c: AppContext): Promise<User | null> {
+/** This browser's live session and its person; null without one, or when the account is gone or disabled. */
+export async function signedInPerson(c: AppContext): Promise<{ session: Session; user: User } | null> {
   const session = await currentSession(c);
   if (session === null) return null;
   const user = await d1UserStore(c.env.DB).get(session.userId);
-  return user !== null && !user.disabled ? user : null;
+  return user !== null && !user.disabled ? { session, user } : null;
 }
 
-const toSignIn = () => seeOther(signInUrl("account"));
+/** The person behind this browser's live session (signedInPerson), or null. */
+async function signedInUser(c: AppContext): Promise<User | null> {
+  return (await signedInPerson(c))?.user ?? null;
+}
+
+export const toSignIn = () => seeOther(signInUrl("account"));
 
 export const account = new Hono<AppEnv>()
   .get("/", pageErrors, async (c) => {

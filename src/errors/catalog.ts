@@ -128,6 +128,7 @@ export const catalog = {
   csrf_invalid: entry("invalid_request", 403, "The form has expired or was not sent from this site. Go back and try again.", "RFC 6749 10.12"),
   interaction_expired: entry("invalid_request", 400, "This sign-in request has expired or is invalid. Start again from the application.", "RFC 6749 4.1.1, 10.12"),
   verification_link_invalid: entry("invalid_request", 400, "This verification link is invalid, expired or already used.", "ASVS 4.0.3 2.3.1"),
+  password_reset_link_invalid: entry("invalid_request", 400, "This password reset link is invalid, expired or already used. Ask for a new one.", "ASVS 5.0 6.4.3"),
   signup_disabled: entry("access_denied", 403, "Sign-up is not enabled on this server.", "RFC 9110 15.5.4"),
   invalid_email: entry("invalid_request", 400, "The email address is not valid.", "RFC 5321 4.1.2, 4.5.3.1"),
   email_taken: entry("invalid_request", 400, "An account with this email address already exists.", "RFC 5321 2.4"),

@@ -16,11 +16,12 @@ export interface AccountGrant extends ClientInfo {
 }
 
 /** What the last action did; the page says it in fixed words (nothing from the request is shown). */
-export type AccountNotice = "revoked" | "nothing_revoked";
+export type AccountNotice = "revoked" | "nothing_revoked" | "password_changed";
 
 const NOTICES: Record<AccountNotice, string> = {
   revoked: "Access withdrawn. The app can no longer use your account; it has to ask you again.",
   nothing_revoked: "Nothing to withdraw: that app had no access to your account.",
+  password_changed: "Password changed. Your other devices and the apps that use your account have been signed out.",
 };
 
 /** Whether a query value names one of the notices. */
@@ -55,6 +56,10 @@ export function AccountPage({ nonce, csrf, userEmail, grants, notice }: AccountP
           {NOTICES[notice]}
         </p>
       ) : null}
+      <h2>Password and sessions</h2>
+      <p>
+        <a href="/account/password">Change password</a> · <a href="/account/sign-out-everywhere">Sign out everywhere</a>
+      </p>
       <h2>Apps with access to your account</h2>
       {grants.length === 0 ? (
         <p class="lead">No apps have access to your account.</p>

@@ -93,6 +93,9 @@ export function SignInPage({
           <button type="submit">Sign in</button>
         </div>
       </form>
+      <p class="alt">
+        <a href="/password/forgot">Forgot your password?</a>
+      </p>
       {signupEnabled ? (
         <p class="alt">
           New here? <a href={txn !== undefined ? `/signup?txn=${encodeURIComponent(txn)}` : "/signup"}>Create an account</a>

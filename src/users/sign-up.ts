@@ -43,12 +43,13 @@ export type MailDeps = StartVerificationDeps & {
 };
 
 /**
- * Takes one unit of the address's mail budget; false (logged) when it is used up. Counted for
- * every mail these forms send, so neither can flood an inbox, and checked after the answer.
+ * Takes one unit of the address's mail budget; false (logged as `event`) when it is used up.
+ * Counted for every mail these forms (and the password-reset request, src/users/password-reset.ts)
+ * send, so none can flood an inbox, and checked after the answer.
  */
-async function mayMail(deps: MailDeps, email: string): Promise<boolean> {
+export async function mayMail(deps: Pick<MailDeps, "mailBudget">, email: string, event = "sign_up_mail_throttled"): Promise<boolean> {
   const attempt = await deps.mailBudget.reserve([mailKey(email)]);
-  if (!attempt.allowed) log("warn", "sign_up_mail_throttled", { retry_after: attempt.retryAfter });
+  if (!attempt.allowed) log("warn", event, { retry_after: attempt.retryAfter });
   return attempt.allowed;
 }
 
