@@ -1,0 +1,209 @@
+import type { Client } from "../clients/model";
+import type { Config } from "../config";
+import type { ErrorCode } from "../errors/catalog";
+import { OAuthError, ensure } from "../errors/oauth-error";
+import { parseScope } from "../grants/scope";
+import { REQUEST_BOUNDS, ensureWithinBound, type BoundedParameter } from "./limits";
+
+/**
+ * The rules an authorization request is checked against, one small named step per rule, and the
+ * entry points that run each (the shape of node-oidc-provider's authorization action table): the
+ * authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2.1) and the device authorization endpoint
+ * (RFC 8628 §3.1) today; pushed authorization requests and CIBA add a column, not a copy.
+ *
+ * A step reads the request's parameters and the client, throws its catalog code when the rule is
+ * broken, and records what the rest of the flow needs in the draft. Steps run in table order, so
+ * the first broken rule is the error reported. What only the authorization endpoint knows — the
+ * client, the redirect URI, `state` and `response_mode` for where errors go — is resolved before
+ * these steps (src/endpoints/authorize.ts); the device endpoint authenticates its client first.
+ */
+
+/** Where an authorization request can enter. */
+export type EntryPoint = "authorization" | "device_authorization";
+
+/** What every step may read. */
+export interface StepInput {
+  readonly params: ReadonlyMap<string, string>;
+  readonly client: Client;
+  readonly config: Config;
+}
+
+/** What the steps establish, as the rest of the flow sees it. */
+export interface Draft {
+  scope: string[];
+  nonce?: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: "S256" | "plain";
+  prompt?: "none" | "login" | "consent";
+  maxAge?: number;
+  loginHint?: string;
+}
+
+export interface ValidationStep {
+  readonly name: string;
+  /** The catalog codes this rule can end a request with. */
+  readonly codes: readonly ErrorCode[];
+  check(input: StepInput, draft: Draft): void;
+}
+
+/** How the authorization response travels back (OAuth 2.0 Multiple Response Types §2.1; Form Post Response Mode). */
+export type ResponseMode = "query" | "fragment" | "form_post";
+const RESPONSE_MODES: readonly ResponseMode[] = ["query", "fragment", "form_post"];
+
+export function responseModeOf(params: ReadonlyMap<string, string>): { mode: ResponseMode; valid: boolean } {
+  const requested = params.get("response_mode");
+  if (requested === undefined) return { mode: "query", valid: true };
+  const valid = (RESPONSE_MODES as readonly string[]).includes(requested);
+  return { mode: valid ? (requested as ResponseMode) : "query", valid };
+}
+
+/** OIDC scopes every client may ask for; a client's registered `scope` adds its own. */
+export const STANDARD_SCOPES = ["openid", "profile", "email", "address", "phone", "offline_access"] as const;
+const PROMPTS = ["none", "login", "consent"] as const;
+/** RFC 7636 §4.1 / §4.2: 43–128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~". */
+export const PKCE_VALUE = /^[A-Za-z0-9\-._~]{43,128}$/;
+/** RFC 8628 §3.4: the device grant's type, as clients register it in `grant_types`. */
+export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+
+const step = (name: string, codes: readonly ErrorCode[], check: ValidationStep["check"]): ValidationStep => ({ name, codes, check });
+
+/** A value that ends up sealed in the transaction and the code stays within its bytes (src/authorize/limits.ts). */
+const withinBound = (name: BoundedParameter, record?: (draft: Draft, value: string) => void): ValidationStep =>
+  step(`${name}_within_bound`, [REQUEST_BOUNDS[name].code], ({ params }, draft) => {
+    const value = params.get(name);
+    ensureWithinBound(name, value);
+    if (value !== undefined) record?.(draft, value);
+  });
+
+export const responseModeSupported = step("response_mode_supported", ["unsupported_response_mode"], ({ params }) => {
+  ensure(responseModeOf(params).valid, "unsupported_response_mode");
+});
+
+export const stateWithinBound = withinBound("state");
+export const nonceWithinBound = withinBound("nonce", (draft, nonce) => (draft.nonce = nonce));
+export const loginHintWithinBound = withinBound("login_hint", (draft, hint) => (draft.loginHint = hint));
+export const scopeWithinBound = withinBound("scope");
+
+/** OIDC Core §3.1.2.6, §6: request objects and dynamic registration by parameter are not supported. */
+export const noRequestObject = step("no_request_object", ["request_not_supported"], ({ params }) => {
+  ensure(!params.has("request"), "request_not_supported");
+});
+export const noRequestUri = step("no_request_uri", ["request_uri_not_supported"], ({ params }) => {
+  ensure(!params.has("request_uri"), "request_uri_not_supported");
+});
+export const noRegistrationParameter = step("no_registration_parameter", ["registration_not_supported"], ({ params }) => {
+  ensure(!params.has("registration"), "registration_not_supported");
+});
+
+/** RFC 6749 §3.1.1, §4.1.1: response_type is required, and only `code` is supported. */
+export const responseTypeCode = step("response_type_code", ["missing_response_type", "unsupported_response_type"], ({ params }) => {
+  const responseType = params.get("response_type");
+  ensure(responseType !== undefined, "missing_response_type");
+  ensure(responseType === "code", "unsupported_response_type");
+});
+
+/** RFC 6749 §5.2 unauthorized_client: the client must be registered for the grant the entry point leads to. */
+const clientMayUse = (grantType: string, name: string): ValidationStep =>
+  step(name, ["unauthorized_client"], ({ client }) => {
+    ensure(client.grantTypes.includes(grantType), "unauthorized_client", `This client is not registered for the ${grantType} grant.`);
+  });
+export const clientMayUseAuthorizationCode = clientMayUse("authorization_code", "client_may_use_authorization_code");
+export const clientMayUseDeviceCode = clientMayUse(DEVICE_CODE_GRANT, "client_may_use_device_code");
+
+/** RFC 6749 §3.3: space-delimited, no empty values; repeated values count once. */
+export const scopeParsed = step("scope_parsed", ["malformed_scope"], ({ params }, draft) => {
+  draft.scope = parseScope(params.get("scope")) ?? [];
+});
+
+/** OIDC Core §3.1.2.1: an OpenID Connect request includes `openid` (clients registered as plain OAuth 2.0 excepted). */
+export const openidScopeRequired = step("openid_scope_required", ["openid_scope_required"], ({ client }, draft) => {
+  if (!client.plainOAuth2) ensure(draft.scope.includes("openid"), "openid_scope_required");
+});
+
+/** RFC 6749 §3.3: every scope is a standard one or one the client registered. */
+export const scopeAllowed = step("scope_allowed", ["invalid_scope"], ({ client }, draft) => {
+  const allowed = new Set<string>([...STANDARD_SCOPES, ...client.scope]);
+  const refused = draft.scope.find((s) => !allowed.has(s));
+  if (refused !== undefined) throw new OAuthError("invalid_scope", `The scope ${refused} is not allowed for this client.`);
+});
+
+/** RFC 7636 §4.3, §4.4.1; RFC 9700 §2.1.1: PKCE required of public clients (or all, by configuration), S256 unless allowed. */
+export const pkce = step(
+  "pkce",
+  ["pkce_required", "invalid_request", "pkce_invalid_challenge", "pkce_method_not_allowed"],
+  ({ params, client, config }, draft) => {
+    const challenge = params.get("code_challenge");
+    const method = params.get("code_challenge_method");
+    if (challenge === undefined) {
+      ensure(!(client.authMethod === "none" || config.requirePkceForAll), "pkce_required");
+      ensure(method === undefined, "invalid_request", "code_challenge_method was sent without code_challenge.");
+      return;
+    }
+    ensure(PKCE_VALUE.test(challenge), "pkce_invalid_challenge");
+    // RFC 7636 §4.3: a missing method means plain, which we accept only from clients configured for it.
+    const effective = method ?? "plain";
+    ensure(effective === "S256" || (effective === "plain" && client.allowPlainPkce), "pkce_method_not_allowed");
+    draft.codeChallenge = challenge;
+    draft.codeChallengeMethod = effective;
+  },
+);
+
+/** OIDC Core §3.1.2.1: one of none, login, consent (select_account is not supported). */
+export const promptValue = step("prompt_value", ["invalid_prompt"], ({ params }, draft) => {
+  const value = params.get("prompt");
+  if (value === undefined) return;
+  const values = value.split(" ").filter(Boolean);
+  ensure(values.length === 1, "invalid_prompt", "Send exactly one prompt value.");
+  ensure((PROMPTS as readonly string[]).includes(values[0]!), "invalid_prompt");
+  draft.prompt = values[0] as Draft["prompt"];
+});
+
+/** OIDC Core §3.1.2.1: max_age is a non-negative integer of seconds. */
+export const maxAgeValue = step("max_age_value", ["invalid_max_age"], ({ params }, draft) => {
+  const value = params.get("max_age");
+  if (value === undefined) return;
+  ensure(/^\d{1,10}$/.test(value), "invalid_max_age");
+  draft.maxAge = Number(value);
+});
+
+const A = "authorization" as const;
+const DA = "device_authorization" as const;
+
+/**
+ * The table: each rule in the order it is checked, with the entry points that run it. RFC 8628
+ * §3.1 takes only client_id and scope, so the device authorization endpoint has no response type,
+ * redirect URI, state, PKCE, nonce or prompt; its client is authenticated (as at the token
+ * endpoint) before these steps run.
+ */
+export const STEP_TABLE: readonly (readonly [ValidationStep, readonly EntryPoint[]])[] = [
+  [responseModeSupported, [A]],
+  [stateWithinBound, [A]],
+  [nonceWithinBound, [A]],
+  [loginHintWithinBound, [A]],
+  [scopeWithinBound, [A, DA]],
+  [noRequestObject, [A, DA]],
+  [noRequestUri, [A, DA]],
+  [noRegistrationParameter, [A, DA]],
+  [responseTypeCode, [A]],
+  [clientMayUseAuthorizationCode, [A]],
+  [clientMayUseDeviceCode, [DA]],
+  [scopeParsed, [A, DA]],
+  [openidScopeRequired, [A]],
+  [scopeAllowed, [A, DA]],
+  [pkce, [A]],
+  [promptValue, [A]],
+  [maxAgeValue, [A, DA]],
+];
+
+export const stepsFor = (entryPoint: EntryPoint): readonly ValidationStep[] =>
+  STEP_TABLE.filter(([, entryPoints]) => entryPoints.includes(entryPoint)).map(([s]) => s);
+
+export const authorizationEndpointSteps = stepsFor(A);
+export const deviceAuthorizationSteps = stepsFor(DA);
+
+/** Runs the steps in order; the first broken rule throws its catalog code. */
+export function runSteps(steps: readonly ValidationStep[], input: StepInput): Draft {
+  const draft: Draft = { scope: [] };
+  for (const s of steps) s.check(input, draft);
+  return draft;
+}
