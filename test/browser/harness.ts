@@ -1,13 +1,14 @@
 /**
  * What the browser tests share: Debian's Chromium (/usr/bin/chromium, or $CHROMIUM_PATH) driven by
- * playwright-core at a phone's size, screenshots, and client registration on the local Worker
- * (scripts/local-worker.mjs). A missing Chromium fails the test with the reason; it never skips.
+ * playwright-core at a phone's (or a desktop's) size, screenshots, and client registration on the
+ * local Worker (scripts/local-worker.mjs). A missing Chromium fails the test with the reason; it
+ * never skips.
  */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
 import { expect } from "vitest";
 import type { startLocalWorker } from "../../scripts/local-worker.mjs";
 
@@ -42,8 +43,20 @@ export interface PhoneBrowser {
   close(): Promise<void>;
 }
 
+/** A laptop: a common desktop CSS viewport. */
+const DESKTOP = { width: 1280, height: 800 };
+
 /** Headless Chromium with a fresh profile, at phone size, light scheme, en-GB, UTC. */
-export async function launchPhone(): Promise<PhoneBrowser> {
+export function launchPhone(): Promise<PhoneBrowser> {
+  return launch({ viewport: PHONE, screen: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+}
+
+/** The same at desktop size (a mouse, no touch, device pixel ratio 1). */
+export function launchDesktop(): Promise<PhoneBrowser> {
+  return launch({ viewport: DESKTOP, screen: DESKTOP, deviceScaleFactor: 1, isMobile: false, hasTouch: false });
+}
+
+async function launch(device: Pick<BrowserContextOptions, "viewport" | "screen" | "deviceScaleFactor" | "isMobile" | "hasTouch">): Promise<PhoneBrowser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM}. Install Debian's package (apt-get install -y chromium; .ci/run does) ` +
@@ -56,11 +69,7 @@ export async function launchPhone(): Promise<PhoneBrowser> {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
-    viewport: PHONE,
-    screen: PHONE,
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
+    ...device,
     colorScheme: "light",
     locale: "en-GB",
     timezoneId: "UTC",
