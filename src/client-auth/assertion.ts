@@ -1,7 +1,8 @@
 import type { Client } from "../clients/model";
-import { ensure } from "../errors/oauth-error";
+import { OAuthError, ensure } from "../errors/oauth-error";
+import type { ErrorCode } from "../errors/catalog";
 import type { ReplayNamespace } from "../replay/replay-cache";
-import { verifyJws } from "../tokens/jws";
+import { checkJwt, type JwtFailure, type JwtFailureKind, type JwtRules } from "../tokens/verify-jwt";
 import type { AssertionAudience, ClientAuthDeps, Presented } from "./types";
 
 type AssertionPresented = Extract<Presented, { carrier: "assertion" }>;
@@ -17,14 +18,64 @@ const clientAssertions = (clientId: string): ReplayNamespace => ({ name: `client
 /** Whether an assertion's `aud` names this server under `audience`'s rule (types.ts AudienceRule). */
 export function audienceAccepted(aud: unknown, issuer: string, { endpoint, rule }: AssertionAudience): boolean {
   if (rule === "issuer") return aud === issuer;
-  const values: unknown[] = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
-  return values.some((value) => value === issuer || value === endpoint);
+  if (typeof aud === "string") return aud === issuer || aud === endpoint;
+  return Array.isArray(aud) && aud.some((value) => value === issuer || value === endpoint);
+}
+
+/** The verifier's rules for one assertion: RFC 7523 §3 / OIDC Core §9. */
+interface AssertionRules extends JwtRules {
+  readonly issuer: string;
+  readonly audience: AssertionAudience;
+}
+
+const ASSERTION_REQUIRED = {
+  jti: (jti: unknown) => typeof jti === "string" && jti.length > 0 && jti.length <= 256,
+} as const;
+const assertionAudience = (aud: unknown, rules: AssertionRules) => audienceAccepted(aud, rules.issuer, rules.audience);
+const anyAlg = () => true;
+
+/** The verifier's failure kinds as client-assertion errors (the catalog's client_assertion_*). */
+const ASSERTION_ERRORS: Record<JwtFailureKind, ErrorCode> = {
+  malformed: "client_assertion_invalid_jwt",
+  typ: "client_assertion_invalid_jwt",
+  alg: "client_assertion_invalid_signature_algorithm",
+  key_not_found: "client_assertion_invalid_kid",
+  signature: "client_assertion_invalid_signature",
+  iss: "client_assertion_invalid_issuer",
+  sub: "client_assertion_invalid_subject",
+  aud: "client_assertion_invalid_audience",
+  expired: "client_assertion_expired_token",
+  lifetime: "client_assertion_expires_too_far_in_future",
+  not_yet_valid: "client_assertion_not_yet_valid",
+  iat: "client_assertion_issued_at_in_future",
+  missing_claim: "client_assertion_jti_required",
+};
+
+function assertionError({ kind, claim }: JwtFailure, rules: AssertionRules, maxLifetime: number): OAuthError {
+  switch (kind) {
+    case "missing_claim":
+      return new OAuthError(claim === "exp" ? "client_assertion_expiration_required" : "client_assertion_jti_required");
+    case "malformed":
+      return new OAuthError("client_assertion_invalid_jwt", claim && `The client_assertion ${claim} claim must be a number.`);
+    case "aud":
+      return new OAuthError("client_assertion_invalid_audience", rules.audience.rule === "issuer"
+        ? "The client_assertion aud claim must be the issuer, as a single string."
+        : `The client_assertion aud claim must be the issuer or ${rules.audience.endpoint}.`);
+    case "lifetime":
+      return new OAuthError("client_assertion_expires_too_far_in_future",
+        `The client_assertion exp may be at most ${maxLifetime} seconds ahead.`);
+    default:
+      return new OAuthError(ASSERTION_ERRORS[kind]);
+  }
 }
 
 /**
- * The RFC 7523 §3 / OIDC Core §9 processing rules for a client assertion, in order: cheap claim
- * checks first, then the signature, and only then the `jti` reservation, so that unauthenticated
- * input can never burn a legitimate client's `jti`.
+ * The RFC 7523 §3 / OIDC Core §9 processing rules for a client assertion, through the one JWT
+ * verifier (src/tokens/verify-jwt.ts), claims first: `iss` and `sub` the client, `aud` by the
+ * endpoint's rule, `exp` required and at most config.maxAssertionLifetime ahead, `nbf` and `iat`
+ * when present, `jti` required; then the signature with the key the method chose (its alg family
+ * was checked by the method); and only then the `jti` reservation, so that unauthenticated input
+ * can never burn a legitimate client's `jti`.
  */
 export async function verifyAssertion(
   presented: AssertionPresented,
@@ -33,34 +84,26 @@ export async function verifyAssertion(
   audience: AssertionAudience,
   deps: ClientAuthDeps,
 ): Promise<void> {
-  const { claims } = presented;
   const { now, config } = deps;
-  const skew = config.clockSkew;
+  const rules: AssertionRules = {
+    alg: anyAlg,
+    key,
+    iss: client.clientId,
+    sub: client.clientId,
+    aud: assertionAudience,
+    expiry: "required",
+    maxLifetime: config.maxAssertionLifetime,
+    iatNotInFuture: true,
+    required: ASSERTION_REQUIRED,
+    claimsFirst: true,
+    now,
+    skew: config.clockSkew,
+    issuer: config.issuer,
+    audience,
+  };
+  const failure = await checkJwt(presented, rules);
+  if (failure !== undefined) throw assertionError(failure, rules, config.maxAssertionLifetime);
 
-  ensure(claims.iss === client.clientId, "client_assertion_invalid_issuer");
-  ensure(claims.sub === client.clientId, "client_assertion_invalid_subject");
-
-  ensure(audienceAccepted(claims.aud, config.issuer, audience), "client_assertion_invalid_audience",
-    audience.rule === "issuer"
-      ? "The client_assertion aud claim must be the issuer, as a single string."
-      : `The client_assertion aud claim must be the issuer or ${audience.endpoint}.`);
-
-  ensure(typeof claims.exp === "number" && Number.isFinite(claims.exp), "client_assertion_expiration_required");
-  ensure(claims.exp > now - skew, "client_assertion_expired_token");
-  ensure(claims.exp - now <= config.maxAssertionLifetime, "client_assertion_expires_too_far_in_future",
-    `The client_assertion exp may be at most ${config.maxAssertionLifetime} seconds ahead.`);
-  if (claims.nbf !== undefined) {
-    ensure(typeof claims.nbf === "number", "client_assertion_invalid_jwt", "The client_assertion nbf claim must be a number.");
-    ensure(claims.nbf <= now + skew, "client_assertion_not_yet_valid");
-  }
-  if (claims.iat !== undefined) {
-    ensure(typeof claims.iat === "number", "client_assertion_invalid_jwt", "The client_assertion iat claim must be a number.");
-    ensure(claims.iat <= now + skew, "client_assertion_issued_at_in_future");
-  }
-  ensure(typeof claims.jti === "string" && claims.jti.length > 0 && claims.jti.length <= 256, "client_assertion_jti_required");
-
-  ensure(await verifyJws(presented.jws, key), "client_assertion_invalid_signature");
-
-  const first = await deps.replay.reserve(clientAssertions(client.clientId), claims.jti, claims.exp + skew);
+  const first = await deps.replay.reserve(clientAssertions(client.clientId), presented.claims.jti!, presented.claims.exp! + config.clockSkew);
   ensure(first, "client_assertion_already_used");
 }

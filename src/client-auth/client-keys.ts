@@ -1,10 +1,11 @@
 import { importJWK, type JWK, type JSONWebKeySet, type ProtectedHeaderParameters } from "jose";
 import type { Client } from "../clients/model";
 import { OAuthError } from "../errors/oauth-error";
-import { MIN_RSA_BITS, keyFitsAlg, rsaModulusBits } from "../keys/algorithms";
+import { MIN_RSA_BITS, rsaModulusBits } from "../keys/algorithms";
 import { log } from "../log";
 import { decodeUtf8 } from "../crypto/encoding";
 import { OutboundError, outboundFetch } from "../http/outbound";
+import { matchingKeys } from "../tokens/verify-jwt";
 import type { ClientAuthDeps } from "./types";
 
 /**
@@ -71,13 +72,7 @@ export async function clientVerificationKey(
  * `key_ops` where given), and whose `kid` is the header's when the header names one.
  */
 function chooseKey(keys: JWK[], alg: string, kid: string | undefined): JWK {
-  const usable = keys.filter(
-    (k) =>
-      keyFitsAlg(k, alg) &&
-      (k.alg === undefined || k.alg === alg) &&
-      (k.use === undefined || k.use === "sig") &&
-      (k.key_ops === undefined || k.key_ops.includes("verify")),
-  );
+  const usable = matchingKeys(keys, alg, undefined);
   let candidates = usable;
   if (kid !== undefined) {
     candidates = usable.filter((k) => k.kid === kid);

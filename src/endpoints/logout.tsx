@@ -43,7 +43,7 @@ async function logoutParams(c: AppContext): Promise<Params> {
 }
 
 const validate = (c: AppContext, params: Params) =>
-  readLogoutRequest(params, { clients: clientStore(c), config: c.get("config"), keys: () => requestKeyring(c) });
+  readLogoutRequest(params, { clients: clientStore(c), config: c.get("config"), keys: () => requestKeyring(c), now: c.get("now") });
 
 /** What the sign-out pages' forms carry on: the client and, when validated, where to go and the state. */
 const formFields = (request: LogoutRequest): LogoutFormFields => ({

@@ -29,6 +29,7 @@ export interface LogoutRequestDeps {
   config: Config;
   /** Loaded only when an id_token_hint is sent. */
   keys: () => Promise<Keyring>;
+  now: number;
 }
 
 const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
@@ -38,7 +39,7 @@ export async function readLogoutRequest(params: Params, deps: LogoutRequestDeps)
   let hint: OwnIdTokenClaims | undefined;
   if (hintValue !== undefined) {
     // Our signature, our issuer, a key we still publish (retired ones included); not its expiry.
-    const verified = await verifyOwnIdToken(hintValue, { config: deps.config, keys: await deps.keys() });
+    const verified = await verifyOwnIdToken(hintValue, { config: deps.config, keys: await deps.keys(), now: deps.now });
     ensure(verified !== null, "logout_id_token_hint_invalid");
     hint = verified;
   }

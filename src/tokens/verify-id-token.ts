@@ -1,7 +1,8 @@
 import type { Config } from "../config";
-import { decodeJsonObject } from "../crypto/encoding";
+import { isServerSigningAlg } from "../keys/algorithms";
 import type { Keyring } from "../keys/keyring";
-import { decodeJws, looksLikeOwnJwt, verifyJws } from "./jws";
+import { looksLikeOwnJwt } from "./jws";
+import { isNonEmptyString, ownKey, verifyJwt, type JwtRules } from "./verify-jwt";
 
 /** The claims of one of our ID tokens that something presented back to us (id_token_hint, revocation) relies on. */
 export interface OwnIdTokenClaims {
@@ -18,33 +19,46 @@ export interface OwnIdTokenClaims {
 export interface VerifyOwnIdTokenDeps {
   config: Config;
   keys: Keyring;
+  /** For `nbf` and a future `iat`, which our ID tokens do not carry; `exp` is not checked. */
+  now: number;
 }
 
 
+interface IdTokenRules extends JwtRules {
+  readonly keys: Keyring;
+}
+const ID_TOKEN_TYP = ["jwt"];
+const isAudience = (aud: unknown) => isNonEmptyString(aud) || (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === "string"));
+const ID_TOKEN_REQUIRED = { sub: isNonEmptyString, aud: isAudience, exp: (exp: unknown) => typeof exp === "number" } as const;
+
 /**
- * An ID token this server issued, presented back to it: a compact JWS with header `typ: JWT` (our
- * ID tokens' type, so an access token `at+jwt` or a logout token `logout+jwt` never passes for
- * one), a `kid` naming one of our published keys (current, next or retired), `alg` equal to that
- * key's, a valid signature, `iss` our issuer, and `sub` and `aud` present. Expiry is NOT checked:
- * an expired ID token is still one we issued, and OIDC RP-Initiated Logout §2 asks the OP to accept
- * it as an `id_token_hint`. Returns null for anything else; never throws for a bad token.
+ * An ID token this server issued, presented back to it, through the one JWT verifier
+ * (src/tokens/verify-jwt.ts): a compact JWS with header `typ: JWT` (our ID tokens' type, so an
+ * access token `at+jwt` or a logout token `logout+jwt` never passes for one), a `kid` naming one of
+ * our published keys (current, next or retired), `alg` equal to that key's, a valid signature,
+ * `iss` our issuer, and `sub`, `aud` and `exp` present. Expiry is NOT checked: an expired ID token
+ * is still one we issued, and OIDC RP-Initiated Logout §2 asks the OP to accept it as an
+ * `id_token_hint`. Returns null for any failure (its callers have one answer for all: not a hint,
+ * not a token of ours); never throws for a bad token.
  */
 export async function verifyOwnIdToken(token: string, deps: VerifyOwnIdTokenDeps): Promise<OwnIdTokenClaims | null> {
   if (!looksLikeOwnJwt(token)) return null;
-  const jws = decodeJws(token);
-  if (jws === undefined) return null;
-  const { kid, alg, typ } = jws.header;
-  if (typeof typ !== "string" || typ.toLowerCase() !== "jwt" || typeof kid !== "string") return null;
-  const key = await deps.keys.verifier(kid);
-  if (key === undefined || alg !== key.alg || !(await verifyJws(jws, key.key))) return null;
-  const claims = decodeJsonObject(jws.payload);
-  if (claims === undefined) return null;
-  const { iss, sub, aud, azp, sid, exp } = claims;
-  if (iss !== deps.config.issuer || typeof sub !== "string" || sub === "" || typeof exp !== "number") return null;
-  const audience = typeof aud === "string" ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === "string") ? (aud as string[]) : [];
-  if (audience.length === 0) return null;
+  const rules: IdTokenRules = {
+    typ: ID_TOKEN_TYP,
+    alg: isServerSigningAlg,
+    key: ownKey,
+    keys: deps.keys,
+    iss: deps.config.issuer,
+    expiry: "not_checked",
+    required: ID_TOKEN_REQUIRED,
+    now: deps.now,
+    skew: deps.config.clockSkew,
+  };
+  const verified = await verifyJwt(token, rules);
+  if (!verified.ok) return null;
+  const { sub, aud, azp, sid, exp } = verified.jwt.claims as { sub: string; aud: string | string[]; azp?: unknown; sid?: unknown; exp: number };
   return {
-    sub, aud: audience, exp,
+    sub, aud: typeof aud === "string" ? [aud] : aud, exp,
     ...(typeof azp === "string" && { azp }),
     ...(typeof sid === "string" && sid !== "" && { sid }),
   };
