@@ -130,15 +130,18 @@ export async function checkJwt<R extends JwtRules>(jwt: DecodedJwt, rules: R): P
   return (await signature(jwt.jws, key)) ?? checkClaims(jwt.claims, rules);
 }
 
-/** `checkJwt` for a token as it arrived: decoded here (malformed if it is not a JWT); the claims when it passes. */
+/**
+ * `checkJwt` for a token as it arrived: decoded here (malformed if it is not a JWT). The decoded
+ * JWT either way (on failure, when it could be decoded: a caller's error may depend on its header).
+ */
 export async function verifyJwt<R extends JwtRules>(
   token: string,
   rules: R,
-): Promise<{ ok: true; jwt: DecodedJwt } | { ok: false; failure: JwtFailure }> {
+): Promise<{ ok: true; jwt: DecodedJwt } | { ok: false; failure: JwtFailure; jwt?: DecodedJwt }> {
   const jwt = decodeJwt(token);
   if (jwt === undefined) return { ok: false, failure: jwtFailure("malformed") };
   const failure = await checkJwt(jwt, rules);
-  return failure === undefined ? { ok: true, jwt } : { ok: false, failure };
+  return failure === undefined ? { ok: true, jwt } : { ok: false, failure, jwt };
 }
 
 async function signature(jws: CompactJws, key: CryptoKey): Promise<JwtFailure | undefined> {
