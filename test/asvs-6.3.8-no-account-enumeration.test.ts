@@ -5,6 +5,7 @@ import { listOutbox } from "../src/mail/outbox";
 import { SESSION_COOKIE } from "../src/sessions/cookie";
 import { d1UserStore } from "../src/users/store";
 import { ISSUER, uniqueId } from "./helpers";
+import { observableAnswer } from "./pages-helpers";
 import { countingPbkdf2 } from "./pbkdf2-count";
 import {
   Browser, authorize, clientRedirect, codeRequest, expectTokenResponse, hiddenFields, oidcClient, person, redeem, workerWithEnv,
@@ -35,14 +36,6 @@ async function signUpAs(email: string, fields: Record<string, string> = {}): Pro
   return { res, body: await res.text(), browser };
 }
 
-/** Everything an observer sees of an answer, with the per-response values (nonce, CSRF token) and the address replaced. */
-function observable(res: Response, body: string, email: string) {
-  const nonce = /'nonce-([A-Za-z0-9_-]+)'/.exec(res.headers.get("content-security-policy") ?? "")?.[1] ?? "none";
-  const csrf = hiddenFields(body).csrf ?? "none";
-  const scrub = (text: string) => text.split(nonce).join("NONCE").split(csrf).join("CSRF").split(email).join("EMAIL");
-  return { status: res.status, headers: [...res.headers].map(([name, value]) => [name, scrub(value)]), body: scrub(body) };
-}
-
 const mailTo = (email: string) => listOutbox(env.DB, email);
 
 describe("ASVS 6.3.8: POST /signup answers a new and a registered address alike", () => {
@@ -53,7 +46,7 @@ describe("ASVS 6.3.8: POST /signup answers a new and a registered address alike"
     const b = await countingPbkdf2(() => signUpAs(existing.email));
     expect(a.result.res.status).toBe(200);
     expect(a.result.body).toContain("Check your email");
-    expect(observable(b.result.res, b.result.body, existing.email)).toEqual(observable(a.result.res, a.result.body, fresh));
+    expect(observableAnswer(b.result.res, b.result.body, existing.email)).toEqual(observableAnswer(a.result.res, a.result.body, fresh));
     for (const { result } of [a, b]) {
       expect(result.res.headers.getSetCookie()).toEqual([]);
       expect(result.browser.cookies.has(SESSION_COOKIE)).toBe(false);
@@ -94,7 +87,7 @@ describe("ASVS 6.3.8: POST /signup answers a new and a registered address alike"
     const a = await signUpAs(fresh, { password: "short" });
     const b = await signUpAs(existing.email, { password: "short" });
     expect(a.res.status).toBe(400);
-    expect(observable(b.res, b.body, existing.email)).toEqual(observable(a.res, a.body, fresh));
+    expect(observableAnswer(b.res, b.body, existing.email)).toEqual(observableAnswer(a.res, a.body, fresh));
     expect(await mailTo(fresh)).toEqual([]);
     expect(await d1UserStore(env.DB).getByEmail(fresh)).toBeNull();
   });
@@ -136,7 +129,7 @@ describe("ASVS 6.3.8: the mail these forms send to one address is bounded (confi
     const answers = [];
     for (let i = 0; i < 5; i++) {
       const { res, body } = await signUpAs(existing.email);
-      answers.push(observable(res, body, existing.email));
+      answers.push(observableAnswer(res, body, existing.email));
     }
     for (const answer of answers) expect(answer).toEqual(answers[0]);
     expect(await mailTo(existing.email)).toHaveLength(before + 3);
@@ -172,7 +165,7 @@ describe("ASVS 6.3.8: POST /verify-email/resend answers every address alike", ()
     const answers = [];
     for (const email of [unknown, unverified.email, verified.email]) {
       const { res, body } = await resend(email);
-      answers.push(observable(res, body, email));
+      answers.push(observableAnswer(res, body, email));
     }
     expect(answers[0]!.status).toBe(200);
     expect(answers[0]!.body).toContain("Check your email");

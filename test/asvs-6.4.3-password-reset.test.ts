@@ -7,7 +7,7 @@ import { PASSWORD_RESET_TTL } from "../src/users/password-reset";
 import { ISSUER, call, uniqueId } from "./helpers";
 import { countingPbkdf2 } from "./pbkdf2-count";
 import { Browser, expectErrorPage, frozenClock, hiddenFields, person, workerWithEnv } from "./oidc-helpers";
-import { expectPageSecurity } from "./pages-helpers";
+import { expectPageSecurity, observableAnswer } from "./pages-helpers";
 import { expectSignedOutEverywhere, mailsTo, resetToken, signedInTwice, signsIn, submitForm } from "./password-helpers";
 
 /**
@@ -37,14 +37,6 @@ async function askForReset(email: string): Promise<{ res: Response; body: string
   const { browser, html } = await onForgotPage();
   const res = await browser.submit(html, { email }, "/password/forgot");
   return { res, body: await res.text(), browser };
-}
-
-/** Everything an observer sees of an answer, with the per-response values (nonce, CSRF token) and the address replaced. */
-function observable(res: Response, body: string, email: string) {
-  const nonce = /'nonce-([A-Za-z0-9_-]+)'/.exec(res.headers.get("content-security-policy") ?? "")?.[1] ?? "none";
-  const csrf = hiddenFields(body).csrf ?? "none";
-  const scrub = (text: string) => text.split(nonce).join("NONCE").split(csrf).join("CSRF").split(email).join("EMAIL");
-  return { status: res.status, headers: [...res.headers].map(([name, value]) => [name, scrub(value)]), body: scrub(body) };
 }
 
 /** POSTs a new password with `token` from a browser that opened the link (as a person does). */
@@ -81,7 +73,7 @@ describe("ASVS 6.3.8: POST /password/forgot answers every address alike", () => 
       expect(pbkdf2).toBe(0);
       expect(result.res.headers.getSetCookie()).toEqual([]);
       expect(result.browser.cookies.has(SESSION_COOKIE)).toBe(false);
-      answers.push(observable(result.res, result.body, email));
+      answers.push(observableAnswer(result.res, result.body, email));
     }
     expect(answers[0]!.status).toBe(200);
     expect(answers[0]!.body).toContain("Check your email");
@@ -110,7 +102,7 @@ describe("ASVS 6.3.8: POST /password/forgot answers every address alike", () => 
     const answers = [];
     for (let i = 0; i < 5; i++) {
       const { res, body } = await askForReset(email);
-      answers.push(observable(res, body, email));
+      answers.push(observableAnswer(res, body, email));
     }
     for (const answer of answers) expect(answer).toEqual(answers[0]);
     expect(await mailsTo(email)).toHaveLength(3);

@@ -24,3 +24,15 @@ export function expectPageSecurity(res: Response, html: string) {
   expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1"/>');
   return nonce!;
 }
+
+/**
+ * Everything an observer sees of a page answer — status, headers, body — with the per-response
+ * values (CSP nonce, CSRF token) and the address the form was about replaced, so that the answers
+ * for two addresses compare equal exactly when they tell nothing apart (ASVS 5.0 V6.3.8).
+ */
+export function observableAnswer(res: Response, body: string, email: string) {
+  const nonce = /'nonce-([A-Za-z0-9_-]+)'/.exec(res.headers.get("content-security-policy") ?? "")?.[1] ?? "none";
+  const csrf = /name="csrf" value="([^"]*)"/.exec(body)?.[1] ?? "none";
+  const scrub = (text: string) => text.split(nonce).join("NONCE").split(csrf).join("CSRF").split(email).join("EMAIL");
+  return { status: res.status, headers: [...res.headers].map(([name, value]) => [name, scrub(value)]), body: scrub(body) };
+}

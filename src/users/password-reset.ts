@@ -1,10 +1,10 @@
-import { randomToken } from "../crypto/encoding";
 import { hashForStorage } from "../crypto/hash";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import type { Mailer, MailMessage } from "../mail/mailer";
+import { LINK_TOKEN, consumeMailedLink, issueMailedLink } from "./mailed-link";
 import type { User, UserStore } from "./model";
-import { mayMail, type FollowUp } from "./sign-up";
-import { normalizeEmail, userFromRow, type UserRow } from "./store";
+import { forAddress, mayMail, type FollowUp } from "./sign-up";
+import { userFromRow, type UserRow } from "./store";
 import type { Throttle } from "./throttle";
 
 /**
@@ -17,8 +17,9 @@ import type { Throttle } from "./throttle";
  *   budget (the one sign-up and resend share, config.signUpMailThrottle). Unknown and disabled
  *   addresses get nothing: mail to addresses without an account would make the form a way to write
  *   to anyone.
- * - The link carries 256 random bits; only their SHA-256 is stored (password_resets), with the
- *   user, the address it was sent to and an expiry of PASSWORD_RESET_TTL. Opening it (GET) uses
+ * - The link carries 256 random bits; only their SHA-256 is stored (password_resets, the shape of
+ *   src/users/mailed-link.ts), with the user, the address it was sent to and an expiry of
+ *   PASSWORD_RESET_TTL. Opening it (GET) uses
  *   nothing up, so mail scanners that prefetch links cannot spend it.
  * - Completion (`completePasswordReset`): the token is consumed by one conditional UPDATE, so of
  *   concurrent uses exactly one sets the password; it works only while the account still has the
@@ -29,8 +30,6 @@ import type { Throttle } from "./throttle";
 
 /** A reset link lives 30 minutes: long enough to read the mail, short enough that an old mail is worthless (OWASP Forgot Password Cheat Sheet). */
 export const PASSWORD_RESET_TTL = 30 * 60;
-
-const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 export interface PasswordResetDeps {
   db: D1Database;
@@ -45,24 +44,13 @@ export interface PasswordResetDeps {
 
 /** The forgot-password form: throws invalid_email for a malformed address and answers the same for every other one. */
 export function requestPasswordReset(deps: PasswordResetDeps, input: unknown): FollowUp {
-  const email = normalizeEmail(input);
-  if (email === undefined) throw new OAuthError("invalid_email");
-  return {
-    email,
-    async followUp() {
-      const user = await deps.users.getByEmail(email);
-      if (user === null || user.disabled) return;
-      if (await mayMail(deps, user.email, "password_reset_mail_throttled")) await mailResetLink(deps, user);
-    },
-  };
+  return forAddress(deps, input, async (user) => {
+    if (!user.disabled && (await mayMail(deps, user.email, "password_reset_mail_throttled"))) await mailResetLink(deps, user);
+  });
 }
 
 async function mailResetLink(deps: PasswordResetDeps, user: User): Promise<void> {
-  const token = randomToken(32);
-  await deps.db
-    .prepare("INSERT INTO password_resets (token_hash, user_id, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
-    .bind(await hashForStorage(token), user.id, user.email, deps.now, deps.now + PASSWORD_RESET_TTL)
-    .run();
+  const token = await issueMailedLink(deps.db, "password_resets", user, { now: deps.now, ttl: PASSWORD_RESET_TTL });
   await deps.mailer.send(resetLinkMail(user.email, deps.issuer, token));
 }
 
@@ -94,7 +82,7 @@ export function resetLinkMail(to: string, issuer: string, token: string): MailMe
  * costs a lookup each and no PBKDF2. The use itself is decided by `completePasswordReset`.
  */
 export async function isOpenResetLink(deps: { db: D1Database; now: number }, token: unknown): Promise<boolean> {
-  if (typeof token !== "string" || !TOKEN.test(token)) return false;
+  if (typeof token !== "string" || !LINK_TOKEN.test(token)) return false;
   const row = await deps.db
     .prepare("SELECT 1 AS open FROM password_resets WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?")
     .bind(await hashForStorage(token), deps.now)
@@ -109,18 +97,9 @@ export async function isOpenResetLink(deps: { db: D1Database; now: number }, tok
  * link was sent to or is disabled (the token is used up either way). Resolves with the updated user.
  */
 export async function completePasswordReset(deps: { db: D1Database; now: number }, token: unknown, passwordHash: string): Promise<User> {
-  ensure(typeof token === "string" && TOKEN.test(token), "password_reset_link_invalid");
-  // The single-use step: one conditional UPDATE; only the caller whose UPDATE changed the row wins.
-  const consumed = await deps.db
-    .prepare(
-      `UPDATE password_resets SET used_at = ?1
-       WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1
-       RETURNING user_id, email`,
-    )
-    .bind(deps.now, await hashForStorage(token))
-    .all<{ user_id: string; email: string }>();
-  const link = consumed.results[0];
-  ensure(consumed.meta.changes === 1 && link !== undefined, "password_reset_link_invalid");
+  // The single-use step: only the caller whose conditional UPDATE changed the row gets the link.
+  const link = await consumeMailedLink(deps.db, "password_resets", token, deps.now);
+  ensure(link !== undefined, "password_reset_link_invalid");
   const [updated] = await deps.db.batch<UserRow>([
     // Exact (binary) comparison: the address must be the very one the link was sent to.
     deps.db
@@ -128,8 +107,8 @@ export async function completePasswordReset(deps: { db: D1Database; now: number 
         `UPDATE users SET password_hash = ?1, email_verified = 1, updated_at = ?2
          WHERE id = ?3 AND email = ?4 COLLATE BINARY AND disabled = 0 RETURNING *`,
       )
-      .bind(passwordHash, deps.now, link.user_id, link.email),
-    closeLinks(deps.db, link.user_id, deps.now),
+      .bind(passwordHash, deps.now, link.userId, link.email),
+    closeLinks(deps.db, link.userId, deps.now),
   ]);
   const row = updated?.results[0];
   if (row === undefined) throw new OAuthError("password_reset_link_invalid", "This link belongs to an account that no longer uses this address, or is disabled.");

@@ -67,17 +67,28 @@ export async function signUp(deps: MailDeps, input: Required<Pick<NewUser, "emai
   return { email: user.email, followUp: () => mailLink(deps, user) };
 }
 
-/** The resend form: throws invalid_email for a malformed address, and answers the same for every other one. */
-export function resendVerification(deps: MailDeps, input: unknown): FollowUp {
+/**
+ * What a form that takes an address (the resend, the password-reset request) answers: throws
+ * invalid_email for a malformed address; for every other one the same answer, and afterwards
+ * `act` on the account with that address, if there is one.
+ */
+export function forAddress(deps: { users: UserStore }, input: unknown, act: (user: User) => Promise<void>): FollowUp {
   const email = normalizeEmail(input);
   if (email === undefined) throw new OAuthError("invalid_email");
   return {
     email,
     async followUp() {
       const user = await deps.users.getByEmail(email);
-      if (user && !user.emailVerified && !user.disabled) await mailLink(deps, user);
+      if (user !== null) await act(user);
     },
   };
+}
+
+/** The resend form: a new link goes out afterwards only to an enabled, unverified account. */
+export function resendVerification(deps: MailDeps, input: unknown): FollowUp {
+  return forAddress(deps, input, async (user) => {
+    if (!user.emailVerified && !user.disabled) await mailLink(deps, user);
+  });
 }
 
 /** Mails a verification link, within the address's mail budget. */
