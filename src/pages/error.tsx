@@ -32,6 +32,7 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   csrf_invalid: "This form has expired",
   interaction_expired: "This sign-in request has expired",
   verification_link_invalid: "This link is not valid",
+  password_reset_link_invalid: "This link is not valid",
   signup_disabled: "Sign-up is not available",
   too_many_attempts: "Too many attempts",
   authorize_missing_client_id: "This sign-in link is incomplete",
