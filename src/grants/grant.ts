@@ -4,6 +4,7 @@ import type { Params } from "../http/form";
 import type { Keyring } from "../keys/keyring";
 import type { GrantStateStore } from "../consent/grant-state";
 import type { ReplayCache } from "../replay/replay-cache";
+import type { TokenResponse } from "../tokens/minter";
 
 /** Storage a grant may use. */
 export interface GrantServices {
@@ -25,15 +26,8 @@ export interface GrantContext {
   services: GrantServices;
 }
 
-/** The token response members (RFC 6749 §5.1); the endpoint adds the headers. */
-export interface TokenResponse {
-  access_token: string;
-  token_type: "Bearer";
-  expires_in: number;
-  scope?: string;
-  refresh_token?: string;
-  id_token?: string;
-}
+/** The token response members (RFC 6749 §5.1), built by the one minter (src/tokens/minter.ts). */
+export type { TokenResponse } from "../tokens/minter";
 
 /** Every grant module has this shape and is registered in src/grants/index.ts. */
 export interface Grant {

@@ -3,6 +3,7 @@ import type { Config } from "../config";
 import { ACCESS_TOKEN_ALG } from "../keys/algorithms";
 import type { Keyring } from "../keys/keyring";
 import { signJwt } from "./jws";
+import type { Confirmation } from "./minter";
 
 /** Input for an RFC 9068 JWT access token. */
 export interface AccessTokenGrant {
@@ -19,6 +20,8 @@ export interface AccessTokenGrant {
    * client_credentials tokens, which act for the client itself.
    */
   grantId?: string;
+  /** The confirmation claim of a sender-constrained token (RFC 9449 §6.1 `jkt`, RFC 8705 §3.1 `x5t#S256`). */
+  cnf?: Confirmation;
 }
 
 export interface IssuedAccessToken {
@@ -27,7 +30,7 @@ export interface IssuedAccessToken {
   expiresIn: number;
 }
 
-/** Signs an RFC 9068 access token: `typ: at+jwt`, with iss, sub, aud, client_id, scope, jti, iat, exp (and auth_time, gid when given). */
+/** Signs an RFC 9068 access token: `typ: at+jwt`, with iss, sub, aud, client_id, scope, jti, iat, exp (and auth_time, gid, cnf when given). */
 export async function issueAccessToken(
   grant: AccessTokenGrant,
   deps: { config: Config; keys: Keyring; now: number },
@@ -47,6 +50,7 @@ export async function issueAccessToken(
   };
   if (grant.authTime !== undefined) claims.auth_time = grant.authTime;
   if (grant.grantId !== undefined) claims.gid = grant.grantId;
+  if (grant.cnf !== undefined) claims.cnf = { ...grant.cnf };
   const token = await signJwt(signer, "at+jwt", claims);
   return { token, jti, expiresIn };
 }
