@@ -12,6 +12,7 @@ const IN_FLIGHT = [
   "../src/endpoints/account.tsx",
   "../src/endpoints/authorize.ts",
   "../src/endpoints/interaction.tsx",
+  "../src/endpoints/password.tsx",
 ];
 
 const ALLOWED = ["../src/app.ts", "../src/config.ts", "../src/services.ts"];

@@ -126,8 +126,13 @@ export async function checkJwt<R extends JwtRules>(jwt: DecodedJwt, rules: R): P
   if (typeof alg !== "string" || alg === "none" || !rules.alg(alg)) return jwtFailure("alg");
   const key = typeof rules.key === "function" ? await rules.key(header, rules) : rules.key;
   if (!(key instanceof CryptoKey)) return key;
-  if (rules.claimsFirst) return checkClaims(jwt.claims, rules) ?? (await signature(jwt.jws, key));
-  return (await signature(jwt.jws, key)) ?? checkClaims(jwt.claims, rules);
+  if (rules.claimsFirst) {
+    const failure = checkClaims(jwt.claims, rules);
+    if (failure !== undefined) return failure;
+    return (await verifyJws(jwt.jws, key)) ? undefined : jwtFailure("signature");
+  }
+  if (!(await verifyJws(jwt.jws, key))) return jwtFailure("signature");
+  return checkClaims(jwt.claims, rules);
 }
 
 /**
@@ -142,10 +147,6 @@ export async function verifyJwt<R extends JwtRules>(
   if (jwt === undefined) return { ok: false, failure: jwtFailure("malformed") };
   const failure = await checkJwt(jwt, rules);
   return failure === undefined ? { ok: true, jwt } : { ok: false, failure, jwt };
-}
-
-async function signature(jws: CompactJws, key: CryptoKey): Promise<JwtFailure | undefined> {
-  return (await verifyJws(jws, key)) ? undefined : jwtFailure("signature");
 }
 
 function checkClaims<R extends JwtRules>(claims: Readonly<Record<string, unknown>>, rules: R): JwtFailure | undefined {
