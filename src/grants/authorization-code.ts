@@ -5,11 +5,10 @@ import { base64url } from "../crypto/encoding";
 import { sha256, timingSafeEqual } from "../crypto/hash";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { log } from "../log";
-import { issueAccessToken } from "../tokens/access-token";
 import { rememberSessionClient } from "../sessions/session-clients";
-import { issueIdToken } from "../tokens/id-token";
+import { mintTokens } from "../tokens/minter";
 import { issueOnce, type UndoStep } from "../replay/issue-once";
-import { discardFamily, issueRefreshToken, refreshPolicy, revokeRefreshToken } from "../tokens/refresh-token";
+import { discardFamily, revokeRefreshToken } from "../tokens/refresh-token";
 import { allAttempted, revokeAccessToken } from "../tokens/revocation";
 import type { Grant, GrantContext, TokenResponse } from "./grant";
 
@@ -86,59 +85,33 @@ async function checkPkce(code: CodePayload, verifier: string | undefined): Promi
 async function issueTokens(ctx: GrantContext, code: CodePayload, onFailure: (undo: UndoStep) => void): Promise<{ value: TokenResponse; record: string }> {
   const { config, keys, now, services } = ctx;
   const { client } = ctx.client;
-  const access = await issueAccessToken(
-    { sub: code.sub, clientId: code.clientId, scope: code.scope, authTime: code.authTime, grantId: code.grantId },
-    { config, keys, now },
-  );
-  const response: TokenResponse = {
-    access_token: access.token,
-    token_type: "Bearer",
-    expires_in: access.expiresIn,
-    scope: code.scope.join(" "),
-  };
-  const issued: Issued = { accessToken: { jti: access.jti, exp: now + access.expiresIn } };
-  if (code.scope.includes("offline_access") && code.grantId !== undefined) {
-    const refresh = await issueRefreshToken(
-      services.db,
+  const [minted] = await Promise.all([
+    mintTokens(
       {
-        grantId: code.grantId, clientId: code.clientId, userId: code.sub, scope: code.scope, authTime: code.authTime, sid: code.sid,
-        accessToken: issued.accessToken,
+        client, subject: code.sub, scope: code.scope, grantId: code.grantId,
+        authentication: { authTime: code.authTime, sid: code.sid, amr: code.amr },
+        ...(code.nonce !== undefined && { nonce: code.nonce }),
+        refresh: { kind: "family" },
       },
-      { now, policy: refreshPolicy(config, client) },
-    );
+      { config, keys, now, db: services.db },
+    ),
+    // OIDC Back-Channel Logout §2.3: remember that this client signed in through the session, so
+    // its end can be sent to the client (only clients that registered where to send it). Best
+    // effort: a lost row costs one logout notice, not the tokens (and a row left by an exchange
+    // that then failed, one notice too many).
+    code.scope.includes("openid") && backChannelLogoutUri(client) !== undefined
+      ? rememberSessionClient(services.db, code.sid, code.clientId, now).catch((error: unknown) =>
+          log("warn", "session_client_not_recorded", { client_id: code.clientId, message: String(error).slice(0, 200) }))
+      : undefined,
+  ]);
+  const issued: Issued = { accessToken: minted.accessToken };
+  if (minted.family !== undefined) {
     // Never handed out should a later step fail: then the rows go (nobody holds the token).
-    onFailure(() => discardFamily(services.db, refresh.familyId));
-    response.refresh_token = refresh.token;
-    issued.refreshTokenHash = refresh.hash;
+    const { familyId } = minted.family;
+    onFailure(() => discardFamily(services.db, familyId));
+    issued.refreshTokenHash = minted.family.hash;
   }
-  if (code.scope.includes("openid")) {
-    const [idToken] = await Promise.all([
-      issueIdToken(
-        {
-          sub: code.sub,
-          clientId: code.clientId,
-          alg: client.idTokenSignedResponseAlg,
-          ttl: config.idTokenTtl,
-          authTime: code.authTime,
-          ...(code.nonce !== undefined && { nonce: code.nonce }),
-          accessToken: access.token,
-          sid: code.sid,
-          amr: code.amr,
-        },
-        { config, keys, now },
-      ),
-      // OIDC Back-Channel Logout §2.3: remember that this client signed in through the session, so
-      // its end can be sent to the client (only clients that registered where to send it). Best
-      // effort: a lost row costs one logout notice, not the tokens (and a row left by an exchange
-      // that then failed, one notice too many).
-      backChannelLogoutUri(client) !== undefined
-        ? rememberSessionClient(services.db, code.sid, code.clientId, now).catch((error: unknown) =>
-            log("warn", "session_client_not_recorded", { client_id: code.clientId, message: String(error).slice(0, 200) }))
-        : undefined,
-    ]);
-    response.id_token = idToken;
-  }
-  return { value: response, record: JSON.stringify(issued) };
+  return { value: minted.response, record: JSON.stringify(issued) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { issueAccessToken } from "../tokens/access-token";
+import { mintTokens } from "../tokens/minter";
 import type { Grant } from "./grant";
 import { grantableScope, parseScope } from "./scope";
 
@@ -12,14 +12,9 @@ import { grantableScope, parseScope } from "./scope";
 export const clientCredentials: Grant = {
   type: "client_credentials",
   allowPublic: false,
-  async handle({ params, client: { client }, config, keys, now }) {
+  async handle({ params, client: { client }, config, keys, now, services }) {
     const scope = grantableScope(parseScope(params.get("scope")), client.scope);
-    const issued = await issueAccessToken({ sub: client.clientId, clientId: client.clientId, scope }, { config, keys, now });
-    return {
-      access_token: issued.token,
-      token_type: "Bearer",
-      expires_in: issued.expiresIn,
-      scope: scope.join(" "),
-    };
+    const { response } = await mintTokens({ client, subject: client.clientId, scope }, { config, keys, now, db: services.db });
+    return response;
   },
 };

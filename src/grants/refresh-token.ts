@@ -1,11 +1,9 @@
-import { randomToken } from "../crypto/encoding";
 import { OAuthError, ensure, toErrorText } from "../errors/oauth-error";
 import { log } from "../log";
-import { issueAccessToken } from "../tokens/access-token";
-import { issueIdToken } from "../tokens/id-token";
+import { mintTokens } from "../tokens/minter";
 import {
   findRefreshToken, isExpired, openRetryAnswer, refreshPolicy, revokeFamily, rotateRefreshToken,
-  type RefreshPolicy, type StoredRefreshToken, type Successor,
+  type RefreshPolicy, type StoredRefreshToken,
 } from "../tokens/refresh-token";
 import type { Grant, GrantContext, TokenResponse } from "./grant";
 import { parseScope } from "./scope";
@@ -52,9 +50,19 @@ export const refreshToken: Grant = {
       throw new OAuthError("refresh_scope_widened", `The scope ${toErrorText(widened, 64)} was not granted with this refresh token.`);
     }
 
-    const successor = await makeTokens(ctx, stored, scope, requestScope);
-    const rotated = await rotateRefreshToken(services.db, stored, successor, { now, policy, encryptionKey: services.encryptionKey });
-    if (rotated) return successor.response;
+    // The successor and the answer: a new access token (`gid` = the grant), a new refresh token of
+    // the original scope, and an ID token when the scope has openid (OIDC Core §12.2: same sub, the
+    // original auth_time and sid, no nonce).
+    const { response, successor } = await mintTokens(
+      {
+        client, subject: stored.userId, scope, grantId: stored.grantId,
+        authentication: { authTime: stored.authTime, ...(stored.sid !== null && { sid: stored.sid }) },
+        refresh: { kind: "rotation", current: stored, requestScope },
+      },
+      { config: ctx.config, keys: ctx.keys, now, db: services.db },
+    );
+    const rotated = await rotateRefreshToken(services.db, stored, successor!, { now, policy, encryptionKey: services.encryptionKey });
+    if (rotated) return response;
     // Another request rotated (or revoked) the token between our read and our write.
     const after = await findRefreshToken(services.db, value);
     ensure(after !== null && after.revokedAt === null && after.family.revokedAt === null && after.rotation !== null, "refresh_token_revoked");
@@ -90,49 +98,4 @@ async function retryOrRevoke(ctx: GrantContext, stored: StoredRefreshToken, requ
   await revokeFamily(services.db, services.kv, stored.familyId, { now, reason: "reuse" });
   log("warn", "refresh_token_reuse", { client_id: stored.clientId, family: stored.familyId, rotated_at: rotation.rotatedAt, now });
   throw new OAuthError("refresh_token_reused");
-}
-
-/**
- * The successor and the answer: a new access token (`gid` = the grant), a new refresh token of
- * the original scope, and an ID token when the scope has openid (OIDC Core §12.2: same sub, the
- * original auth_time and sid, no nonce).
- */
-async function makeTokens(ctx: GrantContext, stored: StoredRefreshToken, scope: string[], requestScope: string): Promise<Successor & { response: TokenResponse }> {
-  const { config, keys, now } = ctx;
-  const { client } = ctx.client;
-  const access = await issueAccessToken(
-    { sub: stored.userId, clientId: stored.clientId, scope, authTime: stored.authTime, grantId: stored.grantId },
-    { config, keys, now },
-  );
-  const token = randomToken(32);
-  const response: TokenResponse = {
-    access_token: access.token,
-    token_type: "Bearer",
-    expires_in: access.expiresIn,
-    scope: scope.join(" "),
-    refresh_token: token,
-  };
-  if (scope.includes("openid")) {
-    response.id_token = await issueIdToken(
-      {
-        sub: stored.userId,
-        clientId: stored.clientId,
-        alg: client.idTokenSignedResponseAlg,
-        ttl: config.idTokenTtl,
-        authTime: stored.authTime,
-        accessToken: access.token,
-        ...(stored.sid !== null && { sid: stored.sid }),
-      },
-      { config, keys, now },
-    );
-  }
-  const exp = now + access.expiresIn;
-  return {
-    token,
-    accessToken: { jti: access.jti, exp },
-    // What a retry gets: the same answer, expires_in recomputed from expires_at (see retryOrRevoke).
-    retryAnswer: { ...response, expires_at: exp },
-    response,
-    requestScope,
-  };
 }
