@@ -2,10 +2,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { issueCode, openCode } from "../src/authorize/codes";
 import {
-  MAX_CODE_LENGTH, MAX_CODE_PLAINTEXT, MAX_INTERACTION_TARGET, MAX_SEALED_TRANSACTION, MAX_TRANSACTION_PLAINTEXT, REQUEST_BOUNDS,
+  MAX_CODE_LENGTH, MAX_CODE_PLAINTEXT, MAX_COMPLETION_PLAINTEXT, MAX_INTERACTION_TARGET, MAX_SEALED_TRANSACTION, MAX_TRANSACTION_PLAINTEXT, REQUEST_BOUNDS,
   sealedBytes,
 } from "../src/authorize/limits";
-import { openTransaction, sealTransaction, type AuthorizationRequest, type Transaction } from "../src/authorize/request";
+import { openTransaction, sealTransaction, type RedirectCompletion, type Transaction } from "../src/authorize/request";
 import { ISSUER, basic, tokenRequest, uniqueId } from "./helpers";
 import {
   Browser, PASSWORD, codeRequest, expectErrorPage, expectRedirectError, expectTokenResponse, oidcClient, person, verifyIdToken,
@@ -36,19 +36,22 @@ describe("the arithmetic: bounds, sealed JSON, AEAD and base64url (src/authorize
     expect(sealedBytes("\u0000")).toBe(6);
   });
 
-  it("the longest code is 6063 characters and the longest transaction 7912, within an 8 KiB request line", () => {
+  it("the longest code is 6063 characters and the longest transaction 7956, within an 8 KiB request line", () => {
     expect(MAX_CODE_PLAINTEXT).toBe(4516);
     expect(MAX_CODE_LENGTH).toBe(20 + Math.ceil(((4516 + 16) * 4) / 3));
     expect(MAX_CODE_LENGTH).toBe(6063);
-    expect(MAX_TRANSACTION_PLAINTEXT).toBe(5903);
-    expect(MAX_SEALED_TRANSACTION).toBe(7912);
+    // The transaction holds one completion; the redirect completion is the longer kind.
+    expect(MAX_COMPLETION_PLAINTEXT).toEqual({ redirect: 3870, device: 102 });
+    expect(MAX_TRANSACTION_PLAINTEXT).toBe(5936);
+    expect(MAX_SEALED_TRANSACTION).toBe(7956);
     expect("/verify-email/needed?txn=".length + MAX_SEALED_TRANSACTION).toBeLessThanOrEqual(MAX_INTERACTION_TARGET);
     expect(MAX_INTERACTION_TARGET).toBe(8192);
   });
 
   it("a code and a transaction built from the worst accepted values (escapes, control characters) stay within their bounds and open", async () => {
     const TIME = 9_000_000_000_000_000;
-    const request: AuthorizationRequest = {
+    // The request and its redirect completion, flat.
+    const request: Omit<RedirectCompletion, "kind"> & Transaction["request"] = {
       // Every value at its bound as sealed, in the characters that cost the most.
       redirectUri: '"'.repeat(REQUEST_BOUNDS.redirect_uri.bytes / 2),
       responseMode: "form_post",
@@ -70,11 +73,15 @@ describe("the arithmetic: bounds, sealed JSON, AEAD and base64url (src/authorize
     expect(code.length).toBeGreaterThan(MAX_CODE_LENGTH - 64); // the bound is tight, not a guess
     expect((await openCode(code, env.ENCRYPTION_KEY)).nonce).toBe(request.nonce);
 
-    const txn: Transaction = { request, createdAt: TIME, expiresAt: TIME, authenticatedSid: "i".repeat(64), consented: true };
+    const { clientId, scope, prompt, maxAge, loginHint, ...completion } = request;
+    const txn: Transaction = {
+      request: { clientId, scope, prompt, maxAge, loginHint }, completion: { kind: "redirect", ...completion },
+      createdAt: TIME, expiresAt: TIME, authenticatedSid: "i".repeat(64), consented: true,
+    };
     const sealed = await sealTransaction(txn, env.ENCRYPTION_KEY);
     expect(sealed.length).toBeLessThanOrEqual(MAX_SEALED_TRANSACTION);
     expect(sealed.length).toBeGreaterThan(MAX_SEALED_TRANSACTION - 64);
-    expect((await openTransaction(sealed, env.ENCRYPTION_KEY, 0)).request.state).toBe(request.state);
+    expect((await openTransaction(sealed, env.ENCRYPTION_KEY, 0)).completion).toMatchObject({ state: request.state });
   });
 
   it("anything longer than the longest code is refused unopened", async () => {

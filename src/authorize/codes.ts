@@ -2,7 +2,7 @@ import { open, seal } from "../crypto/aead";
 import { randomToken } from "../crypto/encoding";
 import { OAuthError } from "../errors/oauth-error";
 import { MAX_CODE_LENGTH } from "./limits";
-import type { AuthorizationRequest } from "./request";
+import type { Authorized } from "./request";
 import type { ReplayNamespace } from "../replay/replay-cache";
 
 /**
@@ -40,9 +40,12 @@ export interface CodePayload {
 /** Code reservations in the ReplayCache: server-wide, spread over 16 objects. */
 export const CODE_NAMESPACE: ReplayNamespace = { name: "authorization_code", shardHexDigits: 1 };
 
+/** What a code is bound to from its authorization: the request's client and scope, and its redirect completion. */
+export type CodeBinding = Pick<CodePayload, "clientId" | "redirectUri" | "redirectUriSent" | "scope" | "nonce" | "codeChallenge" | "codeChallengeMethod">;
+
 export async function issueCode(
-  request: AuthorizationRequest,
-  who: { sub: string; authTime: number; sid: string; amr: string[]; grantId: string },
+  request: CodeBinding,
+  who: Authorized,
   deps: { encryptionKey: string; now: number; ttl: number },
 ): Promise<string> {
   const payload: CodePayload = {

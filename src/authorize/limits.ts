@@ -4,7 +4,7 @@ import { utf8 } from "../crypto/encoding";
 import type { ErrorCode } from "../errors/catalog";
 import { ensure } from "../errors/oauth-error";
 import type { CodePayload } from "./codes";
-import type { AuthorizationRequest, Transaction } from "./request";
+import type { AuthorizationRequest, CompletionKind, DeviceCompletion, RedirectCompletion, Transaction } from "./request";
 
 /**
  * What an authorization request may carry, and the arithmetic that makes every code issued for it
@@ -62,12 +62,15 @@ export function ensureWithinBound(name: BoundedParameter, value: string | undefi
 //               + client_id 256 + code_challenge 128
 //               + jti, sub, sid, grantId 4·64 + amr 64                        = 4516 bytes
 //               → sealedLength(4516) = 20 + ⌈(4516 + 16)·4/3⌉                 = 6063 characters
-//   transaction = skeleton 334
-//               + redirect_uri 2048 + state 1024 + nonce 512 + login_hint 512 + scope 1025
-//               + client_id 256 + code_challenge 128 + authenticatedSid 64   = 5903 bytes
-//               → sealedLength(5903) = 20 + ⌈(5903 + 16)·4/3⌉                 = 7912 characters
+//   transaction = skeleton 209 + the longest completion + login_hint 512 + scope 1025
+//               + client_id 256 + authenticatedSid 64
+//     redirect  = skeleton 158 + redirect_uri 2048 + state 1024 + nonce 512
+//               + code_challenge 128                                         = 3870 bytes
+//     device    = skeleton 38 + deviceRequestId 64                           =  102 bytes
+//               → 209 + 3870 + 512 + 1025 + 256 + 64                         = 5936 bytes
+//               → sealedLength(5936) = 20 + ⌈(5936 + 16)·4/3⌉                 = 7956 characters
 //
-// The longest interaction URL, "/verify-email/needed?txn=" + 7912, is 7937 characters: within the
+// The longest interaction URL, "/verify-email/needed?txn=" + 7956, is 7981 characters: within the
 // 8 KiB request line most servers and proxies accept (MAX_INTERACTION_TARGET), and half of the
 // 16 KB URL Cloudflare accepts. The redirect back to the client, redirect_uri 2048 + code 6063 +
 // state 3·1024 (%XX) + iss, stays under 11.5 KB at the very worst. test/rfc6749-4.1.1-request-bounds.test.ts asserts these numbers.
@@ -91,12 +94,18 @@ const CODE_SKELETON = {
 } satisfies Record<keyof CodePayload, unknown>;
 
 const REQUEST_SKELETON = {
-  redirectUri: "", responseMode: "form_post", state: "", clientId: "", redirectUriSent: false, scope: [], nonce: "",
-  codeChallenge: "", codeChallengeMethod: "plain", prompt: "consent", maxAge: TIME, loginHint: "",
+  clientId: "", scope: [], prompt: "consent", maxAge: TIME, loginHint: "",
 } satisfies Record<keyof AuthorizationRequest, unknown>;
 
+const REDIRECT_COMPLETION_SKELETON = {
+  kind: "redirect", redirectUri: "", responseMode: "form_post", state: "", redirectUriSent: false, nonce: "", codeChallenge: "",
+  codeChallengeMethod: "plain",
+} satisfies Record<keyof RedirectCompletion, unknown>;
+
+const DEVICE_COMPLETION_SKELETON = { kind: "device", deviceRequestId: "" } satisfies Record<keyof DeviceCompletion, unknown>;
+
 const TRANSACTION_SKELETON = {
-  request: REQUEST_SKELETON, createdAt: TIME, expiresAt: TIME, authenticatedSid: "", consented: true,
+  request: REQUEST_SKELETON, completion: {}, createdAt: TIME, expiresAt: TIME, authenticatedSid: "", consented: true,
 } satisfies Record<keyof Transaction, unknown>;
 
 const { redirect_uri, state, nonce, login_hint } = REQUEST_BOUNDS;
@@ -106,9 +115,15 @@ export const MAX_CODE_PLAINTEXT =
 /** The longest code issueCode can produce: the longest openCode accepts. */
 export const MAX_CODE_LENGTH = sealedLength(MAX_CODE_PLAINTEXT);
 
+/** The longest completion of each kind, sealed in a transaction (a transaction holds one; a new kind adds its line). */
+export const MAX_COMPLETION_PLAINTEXT = {
+  redirect: json(REDIRECT_COMPLETION_SKELETON) + redirect_uri.bytes + state.bytes + nonce.bytes + CODE_CHALLENGE,
+  device: json(DEVICE_COMPLETION_SKELETON) + SERVER_ID,
+} as const satisfies Record<CompletionKind, number>;
+
 export const MAX_TRANSACTION_PLAINTEXT =
-  json(TRANSACTION_SKELETON) + redirect_uri.bytes + state.bytes + nonce.bytes + login_hint.bytes + SCOPE_ARRAY +
-  CLIENT_ID + CODE_CHALLENGE + SERVER_ID;
+  json(TRANSACTION_SKELETON) - json({}) + Math.max(...Object.values(MAX_COMPLETION_PLAINTEXT)) +
+  login_hint.bytes + SCOPE_ARRAY + CLIENT_ID + SERVER_ID;
 /** The longest sealed transaction sealTransaction can produce: the longest openTransaction accepts. */
 export const MAX_SEALED_TRANSACTION = sealedLength(MAX_TRANSACTION_PLAINTEXT);
 

@@ -14,42 +14,76 @@ export interface RedirectTarget {
   state?: string;
 }
 
-/** A validated authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1). */
-export interface AuthorizationRequest extends RedirectTarget {
+/**
+ * What the person is asked to authorize, whatever the entry point: the client, the scope, and what
+ * the request says about signing in (OIDC Core §3.1.2.1 prompt, max_age, login_hint).
+ */
+export interface AuthorizationRequest {
   clientId: string;
-  /** Whether redirect_uri was in the request (then the token request must repeat it, RFC 6749 §4.1.3). */
-  redirectUriSent: boolean;
   scope: string[];
-  nonce?: string;
-  codeChallenge?: string;
-  codeChallengeMethod?: "S256" | "plain";
   prompt?: "none" | "login" | "consent";
   maxAge?: number;
   loginHint?: string;
 }
 
+/** The code flow's end: a code to the validated redirect URI (RFC 6749 §4.1.2), bound to what the token request must match. */
+export interface RedirectCompletion extends RedirectTarget {
+  kind: "redirect";
+  /** Whether redirect_uri was in the request (then the token request must repeat it, RFC 6749 §4.1.3). */
+  redirectUriSent: boolean;
+  nonce?: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: "S256" | "plain";
+}
+
+/** The device grant's end (RFC 8628 §3.3): the device authorization request the person approves or denies. */
+export interface DeviceCompletion {
+  kind: "device";
+  /** The device module's handle of the request (server-chosen, at most 64 characters: src/authorize/limits.ts). */
+  deviceRequestId: string;
+}
+
+/** How an authorization ends once the person is signed in, verified and has consented; CIBA adds `backchannel`. */
+export type Completion = RedirectCompletion | DeviceCompletion;
+export type CompletionKind = Completion["kind"];
+
+/** The authorization endpoint's checks and where its answer goes (RFC 6749 §4.1.1, OIDC Core §3.1.2.1). */
+export interface CodeFlowRequest {
+  request: AuthorizationRequest;
+  completion: RedirectCompletion;
+}
+
 /**
  * The authorization endpoint's checks (src/authorize/steps.ts) that follow client and redirect URI
- * validation, in order; each failure is an error that may be redirected. Returns the request as the
- * rest of the flow sees it.
+ * validation, in order; each failure is an error that may be redirected. Returns the request and its
+ * completion as the rest of the flow sees them.
  */
 export function validateAuthorizationRequest(
   params: ReadonlyMap<string, string>,
   client: Client,
   target: RedirectTarget & { redirectUriSent: boolean },
   config: Config,
-): AuthorizationRequest {
-  const draft = runSteps(authorizationEndpointSteps, { params, client, config });
-  return { ...target, clientId: client.clientId, ...draft };
+): CodeFlowRequest {
+  const { scope, nonce, codeChallenge, codeChallengeMethod, ...signIn } = runSteps(authorizationEndpointSteps, { params, client, config });
+  return {
+    request: { clientId: client.clientId, scope, ...signIn },
+    completion: {
+      kind: "redirect", ...target,
+      ...(nonce !== undefined && { nonce }),
+      ...(codeChallenge !== undefined && { codeChallenge, codeChallengeMethod }),
+    },
+  };
 }
 
 /**
- * The state of one authorization request while the person signs in and consents: sealed
- * (AES-GCM, src/crypto/aead.ts) into an opaque `txn` value the pages carry, so no storage is
- * written until a code is issued. Tampering or expiry → `interaction_expired`.
+ * The state of one authorization while the person signs in, verifies their address and consents:
+ * sealed (AES-GCM, src/crypto/aead.ts) into an opaque `txn` value the pages carry, so no storage is
+ * written until it completes. The same pages serve every completion kind. Tampering or expiry →
+ * `interaction_expired`.
  */
-export interface Transaction {
+export interface Transaction<K extends CompletionKind = CompletionKind> {
   request: AuthorizationRequest;
+  completion: Extract<Completion, { kind: K }>;
   createdAt: number;
   expiresAt: number;
   /** Set when the person authenticated during this transaction (satisfies prompt=login and max_age). */
@@ -58,9 +92,22 @@ export interface Transaction {
   consented?: boolean;
 }
 
-export function newTransaction(request: AuthorizationRequest, config: Config, now: number): Transaction {
-  return { request, createdAt: now, expiresAt: now + config.interactionTtl };
+export function newTransaction(request: AuthorizationRequest, completion: Completion, config: Config, now: number): Transaction {
+  return { request, completion, createdAt: now, expiresAt: now + config.interactionTtl };
 }
+
+/** Who authorized, and under which consent: what a completion binds to what it issues (a code, an approved device request). */
+export interface Authorized {
+  sub: string;
+  authTime: number;
+  sid: string;
+  amr: string[];
+  grantId: string;
+}
+
+/** Origins a page's form-action must allow when its POST ends in this completion (a redirect URI; none for a device). */
+export const completionOrigins = (txn: Transaction): string[] =>
+  txn.completion.kind === "redirect" ? [txn.completion.redirectUri] : [];
 
 export async function sealTransaction(txn: Transaction, encryptionKey: string): Promise<string> {
   const sealed = await seal(encryptionKey, "interaction", "txn", JSON.stringify(txn));

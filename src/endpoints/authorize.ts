@@ -1,9 +1,8 @@
 import { matchRedirectUri } from "../clients/redirect-uris";
 import { clientStore } from "../services";
-import { proceed } from "../authorize/flow";
-import {
-  newTransaction, openTransaction, responseModeOf, validateAuthorizationRequest,
-} from "../authorize/request";
+import { fail } from "../authorize/completions";
+import { proceed, transactionFrom } from "../authorize/flow";
+import { newTransaction, responseModeOf, validateAuthorizationRequest, type Transaction } from "../authorize/request";
 import { ensureWithinBound } from "../authorize/limits";
 import { authorizationError } from "../authorize/response";
 import { OAuthError, ensure, errorBody } from "../errors/oauth-error";
@@ -27,16 +26,23 @@ export const pageErrors: Step = async function pageErrors(c, next) {
 };
 
 /**
- * After validation: redirectable errors are delivered to the client (with state and iss). An
- * unexpected failure becomes `server_error` there too, since a 500 cannot reach the client through
- * a redirect (RFC 6749 §4.1.2.1); app.onError has already logged it.
+ * After validation: redirectable errors are delivered to the client (with state and iss) — before
+ * the transaction exists to the validated redirect URI, after it by the transaction's completion
+ * (src/authorize/completions.ts). An unexpected failure becomes `server_error` there too, since a
+ * 500 cannot reach the client through a redirect (RFC 6749 §4.1.2.1); app.onError has already logged it.
  */
 export const redirectErrors: Step = async function redirectErrors(c, next) {
   await next();
   if (!c.error) return;
   const err = c.error instanceof OAuthError ? c.error : new OAuthError("server_error");
   if (!err.entry.redirect) return;
+  const txn = c.get("transaction") as Transaction | undefined;
   c.error = undefined;
+  // A kind without a registered completion throws server_error here, which pageErrors shows.
+  if (txn !== undefined) {
+    c.res = await fail(c, txn, err);
+    return;
+  }
   const body = errorBody(err);
   c.res = await authorizationError(c, c.get("redirectTarget"), body.error, body.error_description);
 };
@@ -99,8 +105,8 @@ export const validateRequest: Step = async function validateRequest(c, next) {
   const duplicates = c.get("duplicateParams");
   if (duplicates.length) throw new OAuthError("duplicate_parameter", `The ${duplicates[0]} parameter was sent more than once.`);
   const target = { ...c.get("redirectTarget"), redirectUriSent: c.get("params").has("redirect_uri") };
-  const request = validateAuthorizationRequest(c.get("params"), c.get("authzClient"), target, c.get("config"));
-  c.set("transaction", newTransaction(request, c.get("config"), c.get("now")));
+  const { request, completion } = validateAuthorizationRequest(c.get("params"), c.get("authzClient"), target, c.get("config"));
+  c.set("transaction", newTransaction(request, completion, c.get("config"), c.get("now")));
   await next();
 };
 
@@ -110,12 +116,11 @@ export const decide: Step = async function decide(c) {
 
 /** GET /authorize/continue?txn=…: where the interaction pages send the browser back. */
 export const resumeTransaction: Step = async function resumeTransaction(c, next) {
-  const txn = await openTransaction(c.req.query("txn"), c.env.ENCRYPTION_KEY, c.get("now"));
+  const txn = await transactionFrom(c, c.req.query("txn"));
   const client = await clientStore(c).get(txn.request.clientId);
   ensure(client !== null && !client.disabled, "authorize_unknown_client");
   c.set("authzClient", client);
   c.set("transaction", txn);
-  c.set("redirectTarget", txn.request);
   await next();
 };
 

@@ -1,55 +1,43 @@
 import { Hono } from "hono";
-import { currentSession, toInteraction } from "../authorize/flow";
-import { openTransaction, sealTransaction, type Transaction } from "../authorize/request";
-import { d1ClientStore } from "../clients/store";
-import { d1ConsentStore } from "../consent/store";
+import { fail } from "../authorize/completions";
+import { completeSignIn, continueUrl, currentSession, signInFor, toInteraction, transactionFrom, type SignInFor } from "../authorize/flow";
+import { completionOrigins } from "../authorize/request";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import type { AppContext, AppEnv } from "../http/context";
 import { postedForm, seeOther } from "../http/page-form";
 import { csrfFor, renderPage } from "../http/page-security";
 import { log } from "../log";
-import { listOutbox, mailerFrom } from "../mail";
+import { listOutbox } from "../mail";
 import {
   ConsentPage, OutboxPage, SignInPage, SignUpPage, VerifyEmailConfirmPage, VerifyEmailDonePage, VerifyEmailSentPage,
   clientInfo, describeScopes, type SignInError, type SignUpError,
 } from "../pages";
+import {
+  consentStore, database, devOutboxShown, encryptionKey, loginThrottle, mailer, sessionStore, signUpMailBudget, uncachedClientStore,
+  userStore,
+} from "../services";
 import { sessionCookie } from "../sessions/cookie";
-import { SIGN_IN_RETURNS, isSignInReturn, type SignInReturn } from "../sessions/sign-in-return";
-import { d1SessionStore } from "../sessions/store";
 import { hashPassword, needsRehash, verifyPassword } from "../users/password";
-import { d1UserStore } from "../users/store";
 import { resendVerification, signUp, type FollowUp, type MailDeps } from "../users/sign-up";
-import { durableLoginThrottle, loginThrottleKeys, tooManyAttempts } from "../users/throttle";
+import { loginThrottleKeys, tooManyAttempts } from "../users/throttle";
 import { completeVerification } from "../users/verification";
 import type { User } from "../users/model";
 import { pageErrors } from "./authorize";
-import { authorizationError } from "../authorize/response";
 
 /**
- * The pages a person meets between the authorization request and the code: sign-in, sign-up,
- * email verification and consent. Each GET renders a page; each POST checks CSRF, acts, and
- * sends the browser on with 303 (RFC 9700 §4.12), usually back to /authorize/continue. Sign-in
- * also serves people who come to one of our own pages (`/login?return=account`), and then leads
- * back to that page only (src/sessions/sign-in-return.ts).
+ * The pages a person meets between the authorization request and its completion (a code; an
+ * approved device): sign-in, sign-up, email verification and consent — the same pages whatever the
+ * transaction's completion kind. Each GET renders a page; each POST checks CSRF, acts, and sends
+ * the browser on with 303 (RFC 9700 §4.12), usually back to /authorize/continue. Sign-in also
+ * serves people who come to one of our own pages (`/login?return=account`), and then leads back to
+ * that page only (src/sessions/sign-in-return.ts).
  */
-const continueUrl = async (c: AppContext, txn: Transaction) =>
-  `/authorize/continue?txn=${encodeURIComponent(await sealTransaction(txn, c.env.ENCRYPTION_KEY))}`;
 
-const txnFrom = (c: AppContext, value: string | undefined) => openTransaction(value, c.env.ENCRYPTION_KEY, c.get("now"));
-
-/** What a sign-in continues: a pending authorization request, or (without one) a page of ours, by name. */
-type SignInFor = { txnValue: string; txn: Transaction } | { returnTo: SignInReturn };
-
-/** The sign-in's purpose from its `txn` (checked: interaction_expired) or, when there is none, its `return`. */
-async function signInFor(c: AppContext, txnValue: string | undefined, returnTo: string | undefined): Promise<SignInFor> {
-  if (txnValue === undefined && isSignInReturn(returnTo)) return { returnTo };
-  return { txnValue: txnValue!, txn: await txnFrom(c, txnValue) };
-}
-
-async function signInPage(c: AppContext, target: SignInFor, error?: SignInError, email?: string) {
-  const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+/** The sign-in page for `target` (again, with an error, after a failed attempt). */
+export async function signInPage(c: AppContext, target: SignInFor, error?: SignInError, email?: string) {
+  const csrf = await csrfFor(c.req.raw, encryptionKey(c));
   const txn = "txn" in target ? target.txn : undefined;
-  const client = txn && clientInfo(await d1ClientStore(c.env.DB).get(txn.request.clientId), txn.request.clientId);
+  const client = txn && clientInfo(await uncachedClientStore(c).get(txn.request.clientId), txn.request.clientId);
   const hint = email ?? txn?.request.loginHint;
   return renderPage(
     c,
@@ -60,16 +48,16 @@ async function signInPage(c: AppContext, target: SignInFor, error?: SignInError,
     ),
     // form-action also governs the redirects after the POST (Chromium enforces it on the whole
     // chain), so the client's redirect URI must be allowed on pages whose POST ends there.
-    { status: error ? 400 : 200, setCookies: [csrf.setCookie], formActionOrigins: txn ? [txn.request.redirectUri] : [], imgOrigins: client?.imgOrigins ?? [] },
+    { status: error ? 400 : 200, setCookies: [csrf.setCookie], formActionOrigins: txn ? completionOrigins(txn) : [], imgOrigins: client?.imgOrigins ?? [] },
   );
 }
 
 async function verifySentPage(c: AppContext, email: string, txnValue?: string) {
-  const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+  const csrf = await csrfFor(c.req.raw, encryptionKey(c));
   return renderPage(
     c,
     (nonce) => (
-      <VerifyEmailSentPage nonce={nonce} csrf={csrf.token} email={email} outboxHint={c.env.SHOW_DEV_OUTBOX === "true"}
+      <VerifyEmailSentPage nonce={nonce} csrf={csrf.token} email={email} outboxHint={devOutboxShown(c)}
         {...(txnValue !== undefined && { txn: txnValue, continueUrl: `/verify-email/needed?txn=${encodeURIComponent(txnValue)}` })} />
     ),
     { setCookies: [csrf.setCookie] },
@@ -79,10 +67,10 @@ async function verifySentPage(c: AppContext, email: string, txnValue?: string) {
 function mailDeps(c: AppContext): MailDeps {
   const config = c.get("config");
   return {
-    db: c.env.DB,
-    users: d1UserStore(c.env.DB),
-    mailer: mailerFrom(c.env),
-    mailBudget: durableLoginThrottle(c.env.LOGIN_THROTTLE, { mail: config.signUpMailThrottle }, c.get("now")),
+    db: database(c),
+    users: userStore(c),
+    mailer: mailer(c),
+    mailBudget: signUpMailBudget(c),
     issuer: config.issuer,
     ttl: config.emailVerificationTtl,
     now: c.get("now"),
@@ -98,9 +86,10 @@ function answerThenMail(c: AppContext, { email, followUp }: FollowUp, txnValue: 
   return verifySentPage(c, email, txnValue);
 }
 
-async function signIn(c: AppContext, user: User): Promise<{ sid: string; cookie: string }> {
-  const { cookieValue, session } = await d1SessionStore(c.env.DB, { ttl: c.get("config").sessionTtl }).create(
-    { userId: user.id, authTime: c.get("now"), amr: ["pwd"] },
+/** A new session for a person who just authenticated by `amr` (RFC 8176: ["pwd"]); completeSignIn (src/authorize/flow.ts) sends the browser on. */
+export async function signIn(c: AppContext, user: User, amr: string[]): Promise<{ sid: string; cookie: string }> {
+  const { cookieValue, session } = await sessionStore(c).create(
+    { userId: user.id, authTime: c.get("now"), amr },
     c.get("now"),
   );
   return { sid: session.sid, cookie: sessionCookie(cookieValue, c.get("config").sessionTtl) };
@@ -118,11 +107,10 @@ export const interaction = new Hono<AppEnv>()
     const password = form.get("password") ?? "";
     // The attempt is reserved on the account's and the IP's budget before the password is checked
     // (src/users/throttle.ts): concurrent guesses cannot check more passwords than the budget.
-    const throttle = durableLoginThrottle(c.env.LOGIN_THROTTLE, c.get("config").loginThrottle, c.get("now"));
-    const attempt = await throttle.reserve(loginThrottleKeys(email, c.req.raw));
+    const attempt = await loginThrottle(c).reserve(loginThrottleKeys(email, c.req.raw));
     if (!attempt.allowed) throw tooManyAttempts(attempt.retryAfter);
 
-    const user = email ? await d1UserStore(c.env.DB).getByEmail(email.trim()) : null;
+    const user = email ? await userStore(c).getByEmail(email.trim()) : null;
     // Unknown users, wrong passwords and disabled accounts get the same answer and similar work.
     const ok = (await verifyPassword(password, user?.passwordHash)) && user !== null && !user.disabled;
     // A failure keeps its reservation: it is the counted failure.
@@ -130,18 +118,16 @@ export const interaction = new Hono<AppEnv>()
     await attempt.succeeded();
     // Stored hashes follow the current parameters: rehash on sign-in when they were raised.
     if (needsRehash(user!.passwordHash!)) {
-      await d1UserStore(c.env.DB).update(user!.id, { passwordHash: await hashPassword(password) }, c.get("now"));
+      await userStore(c).update(user!.id, { passwordHash: await hashPassword(password) }, c.get("now"));
     }
-    const { sid, cookie } = await signIn(c, user!);
-    const next = "txn" in target ? await continueUrl(c, { ...target.txn, authenticatedSid: sid }) : SIGN_IN_RETURNS[target.returnTo];
-    return seeOther(next, { "set-cookie": cookie });
+    return completeSignIn(c, await signIn(c, user!, ["pwd"]), target);
   })
   // ── sign-up ────────────────────────────────────────────────────────────────────────────────
   .get("/signup", pageErrors, async (c) => {
     ensure(c.get("config").signupEnabled, "signup_disabled");
     const txnValue = c.req.query("txn");
-    if (txnValue !== undefined) await txnFrom(c, txnValue);
-    const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+    if (txnValue !== undefined) await transactionFrom(c, txnValue);
+    const csrf = await csrfFor(c.req.raw, encryptionKey(c));
     return renderPage(c, (nonce) => <SignUpPage nonce={nonce} csrf={csrf.token} {...(txnValue !== undefined && { txn: txnValue })} />,
       { setCookies: [csrf.setCookie] });
   })
@@ -149,7 +135,7 @@ export const interaction = new Hono<AppEnv>()
     ensure(c.get("config").signupEnabled, "signup_disabled");
     const form = await postedForm(c);
     const txnValue = form.get("txn");
-    if (txnValue !== undefined) await txnFrom(c, txnValue);
+    if (txnValue !== undefined) await transactionFrom(c, txnValue);
     const email = form.get("email") ?? "";
     const name = form.get("name");
     let outcome: FollowUp;
@@ -159,7 +145,7 @@ export const interaction = new Hono<AppEnv>()
       if (!(err instanceof OAuthError)) throw err;
       const reason: SignUpError =
         err.code === "invalid_email" ? "invalid_email" : err.code === "password_policy" ? "weak_password" : "invalid_name";
-      const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+      const csrf = await csrfFor(c.req.raw, encryptionKey(c));
       return renderPage(
         c,
         (nonce) => (
@@ -176,20 +162,20 @@ export const interaction = new Hono<AppEnv>()
   // ── email verification ─────────────────────────────────────────────────────────────────────
   .get("/verify-email", pageErrors, async (c) => {
     const token = c.req.query("token") ?? "";
-    const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+    const csrf = await csrfFor(c.req.raw, encryptionKey(c));
     return renderPage(c, (nonce) => <VerifyEmailConfirmPage nonce={nonce} csrf={csrf.token} token={token} />, { setCookies: [csrf.setCookie] });
   })
   .post("/verify-email", pageErrors, async (c) => {
     const form = await postedForm(c);
-    await completeVerification({ db: c.env.DB, now: c.get("now") }, form.get("token"));
+    await completeVerification({ db: database(c), now: c.get("now") }, form.get("token"));
     return renderPage(c, (nonce) => <VerifyEmailDonePage nonce={nonce} />);
   })
   .get("/verify-email/needed", pageErrors, async (c) => {
     const txnValue = c.req.query("txn");
-    const txn = await txnFrom(c, txnValue);
+    const txn = await transactionFrom(c, txnValue);
     const session = await currentSession(c);
     if (session === null) return toInteraction(c, "/login", txn);
-    const user = await d1UserStore(c.env.DB).get(session.userId);
+    const user = await userStore(c).get(session.userId);
     ensure(user !== null, "interaction_expired");
     if (user.emailVerified) return seeOther(await continueUrl(c, txn));
     return verifySentPage(c, user.email, txnValue);
@@ -203,14 +189,14 @@ export const interaction = new Hono<AppEnv>()
   // ── consent ────────────────────────────────────────────────────────────────────────────────
   .get("/consent", pageErrors, async (c) => {
     const txnValue = c.req.query("txn")!;
-    const txn = await txnFrom(c, txnValue);
+    const txn = await transactionFrom(c, txnValue);
     const session = await currentSession(c);
     if (session === null) return toInteraction(c, "/login", txn);
-    const user = await d1UserStore(c.env.DB).get(session.userId);
+    const user = await userStore(c).get(session.userId);
     ensure(user !== null, "interaction_expired");
-    const client = await d1ClientStore(c.env.DB).get(txn.request.clientId);
+    const client = await uncachedClientStore(c).get(txn.request.clientId);
     ensure(client !== null, "interaction_expired");
-    const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+    const csrf = await csrfFor(c.req.raw, encryptionKey(c));
     const info = clientInfo(client, client.clientId);
     return renderPage(
       c,
@@ -218,23 +204,23 @@ export const interaction = new Hono<AppEnv>()
         <ConsentPage nonce={nonce} csrf={csrf.token} txn={txnValue} {...info.props}
           scopes={describeScopes(txn.request.scope)} userEmail={user.email} />
       ),
-      { setCookies: [csrf.setCookie], formActionOrigins: [txn.request.redirectUri], imgOrigins: info.imgOrigins },
+      { setCookies: [csrf.setCookie], formActionOrigins: completionOrigins(txn), imgOrigins: info.imgOrigins },
     );
   })
   .post("/consent", pageErrors, async (c) => {
     const form = await postedForm(c);
-    const txn = await txnFrom(c, form.get("txn"));
+    const txn = await transactionFrom(c, form.get("txn"));
     const session = await currentSession(c);
     if (session === null) return toInteraction(c, "/login", txn);
     if (form.get("decision") !== "allow") {
-      return authorizationError(c, txn.request, "access_denied", "The user denied the request.");
+      return fail(c, txn, new OAuthError("access_denied", "The user denied the request."));
     }
-    await d1ConsentStore(c.env.DB).grant(session.userId, txn.request.clientId, txn.request.scope, c.get("now"));
+    await consentStore(c).grant(session.userId, txn.request.clientId, txn.request.scope, c.get("now"));
     return seeOther(await continueUrl(c, { ...txn, consented: true }));
   })
   // ── local development ──────────────────────────────────────────────────────────────────────
   .get("/dev/outbox", pageErrors, async (c) => {
-    ensure(c.env.SHOW_DEV_OUTBOX === "true" && c.get("config").mailProvider === "outbox", "not_found");
-    const messages = (await listOutbox(c.env.DB)).map((m) => ({ recipient: m.to, subject: m.subject, body: m.text, createdAt: m.createdAt }));
+    ensure(devOutboxShown(c) && c.get("config").mailProvider === "outbox", "not_found");
+    const messages = (await listOutbox(database(c))).map((m) => ({ recipient: m.to, subject: m.subject, body: m.text, createdAt: m.createdAt }));
     return renderPage(c, (nonce) => <OutboxPage nonce={nonce} messages={messages} />);
   });

@@ -1,0 +1,126 @@
+import type { Client } from "../clients/model";
+import { covers, type Consent } from "../consent/store";
+import type { ErrorCode } from "../errors/catalog";
+import type { Session } from "../sessions/model";
+import type { User } from "../users/model";
+import type { Transaction } from "./request";
+
+/**
+ * What the person must still do before an authorization completes, decided from what is known —
+ * no I/O, no clock but `now` (the shape of node-oidc-provider's interaction policy): prompts in
+ * order, each made of named checks; the first prompt with a check that holds is the answer. The
+ * endpoint turns an answer into a page, an error or the completion (src/authorize/flow.ts).
+ *
+ * With prompt=none no page may be shown, so a prompt's check becomes that prompt's error
+ * (OIDC Core §3.1.2.6). The `account` prompt has no page: a disabled (or deleted) account is
+ * always an error.
+ */
+export interface DecisionInput {
+  /** The request, and what this transaction already established (a sign-in here, the consent page approved here). */
+  txn: Pick<Transaction, "request" | "authenticatedSid" | "consented">;
+  /** This browser's live session, if any. */
+  session: Session | null;
+  /** The session's person (null without a session, or when the account is gone). */
+  user: User | null;
+  /** The person's consent to the client, if any. */
+  consent: Consent | null;
+  client: Pick<Client, "firstParty">;
+  now: number;
+}
+
+export type PromptName = "login" | "account" | "verify_email" | "consent";
+export type CheckName =
+  | "no_session" | "prompt_login" | "max_age" | "user_disabled" | "email_unverified" | "consent_missing" | "prompt_consent";
+
+export type Decision =
+  /** Show the prompt's page (the reasons are the checks that held). */
+  | { kind: "interaction"; prompt: Exclude<PromptName, "account">; reasons: CheckName[] }
+  /** End the authorization with this error (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6). */
+  | { kind: "error"; prompt: PromptName; code: ErrorCode; reasons: CheckName[] }
+  /**
+   * Complete. `recordConsent`: a first-party client skips the consent page, but its grant is
+   * still recorded (so it can be listed and withdrawn) when the stored one does not cover the scope.
+   */
+  | { kind: "granted"; session: Session; user: User; consent: Consent | null; recordConsent: boolean };
+
+interface Check {
+  name: CheckName;
+  holds(input: DecisionInput): boolean;
+}
+
+interface Prompt {
+  name: PromptName;
+  /** The error when the page cannot be shown (prompt=none), or always for a prompt without a page. */
+  error: ErrorCode;
+  interactive: boolean;
+  checks: readonly Check[];
+}
+
+/** The session was not established during this transaction: prompt=login and max_age ask for a fresh one. */
+const notFromThisTransaction = ({ session, txn }: DecisionInput) => session !== null && txn.authenticatedSid !== session.sid;
+
+/** OIDC Core §3.1.2.3: authenticate when there is no session, prompt=login asks again, or max_age has passed. */
+const login: Prompt = {
+  name: "login",
+  error: "login_required",
+  interactive: true,
+  checks: [
+    { name: "no_session", holds: ({ session }) => session === null },
+    { name: "prompt_login", holds: (input) => notFromThisTransaction(input) && input.txn.request.prompt === "login" },
+    {
+      name: "max_age",
+      // max_age=0 is prompt=login (OIDC Core §3.1.2.1): stale even within the second of the last sign-in.
+      holds: (input) => {
+        const { maxAge } = input.txn.request;
+        return notFromThisTransaction(input) && maxAge !== undefined && (maxAge === 0 || input.now - input.session!.authTime > maxAge);
+      },
+    },
+  ],
+};
+
+/** RFC 6749 §4.1.2.1 access_denied: a disabled or deleted account authorizes nothing. */
+const account: Prompt = {
+  name: "account",
+  error: "user_disabled",
+  interactive: false,
+  checks: [{ name: "user_disabled", holds: ({ user }) => user === null || user.disabled }],
+};
+
+/** The seeds' rule: a person verifies their email address before any client gets their identity. */
+const verifyEmail: Prompt = {
+  name: "verify_email",
+  error: "email_verification_required",
+  interactive: true,
+  checks: [{ name: "email_unverified", holds: ({ user }) => !user!.emailVerified }],
+};
+
+/** OIDC Core §3.1.2.4: consent covering the scope (first-party clients skip the page), asked again for prompt=consent. */
+const consent: Prompt = {
+  name: "consent",
+  error: "consent_required",
+  interactive: true,
+  checks: [
+    { name: "consent_missing", holds: ({ client, consent: given, txn }) => !client.firstParty && !covers(given, txn.request.scope) },
+    { name: "prompt_consent", holds: ({ client, txn }) => !client.firstParty && txn.request.prompt === "consent" && !txn.consented },
+  ],
+};
+
+/** In order: a later prompt's checks may rely on an earlier one's having passed (a session, then its person). */
+export const POLICY: readonly Prompt[] = [login, account, verifyEmail, consent];
+
+export function decide(input: DecisionInput): Decision {
+  const silent = input.txn.request.prompt === "none";
+  for (const prompt of POLICY) {
+    const reasons = prompt.checks.filter((check) => check.holds(input)).map((check) => check.name);
+    if (reasons.length === 0) continue;
+    if (prompt.interactive && !silent) return { kind: "interaction", prompt: prompt.name as Exclude<PromptName, "account">, reasons };
+    return { kind: "error", prompt: prompt.name, code: prompt.error, reasons };
+  }
+  return {
+    kind: "granted",
+    session: input.session!,
+    user: input.user!,
+    consent: input.consent,
+    recordConsent: !covers(input.consent, input.txn.request.scope),
+  };
+}
