@@ -38,6 +38,7 @@ import { startPeer } from "./lib/peer.mjs";
 import { pin, pinningPlan } from "./lib/pin.mjs";
 import { runLoad, runPair, summarize } from "./lib/load.mjs";
 import { PAIRS, commit, fmt, report } from "./lib/report.mjs";
+import { freePlanCheck, printFreePlan } from "./lib/free-plan.mjs";
 import {
   FORM, JWT_BEARER, basicAuth, expectActive, expectIdToken, expectOk, expectOkStatus, expectRotation, expectSignedIn, expectSub, signAssertions,
 } from "./lib/requests.mjs";
@@ -551,6 +552,8 @@ async function main() {
       measured, settings, results, pairResults, roundRatios, minting, bundle, started,
       peer: { name: "oidc-provider", version: peerVersion(), node: peer.node },
     });
+    document.freePlan = freePlanCheck(pairResults);
+    printFreePlan(document.freePlan);
     await mkdir(dirname(args.out), { recursive: true });
     const rounded = (_key, value) => (typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value);
     await writeFile(args.out, `${JSON.stringify(document, rounded, 2)}\n`);
