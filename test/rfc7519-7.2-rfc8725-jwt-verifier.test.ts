@@ -51,8 +51,8 @@ function rules(overrides: Partial<JwtRules> = {}): JwtRules {
 
 const GOOD = { iss: ISS, sub: "alice", aud: "rp", exp: NOW + 60, iat: NOW, jti: "j1" };
 
-async function failureOf(token: string, r: JwtRules = rules()): Promise<{ kind: JwtFailureKind; claim?: string } | undefined> {
-  const result = await verifyJwt(token, r);
+async function failureOf<R extends JwtRules>(token: string, r?: R): Promise<{ kind: JwtFailureKind; claim?: string } | undefined> {
+  const result = await verifyJwt(token, r ?? rules());
   return result.ok ? undefined : { ...result.failure };
 }
 
@@ -170,7 +170,7 @@ describe("RFC 7519 §7.2 / RFC 8725 §3: the one JWT verifier", () => {
 });
 
 describe("key choice shared by callers", () => {
-  const ownRules = (keys: Keyring): OwnKeyRules => ({ ...rules(), key: ownKey, keys });
+  const ownRules = (keys: Keyring): OwnKeyRules => ({ ...rules(), key: ownKey, keys }) as unknown as OwnKeyRules;
   const keyring = (alg: string, kid: string): Keyring => ({
     verifier: async (k: string) => (k === kid ? { alg, key: publicKey } : undefined),
   }) as unknown as Keyring;

@@ -1,10 +1,11 @@
 import type { Config } from "../config";
 import { OAuthError } from "../errors/oauth-error";
 import type { Keyring } from "../keys/keyring";
-import { COMPACT_JWS, MAX_OWN_JWT_LENGTH, decodeJws } from "./jws";
+import { COMPACT_JWS, MAX_OWN_JWT_LENGTH } from "./jws";
 import { findRefreshToken, type StoredRefreshToken } from "./refresh-token";
-import { verifyAccessToken, type AccessTokenClaims } from "./verify-access-token";
-import { verifyOwnIdToken } from "./verify-id-token";
+import { checkAccessToken, type AccessTokenClaims } from "./verify-access-token";
+import { checkOwnIdToken } from "./verify-id-token";
+import { decodeJwt, type DecodedJwt } from "./verify-jwt";
 
 /**
  * What a token presented to /revoke or /introspect turned out to be (RFC 7009 §2.1, RFC 7662 §2.1).
@@ -39,12 +40,13 @@ export async function findToken(token: string, deps: FindTokenDeps): Promise<Fou
     const stored = await findRefreshToken(deps.db, token);
     return stored === null ? null : { type: "refresh_token", stored };
   }
-  const jws = decodeJws(token);
-  if (jws === undefined) return null;
-  const { typ } = jws.header;
-  if (typeof typ === "string" && typ.toLowerCase() === "jwt") return idToken(token, deps);
+  // Decoded once; the header's typ says which of our JWTs it would be.
+  const jwt = decodeJwt(token);
+  if (jwt === undefined) return null;
+  const { typ } = jwt.jws.header;
+  if (typeof typ === "string" && typ.toLowerCase() === "jwt") return idToken(jwt, deps);
   try {
-    return { type: "access_token", claims: await verifyAccessToken(token, deps) };
+    return { type: "access_token", claims: await checkAccessToken(jwt, deps) };
   } catch (cause) {
     if (cause instanceof OAuthError) return null;
     throw cause;
@@ -52,7 +54,7 @@ export async function findToken(token: string, deps: FindTokenDeps): Promise<Fou
 }
 
 /** One of our ID tokens (OIDC Core §2): signed by a key of ours, our issuer. Expired ones count too. */
-async function idToken(token: string, deps: FindTokenDeps): Promise<FoundToken | null> {
-  const claims = await verifyOwnIdToken(token, deps);
+async function idToken(jwt: DecodedJwt, deps: FindTokenDeps): Promise<FoundToken | null> {
+  const claims = await checkOwnIdToken(jwt, deps);
   return claims === null ? null : { type: "id_token", audience: claims.aud };
 }

@@ -4,7 +4,10 @@ import { isServerSigningAlg } from "../keys/algorithms";
 import type { Keyring } from "../keys/keyring";
 import { looksLikeOwnJwt } from "./jws";
 import { isRevoked } from "./revocation";
-import { isNonEmptyString, isTime, ownKey, verifyJwt, type JwtFailure, type JwtFailureKind, type OwnKeyRules } from "./verify-jwt";
+import {
+  checkJwt, decodeJwt, isNonEmptyString, isTime, jwtFailure, ownKey,
+  type DecodedJwt, type JwtFailure, type JwtFailureKind, type OwnKeyRules,
+} from "./verify-jwt";
 
 /** The claims of one of our RFC 9068 access tokens (src/tokens/access-token.ts), after verification. */
 export interface AccessTokenClaims {
@@ -98,8 +101,15 @@ function accessTokenError({ kind, claim }: JwtFailure): OAuthError {
  * they are and become server_error.
  */
 export async function verifyAccessToken(token: string, deps: VerifyAccessTokenDeps): Promise<AccessTokenClaims> {
-  const { config, now } = deps;
   ensure(looksLikeOwnJwt(token), "invalid_token", "The access token is not a signed JWT.");
+  const jwt = decodeJwt(token);
+  if (jwt === undefined) throw accessTokenError(jwtFailure("malformed"));
+  return checkAccessToken(jwt, deps);
+}
+
+/** `verifyAccessToken` for a token decoded already (src/tokens/find-token.ts decodes once to read its typ). */
+export async function checkAccessToken(jwt: DecodedJwt, deps: VerifyAccessTokenDeps): Promise<AccessTokenClaims> {
+  const { config, now } = deps;
   const rules: AccessTokenRules = {
     typ: AT_TYP,
     alg: isServerSigningAlg,
@@ -114,9 +124,9 @@ export async function verifyAccessToken(token: string, deps: VerifyAccessTokenDe
     now,
     skew: config.clockSkew,
   };
-  const verified = await verifyJwt(token, rules);
-  if (!verified.ok) throw accessTokenError(verified.failure);
-  const claims = verified.jwt.claims as unknown as AccessTokenClaims;
+  const failure = await checkJwt(jwt, rules);
+  if (failure !== undefined) throw accessTokenError(failure);
+  const claims = jwt.claims as unknown as AccessTokenClaims;
   ensure(!(await isRevoked(deps.kv, claims.jti)), "token_revoked");
   return claims;
 }

@@ -2,7 +2,7 @@ import type { Config } from "../config";
 import { isServerSigningAlg } from "../keys/algorithms";
 import type { Keyring } from "../keys/keyring";
 import { looksLikeOwnJwt } from "./jws";
-import { isNonEmptyString, ownKey, verifyJwt, type JwtRules } from "./verify-jwt";
+import { checkJwt, decodeJwt, isNonEmptyString, ownKey, type DecodedJwt, type JwtRules } from "./verify-jwt";
 
 /** The claims of one of our ID tokens that something presented back to us (id_token_hint, revocation) relies on. */
 export interface OwnIdTokenClaims {
@@ -42,7 +42,12 @@ const ID_TOKEN_REQUIRED = { sub: isNonEmptyString, aud: isAudience, exp: (exp: u
  * not a token of ours); never throws for a bad token.
  */
 export async function verifyOwnIdToken(token: string, deps: VerifyOwnIdTokenDeps): Promise<OwnIdTokenClaims | null> {
-  if (!looksLikeOwnJwt(token)) return null;
+  const jwt = looksLikeOwnJwt(token) ? decodeJwt(token) : undefined;
+  return jwt === undefined ? null : checkOwnIdToken(jwt, deps);
+}
+
+/** `verifyOwnIdToken` for a token decoded already (src/tokens/find-token.ts decodes once to read its typ). */
+export async function checkOwnIdToken(jwt: DecodedJwt, deps: VerifyOwnIdTokenDeps): Promise<OwnIdTokenClaims | null> {
   const rules: IdTokenRules = {
     typ: ID_TOKEN_TYP,
     alg: isServerSigningAlg,
@@ -54,9 +59,8 @@ export async function verifyOwnIdToken(token: string, deps: VerifyOwnIdTokenDeps
     now: deps.now,
     skew: deps.config.clockSkew,
   };
-  const verified = await verifyJwt(token, rules);
-  if (!verified.ok) return null;
-  const { sub, aud, azp, sid, exp } = verified.jwt.claims as { sub: string; aud: string | string[]; azp?: unknown; sid?: unknown; exp: number };
+  if ((await checkJwt(jwt, rules)) !== undefined) return null;
+  const { sub, aud, azp, sid, exp } = jwt.claims as { sub: string; aud: string | string[]; azp?: unknown; sid?: unknown; exp: number };
   return {
     sub, aud: typeof aud === "string" ? [aud] : aud, exp,
     ...(typeof azp === "string" && { azp }),
