@@ -23,6 +23,7 @@ export interface CleanupCounts {
   session_clients: number;
   sessions: number;
   email_verifications: number;
+  password_resets: number;
   initial_access_tokens: number;
   refresh_tokens: number;
   refresh_token_rotations: number;
@@ -113,6 +114,7 @@ async function cleanUp(db: D1Database, now: number): Promise<MaintenanceReport["
         .prepare("UPDATE refresh_token_rotations SET retry_sealed = NULL WHERE retry_sealed IS NOT NULL AND rotated_at < ?")
         .bind(now - RETRY_ANSWER_RETENTION),
       db.prepare("DELETE FROM outbox WHERE created_at < ?").bind(now - OUTBOX_RETENTION),
+      db.prepare("DELETE FROM password_resets WHERE used_at IS NOT NULL OR expires_at < ?").bind(now),
     ]);
     const n = (i: number) => results[i]?.meta.changes ?? 0;
     return {
@@ -126,6 +128,7 @@ async function cleanUp(db: D1Database, now: number): Promise<MaintenanceReport["
       refresh_token_families: n(6),
       retry_answers_cleared: n(8),
       outbox: n(9),
+      password_resets: n(10),
     };
   } catch (error) {
     log("error", "maintenance_cleanup_failed", { message: String(error instanceof Error ? error.message : error) });

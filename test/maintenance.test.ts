@@ -19,6 +19,7 @@ const SEEDED = [
   "session_clients",
   "sessions",
   "email_verifications",
+  "password_resets",
   "initial_access_tokens",
   "refresh_tokens",
   "refresh_token_rotations",
@@ -48,6 +49,11 @@ const verification = (id: string, expiresAt: number, usedAt: number | null = nul
   env.DB.prepare(
     "INSERT INTO email_verifications (token_hash, user_id, email, created_at, expires_at, used_at) VALUES (?, 'u1', 'a@example.com', ?, ?, ?)",
   ).bind(id, T0 - DAY, expiresAt, usedAt);
+
+const reset = (id: string, expiresAt: number, usedAt: number | null = null) =>
+  env.DB.prepare(
+    "INSERT INTO password_resets (token_hash, user_id, email, created_at, expires_at, used_at) VALUES (?, 'u1', 'a@example.com', ?, ?, ?)",
+  ).bind(id, T0 - 600, expiresAt, usedAt);
 
 const iat = (id: string, expiresAt: number | null) =>
   env.DB.prepare("INSERT INTO initial_access_tokens (token_hash, expires_at, created_at) VALUES (?, ?, ?)").bind(id, expiresAt, T0 - DAY);
@@ -90,6 +96,9 @@ describe("issue 4 maintenance: expired rows", () => {
       verification("v-live", T0 + 100),
       verification("v-expired", T0 - 1),
       verification("v-used", T0 + 100, T0 - 10),
+      reset("r-live", T0 + 100),
+      reset("r-expired", T0 - 1),
+      reset("r-used", T0 + 100, T0 - 10),
       iat("i-live", T0 + 100),
       iat("i-forever", null),
       iat("i-expired", T0 - 1),
@@ -101,9 +110,10 @@ describe("issue 4 maintenance: expired rows", () => {
 
     expect(await ids("SELECT id_hash AS id FROM sessions")).toEqual(["s-just-ended", "s-live"]);
     expect(await ids("SELECT token_hash AS id FROM email_verifications")).toEqual(["v-live"]);
+    expect(await ids("SELECT token_hash AS id FROM password_resets")).toEqual(["r-live"]);
     expect(await ids("SELECT token_hash AS id FROM initial_access_tokens")).toEqual(["i-forever", "i-live"]);
     expect(await ids("SELECT id FROM outbox")).toEqual(["o-live"]);
-    expect(report.cleanup).toMatchObject({ ok: true, sessions: 2, email_verifications: 2, initial_access_tokens: 1, outbox: 1 });
+    expect(report.cleanup).toMatchObject({ ok: true, sessions: 2, email_verifications: 2, password_resets: 2, initial_access_tokens: 1, outbox: 1 });
   });
 
   it("back-channel logout's session_clients: rows of expired and long-ended sessions go; a live or just-ended session's stay", async () => {
