@@ -13,6 +13,7 @@ import { discovery } from "./endpoints/discovery";
 import { jwks } from "./endpoints/jwks";
 import { logout } from "./endpoints/logout";
 import { accountPassword, passwordReset } from "./endpoints/password";
+import { accountPasskeys, passkeySignIn } from "./endpoints/passkeys";
 import { rejectOtherMethods, tokenEndpoint, tokenPreflight } from "./endpoints/token";
 import { OAuthError } from "./errors/oauth-error";
 import { errorResponse } from "./errors/respond";
@@ -53,6 +54,8 @@ export const app = new Hono<AppEnv>()
   .route("/admin", admin)
   .route("/account", account)
   .route("/account", accountPassword)
+  .route("/account", accountPasskeys)
+  .route("/login/passkey", passkeySignIn)
   .route("/password", passwordReset)
   .route("/logout", logout)
   // Local development only (SHOW_DEV_OUTBOX): a relying party calling this app in-process.

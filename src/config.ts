@@ -1,4 +1,5 @@
 import type { JSONWebKeySet } from "jose";
+import { parseAcrTable, type AcrTable } from "./acr";
 import type { Env } from "./env";
 
 /**
@@ -144,6 +145,12 @@ export interface Config {
    * (`waitUntil`), so a slow client never delays the person, but it must not hold the Worker either.
    */
   readonly backChannelLogoutTimeoutMs: number;
+  /**
+   * Which `acr` a sign-in earns from its `amr` (src/acr.ts): ACR_TABLE, a JSON array of
+   * {"acr", "amr": [...]} rules, first match wins; default phrh for a device-bound passkey, phr for
+   * any passkey, none for a password. Its values are discovery's `acr_values_supported`.
+   */
+  readonly acrTable: AcrTable;
 }
 
 /** A failure budget: at most `limit` failures within `windowSeconds` of the first one. */
@@ -197,6 +204,7 @@ export function configFrom(env: Env): Config {
     sectorIdentifierFetch: { timeoutMs: 3000, maxBytes: 64 * 1024 },
     logoutTokenTtl: 120,
     backChannelLogoutTimeoutMs: 3000,
+    acrTable: parseAcrTable(env.ACR_TABLE),
   };
   parsed.set(env, config);
   return config;

@@ -47,6 +47,8 @@ export interface Env {
   REFRESH_TOKEN_TTL?: string;
   REFRESH_TOKEN_IDLE_TTL?: string;
   REFRESH_TOKEN_REUSE_GRACE?: string;
+  /** Optional: the sign-in → `acr` table as JSON (src/acr.ts); default phrh/phr for passkeys. */
+  ACR_TABLE?: string;
 }
 
 /**

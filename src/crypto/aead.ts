@@ -9,7 +9,7 @@ import { base64url, decodeUtf8, fromBase64url, utf8 } from "./encoding";
  *
  * Format: `v1.<iv b64url>.<ciphertext+tag b64url>`.
  */
-export type Purpose = "signing-key" | "client-secret" | "interaction" | "authorization-code" | "refresh-retry";
+export type Purpose = "signing-key" | "client-secret" | "interaction" | "authorization-code" | "refresh-retry" | "passkey-challenge";
 
 const subkey = (root: string, purpose: Purpose) =>
   derivedKey(root, { purpose, algorithm: { name: "AES-GCM", length: 256 }, usages: ["encrypt", "decrypt"] });

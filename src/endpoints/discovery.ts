@@ -1,3 +1,4 @@
+import { acrValuesSupported } from "../acr";
 import { CLIENT_AUTH_METHODS } from "../client-auth";
 import type { Config } from "../config";
 import { GRANTS } from "../grants";
@@ -31,7 +32,7 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     registration_endpoint: url("/register"),
     jwks_uri: url("/jwks"),
     scopes_supported: [...STANDARD_SCOPES],
-    claims_supported: ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr",
+    claims_supported: ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr", "acr",
       ...new Set(Object.values(SCOPE_CLAIMS).flat())],
     grant_types_supported: GRANTS.map((g) => g.type),
     response_types_supported: ["code"],
@@ -39,6 +40,7 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     code_challenge_methods_supported: ["S256"],
     prompt_values_supported: ["none", "login", "consent"],
     subject_types_supported: ["public"],
+    acr_values_supported: acrValuesSupported(config.acrTable),
     id_token_signing_alg_values_supported: [...SERVER_SIGNING_ALGS],
     authorization_response_iss_parameter_supported: true,
     claims_parameter_supported: false,

@@ -22,6 +22,8 @@ import { resendVerification, signUp, type FollowUp, type MailDeps } from "../use
 import { loginThrottleKeys, tooManyAttempts } from "../users/throttle";
 import { completeVerification } from "../users/verification";
 import type { User } from "../users/model";
+import { relyingParty } from "../passkeys/ceremony";
+import { signInCeremony } from "../passkeys/sign-in";
 import { pageErrors } from "./authorize";
 
 /**
@@ -33,9 +35,10 @@ import { pageErrors } from "./authorize";
  * that page only (src/sessions/sign-in-return.ts).
  */
 
-/** The sign-in page for `target` (again, with an error, after a failed attempt). */
+/** The sign-in page for `target`: password form and passkey offer (src/endpoints/passkeys.tsx re-renders it after a failed passkey). */
 export async function signInPage(c: AppContext, target: SignInFor, error?: SignInError, email?: string) {
   const csrf = await csrfFor(c.req.raw, encryptionKey(c));
+  const passkey = await signInCeremony(relyingParty(c.get("config").issuer), encryptionKey(c), target, c.get("now"));
   const txn = "txn" in target ? target.txn : undefined;
   const client = txn && clientInfo(await uncachedClientStore(c).get(txn.request.clientId), txn.request.clientId);
   const hint = email ?? txn?.request.loginHint;
@@ -43,7 +46,7 @@ export async function signInPage(c: AppContext, target: SignInFor, error?: SignI
     c,
     (nonce) => (
       <SignInPage nonce={nonce} csrf={csrf.token} {...("txn" in target ? { txn: target.txnValue } : { returnTo: target.returnTo })}
-        {...client?.props} signupEnabled={c.get("config").signupEnabled}
+        {...client?.props} signupEnabled={c.get("config").signupEnabled} passkey={passkey}
         {...(hint !== undefined && { loginHint: hint })} {...(error !== undefined && { error })} />
     ),
     // form-action also governs the redirects after the POST (Chromium enforces it on the whole
@@ -86,7 +89,7 @@ function answerThenMail(c: AppContext, { email, followUp }: FollowUp, txnValue: 
   return verifySentPage(c, email, txnValue);
 }
 
-/** A new session for a person who just authenticated by `amr` (RFC 8176: ["pwd"]); completeSignIn (src/authorize/flow.ts) sends the browser on. */
+/** A new session for a person who just authenticated by `amr` (RFC 8176: ["pwd"]; a passkey's, src/passkeys/ceremony.ts). */
 export async function signIn(c: AppContext, user: User, amr: string[]): Promise<{ sid: string; cookie: string }> {
   const { cookieValue, session } = await sessionStore(c).create(
     { userId: user.id, authTime: c.get("now"), amr },

@@ -1,3 +1,4 @@
+import { acrOf } from "../acr";
 import { CODE_NAMESPACE, openCode, type CodePayload } from "../authorize/codes";
 import { PKCE_VALUE } from "../authorize/request";
 import { backChannelLogoutUri } from "../clients/model";
@@ -89,7 +90,7 @@ async function issueTokens(ctx: GrantContext, code: CodePayload, onFailure: (und
     mintTokens(
       {
         client, subject: code.sub, scope: code.scope, grantId: code.grantId,
-        authentication: { authTime: code.authTime, sid: code.sid, amr: code.amr },
+        authentication: { authTime: code.authTime, sid: code.sid, amr: code.amr, ...acrOf(config.acrTable, code.amr) },
         ...(code.nonce !== undefined && { nonce: code.nonce }),
         refresh: { kind: "family" },
       },

@@ -56,9 +56,10 @@ export function AccountPage({ nonce, csrf, userEmail, grants, notice }: AccountP
           {NOTICES[notice]}
         </p>
       ) : null}
-      <h2>Password and sessions</h2>
+      <h2>Passkeys, password and sessions</h2>
       <p>
-        <a href="/account/password">Change password</a> · <a href="/account/sign-out-everywhere">Sign out everywhere</a>
+        <a href="/account/passkeys">Passkeys</a> · <a href="/account/password">Change password</a> ·{" "}
+        <a href="/account/sign-out-everywhere">Sign out everywhere</a>
       </p>
       <h2>Apps with access to your account</h2>
       {grants.length === 0 ? (

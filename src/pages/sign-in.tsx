@@ -1,16 +1,18 @@
 import { CsrfField, Layout } from "./layout";
 import { ClientLinks, ClientLogo, type ClientInfo } from "./links";
 import type { SignInReturn } from "../sessions/sign-in-return";
+import { PasskeySignIn, type PasskeyCeremony } from "./passkeys";
 
 /**
  * Why the last attempt failed. An unknown email and a wrong password are both
  * `invalid_credentials` and show the same words, so the page does not reveal who has an account.
  */
-export type SignInError = "invalid_credentials" | "too_many_attempts";
+export type SignInError = "invalid_credentials" | "too_many_attempts" | "passkey_failed";
 
 const SIGN_IN_ERRORS: Record<SignInError, string> = {
   invalid_credentials: "The email address or password is incorrect.",
   too_many_attempts: "Too many failed sign-in attempts. Wait a few minutes and try again.",
+  passkey_failed: "That passkey could not sign you in. Try again, or sign in with your password.",
 };
 
 export interface SignInPageProps extends ClientInfo {
@@ -29,14 +31,16 @@ export interface SignInPageProps extends ClientInfo {
    */
   clientName?: string;
   signupEnabled: boolean;
+  /** Sign in with a passkey (src/endpoints/passkeys.tsx): the button and the email field's autofill. */
+  passkey?: PasskeyCeremony;
 }
 
 /** What the page says a sign-in outside an authorization request leads to. */
-const RETURN_LEADS: Record<SignInReturn, string> = { account: "to your account" };
+const RETURN_LEADS: Record<SignInReturn, string> = { account: "to your account", passkeys: "again to add a passkey" };
 
 /** POST /login: email and password, with hidden `csrf` and `txn` (or `return`). */
 export function SignInPage({
-  nonce, csrf, txn, returnTo, loginHint, error, clientName, clientUri, logoUri, policyUri, tosUri, signupEnabled,
+  nonce, csrf, txn, returnTo, loginHint, error, clientName, clientUri, logoUri, policyUri, tosUri, signupEnabled, passkey,
 }: SignInPageProps) {
   return (
     <Layout title="Sign in" nonce={nonce}>
@@ -67,7 +71,7 @@ export function SignInPage({
             id="email"
             name="email"
             type="email"
-            autocomplete="username"
+            autocomplete={passkey ? "username webauthn" : "username"}
             autocapitalize="none"
             spellcheck={false}
             required
@@ -93,6 +97,7 @@ export function SignInPage({
           <button type="submit">Sign in</button>
         </div>
       </form>
+      {passkey ? <PasskeySignIn nonce={nonce} csrf={csrf} ceremony={passkey} {...(txn !== undefined ? { txn } : returnTo !== undefined ? { returnTo } : {})} /> : null}
       <p class="alt">
         <a href="/password/forgot">Forgot your password?</a>
       </p>

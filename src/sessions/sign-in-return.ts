@@ -5,7 +5,7 @@
  * person elsewhere (open redirection, RFC 9700 §4.11). Sign-ins for an authorization request
  * return through their sealed transaction (`txn`) instead.
  */
-export const SIGN_IN_RETURNS = { account: "/account" } as const;
+export const SIGN_IN_RETURNS = { account: "/account", passkeys: "/account/passkeys" } as const;
 
 export type SignInReturn = keyof typeof SIGN_IN_RETURNS;
 
