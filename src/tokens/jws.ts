@@ -59,8 +59,9 @@ export function decodeJws(token: string): CompactJws | undefined {
 }
 
 /**
- * The one way a JWS signature is checked with a key the caller has chosen (client assertions, our
- * own tokens presented back): RFC 7515 §5.2 straight over Web Crypto. The caller has decided that
+ * The one way a JWS signature is checked with a key the caller has chosen: RFC 7515 §5.2 straight
+ * over Web Crypto. JWTs reach it through the one JWT verifier (src/tokens/verify-jwt.ts: client
+ * assertions, our own tokens presented back, software statements). The caller has decided that
  * the header's `alg` is acceptable and found the key for it; this refuses a key that is not one for
  * that alg (subtleJwsParams: algorithm, hash, curve, RSA size), refuses any `crit` (we understand
  * no extension, §4.1.11), and verifies the signature over the first two parts as sent. False for
