@@ -61,7 +61,7 @@ export const refreshToken: Grant = {
       },
       { config: ctx.config, keys: ctx.keys, now, db: services.db },
     );
-    const rotated = await rotateRefreshToken(services.db, stored, successor!, { now, policy, encryptionKey: services.encryptionKey });
+    const rotated = await rotateRefreshToken(services.db, stored, successor, { now, policy, encryptionKey: services.encryptionKey });
     if (rotated) return response;
     // Another request rotated (or revoked) the token between our read and our write.
     const after = await findRefreshToken(services.db, value);

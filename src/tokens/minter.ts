@@ -68,7 +68,14 @@ export interface Authentication {
  * `rotation` makes the successor of `current` (same family, original scope and binding) which the
  * refresh grant then writes with `rotateRefreshToken` (one conditional write decides the race).
  */
-export type RefreshRequest = { kind: "family" } | { kind: "rotation"; current: StoredRefreshToken; requestScope: string };
+export type RefreshRequest = { kind: "family" } | RotationRequest;
+export interface RotationRequest {
+  kind: "rotation";
+  /** The presented token (its family, scope and binding go to the successor). */
+  current: StoredRefreshToken;
+  /** The rotating request's scope parameter, normalized ('' when none was sent): a retry must match it. */
+  requestScope: string;
+}
 
 /** What every grant passes to `mintTokens`. */
 export interface MintRequest {
@@ -116,9 +123,12 @@ export interface Minted {
  * token are signed first, and the refresh-token rows (one batch) are written last, so when this
  * throws nothing was written; when it returns, `family` names what was.
  */
+export async function mintTokens(request: MintRequest & { refresh: RotationRequest }, deps: MintDeps): Promise<Minted & { successor: Successor }>;
+export async function mintTokens(request: MintRequest, deps: MintDeps): Promise<Minted>;
 export async function mintTokens(request: MintRequest, deps: MintDeps): Promise<Minted> {
   const { config, keys, now } = deps;
-  const { client, subject, scope, grantId, authentication, binding } = request;
+  const { client, subject, scope, grantId, authentication, binding, refresh } = request;
+  const cnf = binding === undefined ? null : confirmationOf(binding);
   const access = await issueAccessToken(
     {
       sub: subject,
@@ -126,23 +136,14 @@ export async function mintTokens(request: MintRequest, deps: MintDeps): Promise<
       scope: [...scope],
       ...(authentication !== undefined && { authTime: authentication.authTime }),
       ...(grantId !== undefined && { grantId }),
-      ...(binding !== undefined && { cnf: confirmationOf(binding) }),
+      ...(cnf !== null && { cnf }),
     },
     { config, keys, now },
   );
   const accessToken = { jti: access.jti, exp: now + access.expiresIn };
-  const response: TokenResponse = {
-    access_token: access.token,
-    token_type: tokenTypeOf(binding),
-    expires_in: access.expiresIn,
-    scope: scope.join(" "),
-  };
-  const minted: Minted = { response, accessToken };
-  const refresh = request.refresh;
 
-  if (refresh?.kind === "rotation") response.refresh_token = randomToken(32);
-  if (authentication !== undefined && scope.includes("openid")) {
-    response.id_token = await issueIdToken(
+  const idToken = authentication !== undefined && scope.includes("openid")
+    ? await issueIdToken(
       {
         sub: subject,
         clientId: client.clientId,
@@ -156,29 +157,46 @@ export async function mintTokens(request: MintRequest, deps: MintDeps): Promise<
         ...(authentication.acr !== undefined && { acr: authentication.acr }),
       },
       { config, keys, now },
-    );
-  }
+    )
+    : undefined;
 
+  let refreshToken: string | undefined;
+  let family: Minted["family"];
   if (refresh?.kind === "rotation") {
-    minted.successor = {
-      token: response.refresh_token!,
-      accessToken,
-      // What a retry within the grace window gets: the same answer, expires_in recomputed from expires_at.
-      retryAnswer: { ...response, expires_at: accessToken.exp },
-      requestScope: refresh.requestScope,
-    };
+    refreshToken = randomToken(32);
   } else if (refresh?.kind === "family" && scope.includes("offline_access") && grantId !== undefined && authentication !== undefined) {
     const written = await issueRefreshToken(
       deps.db,
       {
         grantId, clientId: client.clientId, userId: subject, scope: [...scope], authTime: authentication.authTime,
-        sid: authentication.sid ?? null, accessToken,
+        sid: authentication.sid ?? null, cnf, accessToken,
       },
       { now, policy: refreshPolicy(config, client) },
     );
-    // Placed after id_token would reorder the JSON members; keep RFC 6749 §5.1's order.
-    minted.response = { ...response, refresh_token: written.token, ...(response.id_token !== undefined && { id_token: response.id_token }) };
-    minted.family = { familyId: written.familyId, hash: written.hash };
+    refreshToken = written.token;
+    family = { familyId: written.familyId, hash: written.hash };
   }
-  return minted;
+
+  const response: TokenResponse = {
+    access_token: access.token,
+    token_type: tokenTypeOf(binding),
+    expires_in: access.expiresIn,
+    scope: scope.join(" "),
+    ...(refreshToken !== undefined && { refresh_token: refreshToken }),
+    ...(idToken !== undefined && { id_token: idToken }),
+  };
+  return {
+    response,
+    accessToken,
+    ...(family !== undefined && { family }),
+    ...(refresh?.kind === "rotation" && {
+      successor: {
+        token: refreshToken!,
+        accessToken,
+        // What a retry within the grace window gets: the same answer, expires_in recomputed from expires_at.
+        retryAnswer: { ...response, expires_at: accessToken.exp },
+        requestScope: refresh.requestScope,
+      },
+    }),
+  };
 }

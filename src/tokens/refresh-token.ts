@@ -3,6 +3,7 @@ import type { Config } from "../config";
 import { open, seal } from "../crypto/aead";
 import { randomToken } from "../crypto/encoding";
 import { hashForStorage } from "../crypto/hash";
+import type { Confirmation } from "./minter";
 import { allAttempted, revokeAccessToken } from "./revocation";
 
 /**
@@ -15,7 +16,7 @@ import { allAttempted, revokeAccessToken } from "./revocation";
  * tokens issued with them through the KV revocation list (src/tokens/revocation.ts) — except that
  * the same request again within a short grace window gets the same answer (see `rotate`).
  *
- * Storage (schema.sql): `refresh_tokens` (one row per token), `refresh_token_rotations` (its
+ * Storage (schema.sql): `refresh_tokens` (one row per token, with its binding), `refresh_token_rotations` (its
  * rotation state, same `token_hash`) and `refresh_token_families`.
  */
 export interface RefreshBinding {
@@ -25,6 +26,11 @@ export interface RefreshBinding {
   scope: string[];
   authTime: number;
   sid: string | null;
+  /**
+   * The key the tokens are bound to (RFC 7800 `cnf`: DPoP `jkt`, mTLS `x5t#S256`), null when they
+   * are Bearer tokens; every successor keeps it (a rotation does not change the binding).
+   */
+  cnf: Confirmation | null;
   /** The access token issued together with the refresh token: revoked with its family. */
   accessToken?: { jti: string; exp: number };
 }
@@ -85,6 +91,7 @@ interface Row {
   scope: string;
   auth_time: number;
   sid: string | null;
+  cnf: string | null;
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
@@ -141,6 +148,7 @@ export async function findRefreshToken(db: D1Database, token: string): Promise<S
     scope: row.scope ? row.scope.split(" ") : [],
     authTime: row.auth_time,
     sid: row.sid,
+    cnf: row.cnf === null ? null : (JSON.parse(row.cnf) as Confirmation),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
@@ -152,10 +160,12 @@ export async function findRefreshToken(db: D1Database, token: string): Promise<S
 const insertToken = (db: D1Database, hash: string, b: RefreshBinding, now: number, expiresAt: number) =>
   db
     .prepare(
-      `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, auth_time, sid, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, auth_time, sid, cnf, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .bind(hash, b.grantId, b.clientId, b.userId, b.scope.join(" "), b.authTime, b.sid, now, expiresAt);
+    .bind(hash, b.grantId, b.clientId, b.userId, b.scope.join(" "), b.authTime, b.sid, storedCnf(b.cnf), now, expiresAt);
+
+const storedCnf = (cnf: Confirmation | null): string | null => (cnf === null ? null : JSON.stringify(cnf));
 
 /**
  * Issues the first refresh token of a new family (authorization_code grant). Its expiry is the
@@ -241,10 +251,13 @@ export async function rotateRefreshToken(
       .bind(now, hash, successor.requestScope, sealed, current.hash, current.hash, current.familyId),
     db
       .prepare(
-        `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, auth_time, sid, created_at, expires_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${won}`,
+        `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, auth_time, sid, cnf, created_at, expires_at)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${won}`,
       )
-      .bind(hash, binding.grantId, binding.clientId, binding.userId, binding.scope.join(" "), binding.authTime, binding.sid, now, expiresAt, current.hash, hash),
+      .bind(
+        hash, binding.grantId, binding.clientId, binding.userId, binding.scope.join(" "), binding.authTime, binding.sid, storedCnf(binding.cnf),
+        now, expiresAt, current.hash, hash,
+      ),
     db
       .prepare(`INSERT INTO refresh_token_rotations (token_hash, family_id, access_jti, access_exp) SELECT ?, ?, ?, ? WHERE ${won}`)
       .bind(hash, current.familyId, successor.accessToken.jti, successor.accessToken.exp, current.hash, hash),
