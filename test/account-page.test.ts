@@ -58,7 +58,8 @@ describe("GET /account signed out: sign in, then back to /account", () => {
     const loginHtml = await login.text();
     expect(login.status).toBe(200);
     expectPageSecurity(login, loginHtml);
-    expect(hiddenFields(loginHtml)).toEqual({ return: "account", csrf: expect.any(String) });
+    // The password form's fields, and the passkey form's (its sealed challenge and the credential the script fills in).
+    expect(hiddenFields(loginHtml)).toEqual({ return: "account", csrf: expect.any(String), state: expect.any(String), credential: "" });
 
     // A wrong password shows the form again, still returning to the account page.
     const wrong = await browser.submit(loginHtml, { email: user.email, password: "not the password" }, "/login");

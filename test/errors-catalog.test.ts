@@ -15,7 +15,7 @@ describe("the error catalog", () => {
   });
 
   it("every entry's ref names specification sections, never an issue of this project (refs ship in docs/errors.md)", () => {
-    const SPEC = /^(RFC \d+|OIDC |OAuth 2\.0 |NIST SP |ASVS |FAPI |Fetch standard|draft-)/;
+    const SPEC = /^(RFC \d+|OIDC |OAuth 2\.0 |NIST SP |ASVS |FAPI |W3C |Fetch standard|draft-)/;
     for (const [code, entry] of Object.entries(catalog)) {
       expect(entry.ref, code).not.toMatch(/\bissue\b/i);
       for (const part of entry.ref.split(";")) expect(part.trim(), code).toMatch(SPEC);

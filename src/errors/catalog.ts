@@ -135,10 +135,10 @@ export const catalog = {
   password_policy: entry("invalid_request", 400, "The password must be 8 to 256 characters and not only spaces.", "NIST SP 800-63B 3.1.1.2"),
   too_many_attempts: entry("temporarily_unavailable", 429, "Too many failed sign-in attempts. Wait a few minutes and try again.", "NIST SP 800-63B 3.2.2; RFC 6585 4"),
   // ── passkeys (W3C WebAuthn Level 3) ───────────────────────────────────────────────────────
-  passkey_challenge_invalid: entry("invalid_request", 400, "This passkey request has expired or was already used. Go back, reload the page and try again.", "WebAuthn L3 13.4.3"),
-  passkey_invalid: entry("invalid_request", 400, "The passkey could not be verified.", "WebAuthn L3 7.1, 7.2"),
+  passkey_challenge_invalid: entry("invalid_request", 400, "This passkey request has expired or was already used. Go back, reload the page and try again.", "W3C WebAuthn L3 13.4.3"),
+  passkey_invalid: entry("invalid_request", 400, "The passkey could not be verified.", "W3C WebAuthn L3 7.1, 7.2"),
   passkey_reauthentication_required: entry("invalid_request", 403, "Sign in again to add a passkey: adding one needs a sign-in within the last 5 minutes.", "ASVS 5.0 7.5.1"),
-  passkey_name_invalid: entry("invalid_request", 400, "Name the passkey: 1 to 64 characters.", "WebAuthn L3 7.1"),
+  passkey_name_invalid: entry("invalid_request", 400, "Name the passkey: 1 to 64 characters.", "W3C WebAuthn L3 7.1"),
   // ── authorization_code grant (RFC 6749 §4.1.3, RFC 7636 §4.6) ──────────────────────────────
   code_invalid: entry("invalid_grant", 400, "The authorization code is invalid.", "RFC 6749 4.1.3"),
   code_expired: entry("invalid_grant", 400, "The authorization code has expired.", "RFC 6749 4.1.2"),
