@@ -5,11 +5,13 @@ import { postedForm, seeOther } from "../http/page-form";
 import { csrfFor, renderPage } from "../http/page-security";
 import { log } from "../log";
 import { endAllSessions } from "../logout/end-session";
-import { mailerFrom, type MailMessage } from "../mail";
+import type { MailMessage } from "../mail";
 import { ForgotPasswordPage, PasswordResetDonePage, PasswordResetSentPage, SetPasswordPage } from "../pages/password";
 import { ChangePasswordPage, SignOutEverywherePage, type PasswordFormError } from "../pages/password-account";
 import { clearSessionCookie, sessionCookie } from "../sessions/cookie";
-import { d1SessionStore } from "../sessions/store";
+import {
+  database, devOutboxShown, encryptionKey, loginThrottle, mailer, revocationKv, sessionStore, signUpMailBudget, userStore,
+} from "../services";
 import { PASSWORD_MIN_LENGTH, hashPassword, passwordProblem } from "../users/password";
 import {
   PASSWORD_RESET_TTL, closeResetLinks, completePasswordReset, isOpenResetLink, passwordChangedMail, requestPasswordReset,
@@ -17,8 +19,6 @@ import {
 } from "../users/password-reset";
 import { confirmPassword, signedInRecently } from "../users/reauthentication";
 import { revokeRefreshTokensOf } from "../users/sign-out-everywhere";
-import { d1UserStore } from "../users/store";
-import { durableLoginThrottle } from "../users/throttle";
 import { signedInPerson, toSignIn } from "./account";
 import { pageErrors } from "./authorize";
 
@@ -48,7 +48,7 @@ import { pageErrors } from "./authorize";
 /** Ends every session of the person (back-channel logout to their clients) and revokes their refresh tokens. */
 export async function signOutEverywhere(c: AppContext, userId: string): Promise<void> {
   await endAllSessions(c, userId);
-  await revokeRefreshTokensOf({ db: c.env.DB, kv: c.env.KV, now: c.get("now") }, userId);
+  await revokeRefreshTokensOf({ db: database(c), kv: revocationKv(c), now: c.get("now") }, userId);
 }
 
 /** Runs `work` after the answer (`waitUntil`): the answer's content and timing never depend on it. A failure is logged. */
@@ -57,31 +57,28 @@ function afterAnswer(c: AppContext, work: () => Promise<void>): void {
 }
 
 function mailLater(c: AppContext, message: MailMessage): void {
-  afterAnswer(c, () => mailerFrom(c.env).send(message));
+  afterAnswer(c, () => mailer(c).send(message));
 }
 
 function resetDeps(c: AppContext): PasswordResetDeps {
-  const config = c.get("config");
   return {
-    db: c.env.DB,
-    users: d1UserStore(c.env.DB),
-    mailer: mailerFrom(c.env),
-    mailBudget: durableLoginThrottle(c.env.LOGIN_THROTTLE, { mail: config.signUpMailThrottle }, c.get("now")),
-    issuer: config.issuer,
+    db: database(c),
+    users: userStore(c),
+    mailer: mailer(c),
+    mailBudget: signUpMailBudget(c),
+    issuer: c.get("config").issuer,
     now: c.get("now"),
   };
 }
 
-const loginThrottle = (c: AppContext) => durableLoginThrottle(c.env.LOGIN_THROTTLE, c.get("config").loginThrottle, c.get("now"));
-
 async function forgotPage(c: AppContext, props: { email?: string; invalidEmail?: boolean } = {}) {
-  const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+  const csrf = await csrfFor(c.req.raw, encryptionKey(c));
   return renderPage(c, (nonce) => <ForgotPasswordPage nonce={nonce} csrf={csrf.token} {...props} />,
     { status: props.invalidEmail ? 400 : 200, setCookies: [csrf.setCookie] });
 }
 
 async function setPasswordPage(c: AppContext, token: string, weakPassword = false) {
-  const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+  const csrf = await csrfFor(c.req.raw, encryptionKey(c));
   return renderPage(
     c,
     (nonce) => <SetPasswordPage nonce={nonce} csrf={csrf.token} token={token} weakPassword={weakPassword} passwordMinLength={PASSWORD_MIN_LENGTH} />,
@@ -91,7 +88,7 @@ async function setPasswordPage(c: AppContext, token: string, weakPassword = fals
 
 /** The link must be open before the form is shown or a new password hashed (a made-up token costs one lookup, no PBKDF2). */
 async function openLink(c: AppContext, token: string | undefined): Promise<string> {
-  ensure(await isOpenResetLink({ db: c.env.DB, now: c.get("now") }, token), "password_reset_link_invalid");
+  ensure(await isOpenResetLink({ db: database(c), now: c.get("now") }, token), "password_reset_link_invalid");
   return token!;
 }
 
@@ -110,7 +107,7 @@ export const passwordReset = new Hono<AppEnv>()
     afterAnswer(c, request.followUp);
     const email = request.email;
     return renderPage(c, (nonce) => (
-      <PasswordResetSentPage nonce={nonce} email={email} ttlMinutes={PASSWORD_RESET_TTL / 60} outboxHint={c.env.SHOW_DEV_OUTBOX === "true"} />
+      <PasswordResetSentPage nonce={nonce} email={email} ttlMinutes={PASSWORD_RESET_TTL / 60} outboxHint={devOutboxShown(c)} />
     ));
   })
   .get("/reset", pageErrors, async (c) => setPasswordPage(c, await openLink(c, c.req.query("token"))))
@@ -120,14 +117,14 @@ export const passwordReset = new Hono<AppEnv>()
     const password = form.get("password") ?? "";
     // The policy first: a weak password gets the form again and does not spend the link.
     if (passwordProblem(password) !== undefined) return setPasswordPage(c, token, true);
-    const user = await completePasswordReset({ db: c.env.DB, now: c.get("now") }, token, await hashPassword(password));
+    const user = await completePasswordReset({ db: database(c), now: c.get("now") }, token, await hashPassword(password));
     await signOutEverywhere(c, user.id);
     mailLater(c, passwordChangedMail(user.email, c.get("config").issuer, "reset"));
     return renderPage(c, (nonce) => <PasswordResetDonePage nonce={nonce} />, { setCookies: [clearSessionCookie()] });
   });
 
 async function changePage(c: AppContext, userEmail: string, error?: PasswordFormError) {
-  const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+  const csrf = await csrfFor(c.req.raw, encryptionKey(c));
   return renderPage(
     c,
     (nonce) => (
@@ -139,7 +136,7 @@ async function changePage(c: AppContext, userEmail: string, error?: PasswordForm
 }
 
 async function everywherePage(c: AppContext, userEmail: string, fresh: boolean, error?: PasswordFormError) {
-  const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+  const csrf = await csrfFor(c.req.raw, encryptionKey(c));
   return renderPage(
     c,
     (nonce) => <SignOutEverywherePage nonce={nonce} csrf={csrf.token} userEmail={userEmail} fresh={fresh} {...(error !== undefined && { error })} />,
@@ -166,14 +163,13 @@ export const accountPassword = new Hono<AppEnv>()
     if (passwordProblem(password) !== undefined) return changePage(c, user.email, "weak_password");
 
     const now = c.get("now");
-    await d1UserStore(c.env.DB).update(user.id, { passwordHash: await hashPassword(password) }, now);
-    await closeResetLinks(c.env.DB, user.id, now);
+    await userStore(c).update(user.id, { passwordHash: await hashPassword(password) }, now);
+    await closeResetLinks(database(c), user.id, now);
     await signOutEverywhere(c, user.id);
     // This browser stays signed in: a new session, authenticated by the password just given.
-    const sessionTtl = c.get("config").sessionTtl;
-    const { cookieValue } = await d1SessionStore(c.env.DB, { ttl: sessionTtl }).create({ userId: user.id, authTime: now, amr: ["pwd"] }, now);
+    const { cookieValue } = await sessionStore(c).create({ userId: user.id, authTime: now, amr: ["pwd"] }, now);
     mailLater(c, passwordChangedMail(user.email, c.get("config").issuer, "account"));
-    return seeOther("/account?notice=password_changed", { "set-cookie": sessionCookie(cookieValue, sessionTtl) });
+    return seeOther("/account?notice=password_changed", { "set-cookie": sessionCookie(cookieValue, c.get("config").sessionTtl) });
   })
   .get("/sign-out-everywhere", pageErrors, async (c) => {
     const person = await signedInPerson(c);
