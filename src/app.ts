@@ -9,6 +9,8 @@ import { introspectionEndpoint, rejectOtherIntrospectionMethods } from "./endpoi
 import { rejectOtherRevocationMethods, revocationEndpoint } from "./endpoints/revocation";
 import { rejectOtherUserinfoMethods, userinfoEndpoint, userinfoPreflight } from "./endpoints/userinfo";
 import { DEMO_APP_PATH, demoApp, type Serve } from "./dev/demo-app";
+import { device } from "./endpoints/device";
+import { deviceAuthorizationEndpoint, rejectOtherDeviceAuthorizationMethods } from "./endpoints/device-authorization";
 import { discovery } from "./endpoints/discovery";
 import { jwks } from "./endpoints/jwks";
 import { logout } from "./endpoints/logout";
@@ -41,6 +43,9 @@ export const app = new Hono<AppEnv>()
   .post("/token", ...tokenEndpoint)
   .options("/token", tokenPreflight)
   .all("/token", rejectOtherMethods)
+  .post("/device_authorization", ...deviceAuthorizationEndpoint)
+  .all("/device_authorization", rejectOtherDeviceAuthorizationMethods)
+  .route("/device", device)
   .post("/revoke", ...revocationEndpoint)
   .options("/revoke", tokenPreflight)
   .all("/revoke", rejectOtherRevocationMethods)

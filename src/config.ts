@@ -44,6 +44,9 @@ export interface Config {
   readonly codeTtl: number;
   /** How long a person has to finish sign-in and consent for one authorization request. Default 600 s. */
   readonly interactionTtl: number;
+  /** Device authorization (RFC 8628 §3.2): device_code/user_code lifetime (600 s) and the first polling interval (5 s). */
+  readonly deviceCodeTtl: number;
+  readonly deviceCodeInterval: number;
   /** ID-token lifetime. Default 600 s: an ID token is consumed once by the client at sign-in. */
   readonly idTokenTtl: number;
   /**
@@ -186,6 +189,8 @@ export function configFrom(env: Env): Config {
     clientCacheTtl: 30,
     codeTtl: 60,
     interactionTtl: 600,
+    deviceCodeTtl: 600,
+    deviceCodeInterval: 5,
     idTokenTtl: 600,
     refreshTokenTtl: seconds(env.REFRESH_TOKEN_TTL, 30 * 24 * 3600, "REFRESH_TOKEN_TTL"),
     refreshTokenIdleTtl: seconds(env.REFRESH_TOKEN_IDLE_TTL, 14 * 24 * 3600, "REFRESH_TOKEN_IDLE_TTL"),

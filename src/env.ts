@@ -1,3 +1,4 @@
+import type { DeviceAuthorization } from "../workers/device-authorization";
 import type { LoginThrottle } from "../workers/login-throttle";
 import type { ReplayGuard } from "../workers/replay-guard";
 
@@ -11,6 +12,8 @@ export interface Env {
   REPLAY_GUARD: DurableObjectNamespace<ReplayGuard>;
   /** Durable Object: sign-in attempts per account and per client IP, and sign-up mail (src/users/throttle.ts). */
   LOGIN_THROTTLE: DurableObjectNamespace<LoginThrottle>;
+  /** Durable Object: one device authorization request (RFC 8628) each, and its user code's lookup (src/device/). */
+  DEVICE_AUTHORIZATIONS: DurableObjectNamespace<DeviceAuthorization>;
   /** Cloudflare Email Service `send_email` binding; required when MAIL_PROVIDER is "cloudflare". */
   EMAIL?: EmailSendBinding;
   /** "outbox" (default: mail is written to the D1 `outbox` table, for local development) or "cloudflare". */

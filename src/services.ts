@@ -8,6 +8,7 @@ import type { AppContext } from "./http/context";
 import { keyring, type Keyring } from "./keys/keyring";
 import { d1KeyStore, type KeyStore } from "./keys/store";
 import { mailerFrom, type Mailer } from "./mail";
+import { durableDeviceRequests, type DeviceRequests } from "./device/requests";
 import { durableReplayCache, type ReplayCache } from "./replay/replay-cache";
 import { d1SessionStore, type D1SessionStore } from "./sessions/store";
 import type { UserStore } from "./users/model";
@@ -118,6 +119,12 @@ export function grantServices(c: AppContext): GrantServices {
     kv: env.KV,
     grants: d1GrantStateStore(env.DB),
     replay: replayCache(c),
+    devices: deviceRequests(c),
     encryptionKey: env.ENCRYPTION_KEY,
   };
+}
+
+/** Device authorization requests and their user codes (RFC 8628; src/device/requests.ts). */
+export function deviceRequests(c: AppContext): DeviceRequests {
+  return durableDeviceRequests(c.env.DEVICE_AUTHORIZATIONS, c.get("now"));
 }

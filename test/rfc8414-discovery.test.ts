@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ISSUER, JWT_BEARER, assertion, basic, call, createClient, keyPair, tokenRequest } from "./helpers";
 import { Browser, authorize, codeRequest, oidcClient, person, redeem } from "./oidc-helpers";
 import { offlineTokens, refresh, refreshClient } from "./rfc6749-6-helpers";
+import { DEVICE_GRANT, approveOnDevicePage, deviceClient, poll, startDevice } from "./rfc8628-helpers";
 
 type Metadata = Record<string, unknown> & {
   issuer: string;
@@ -56,6 +57,11 @@ describe("RFC 8414 §3 / OIDC Discovery §4 metadata", () => {
         const client = await refreshClient();
         const { tokens } = await offlineTokens(client);
         expect((await refresh(client, tokens.refresh_token)).status, grant).toBe(200);
+      } else if (grant === DEVICE_GRANT) {
+        const client = await deviceClient();
+        const device = await startDevice(client);
+        await approveOnDevicePage(new Browser(), device.user_code, await person());
+        expect((await poll(client, device.device_code)).status, grant).toBe(200);
       } else {
         const c = await createClient({ grant_types: [grant] });
         const res = await tokenRequest({ grant_type: grant }, { authorization: basic(c.client_id, c.client_secret!) });
@@ -155,7 +161,7 @@ describe("RFC 8414 §3 / OIDC Discovery §4 metadata", () => {
   it("advertises nothing it does not implement", async () => {
     const m = await metadata(DOCS[0]!);
     for (const key of [
-      "device_authorization_endpoint", "pushed_authorization_request_endpoint", "frontchannel_logout_supported",
+      "pushed_authorization_request_endpoint", "frontchannel_logout_supported",
       "introspection_encryption_alg_values_supported", "introspection_encryption_enc_values_supported",
     ]) {
       expect(m[key], key).toBeUndefined();

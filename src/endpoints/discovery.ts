@@ -28,6 +28,7 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     issuer,
     authorization_endpoint: url("/authorize"),
     token_endpoint: url("/token"),
+    device_authorization_endpoint: url("/device_authorization"),
     userinfo_endpoint: url("/userinfo"),
     registration_endpoint: url("/register"),
     jwks_uri: url("/jwks"),

@@ -160,6 +160,17 @@ export const catalog = {
   refresh_token_reused: entry("invalid_grant", 400, "The refresh token was already used; every token of its family is revoked.", "RFC 9700 4.14.2"),
   refresh_token_client_mismatch: entry("invalid_grant", 400, "The refresh token was issued to another client.", "RFC 6749 6, 10.4"),
   refresh_scope_widened: entry("invalid_scope", 400, "The requested scope exceeds the scope granted with the refresh token.", "RFC 6749 6"),
+  // ── device authorization grant (RFC 8628 §3.5) and its verification page (§3.3, §5.1) ────────
+  authorization_pending: entry("authorization_pending", 400, "The user has not yet approved or denied the request; keep polling at the interval.", "RFC 8628 3.5"),
+  slow_down: entry("slow_down", 400, "Polling too fast: the interval is now 5 seconds longer for this and every later request.", "RFC 8628 3.5"),
+  device_code_in_use: entry("authorization_pending", 400, "Another request is exchanging this approval; keep polling at the interval.", "RFC 8628 3.5"),
+  device_access_denied: entry("access_denied", 400, "The user denied the authorization request.", "RFC 8628 3.5"),
+  expired_token: entry("expired_token", 400, "The device_code has expired; start a new device authorization request.", "RFC 8628 3.5"),
+  device_code_invalid: entry("invalid_grant", 400, "The device_code is invalid.", "RFC 8628 3.4; RFC 6749 5.2"),
+  device_code_used: entry("invalid_grant", 400, "The device_code was already exchanged for tokens.", "RFC 8628 3.5; RFC 6749 5.2"),
+  device_code_client_mismatch: entry("invalid_grant", 400, "The device_code was issued to another client.", "RFC 8628 3.4; RFC 6749 5.2"),
+  user_code_invalid: entry("invalid_request", 400, "That code is not valid or has expired. Check the code shown on your device and try again.", "RFC 8628 3.3, 6.1"),
+  user_code_throttled: entry("temporarily_unavailable", 429, "Too many wrong codes from this network. Wait a few minutes and try again.", "RFC 8628 5.1; RFC 6585 4"),
   // ── revocation (RFC 7009) and introspection (RFC 7662) ───────────────────────────────────
   unsupported_token_type: entry("unsupported_token_type", 400, "This server cannot revoke that type of token.", "RFC 7009 2.2.1"),
   introspection_public_client: entry("invalid_client", 401, "Public clients may not introspect tokens; authenticate with a client credential.", "RFC 7662 2.1, 4"),

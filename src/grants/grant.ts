@@ -3,6 +3,7 @@ import type { Config } from "../config";
 import type { Params } from "../http/form";
 import type { Keyring } from "../keys/keyring";
 import type { GrantStateStore } from "../consent/grant-state";
+import type { DeviceRequests } from "../device/requests";
 import type { ReplayCache } from "../replay/replay-cache";
 import type { TokenResponse } from "../tokens/minter";
 
@@ -13,6 +14,8 @@ export interface GrantServices {
   /** The user and their consent behind a token (one read). */
   grants: GrantStateStore;
   replay: ReplayCache;
+  /** Device authorization requests (the device_code grant, src/device/requests.ts). */
+  devices: DeviceRequests;
   encryptionKey: string;
 }
 
