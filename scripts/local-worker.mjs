@@ -144,11 +144,13 @@ export async function workerConfig(scriptPath, vars) {
       KV: { type: "kv", id: "latchkey" },
       REPLAY_GUARD: { type: "durable-object", worker: WORKER_NAME, exportName: "ReplayGuard" },
       LOGIN_THROTTLE: { type: "durable-object", worker: WORKER_NAME, exportName: "LoginThrottle" },
+      DEVICE_AUTHORIZATIONS: { type: "durable-object", worker: WORKER_NAME, exportName: "DeviceAuthorization" },
     },
     // wrangler.toml's migrations (new_sqlite_classes) as live export declarations.
     exports: {
       ReplayGuard: { type: "durable-object", storage: "sqlite" },
       LoginThrottle: { type: "durable-object", storage: "sqlite" },
+      DeviceAuthorization: { type: "durable-object", storage: "sqlite" },
     },
   };
 }
