@@ -56,7 +56,7 @@ describe.each([
     await page.goto(`${worker.url}/login?return=account`);
     await page.getByLabel("Email address").fill(email);
     await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.waitForLoadState();
     return new URL(page.url()).pathname;
   }
