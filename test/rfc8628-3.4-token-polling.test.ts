@@ -134,5 +134,12 @@ describe("RFC 8628 §3.4–3.5: polling the token endpoint", () => {
     // The refusal did not use the approval up: once the address is verified again, the poll succeeds.
     await call(`/admin/users/${user.id}`, { method: "PATCH", headers: admin, body: JSON.stringify({ email_verified: true }) });
     await expectTokenResponse(await poll(client, device.device_code));
+
+    // Consent withdrawn after approval: the approval stands on the withdrawn grant, so no tokens.
+    const second = await startDevice(client);
+    await approveOnDevicePage(new Browser(), second.user_code, user);
+    const withdrawn = await call(`/admin/users/${user.id}/grants/${client.client_id}`, { method: "DELETE", headers: admin });
+    expect(withdrawn.status).toBe(204);
+    await expectError(await poll(client, second.device_code), 400, "invalid_grant", "grant_consent_revoked");
   });
 });
