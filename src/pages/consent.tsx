@@ -1,6 +1,7 @@
 import type { ScopeDescription } from "./scopes";
 import { ClientLinks, ClientLogo, type ClientInfo } from "./links";
-import { CsrfField, Layout } from "./layout";
+import { DecisionForm } from "./decision-form";
+import { Layout } from "./layout";
 import { ScopeList } from "./scope-list";
 
 /** ClientInfo: the client's logo, home page, privacy policy and terms, each shown only when https. */
@@ -31,18 +32,8 @@ export function ConsentPage({
       <h2>This app will be able to:</h2>
       <ScopeList scopes={scopes} />
       <p class="lead">Only allow apps you trust. You can withdraw this permission later.</p>
-      <form method="post" action="/consent">
-        <input type="hidden" name="txn" value={txn} />
-        <CsrfField token={csrf} />
-        <div class="actions row">
-          <button type="submit" name="decision" value="allow">
-            Allow
-          </button>
-          <button type="submit" name="decision" value="deny" class="secondary">
-            Deny
-          </button>
-        </div>
-      </form>
+      <DecisionForm action="/consent" hidden={{ txn }} csrf={csrf}
+        yes={{ value: "allow", label: "Allow" }} no={{ value: "deny", label: "Deny" }} />
     </Layout>
   );
 }

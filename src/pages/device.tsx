@@ -1,5 +1,6 @@
 import type { ScopeDescription } from "./scopes";
 import { ClientLinks, ClientLogo, type ClientInfo } from "./links";
+import { DecisionForm } from "./decision-form";
 import { CsrfField, Layout } from "./layout";
 import { ScopeList } from "./scope-list";
 
@@ -70,18 +71,8 @@ export function DeviceConfirmPage({ nonce, csrf, userCode, clientName, clientUri
       </p>
       <h2>The device will be able to:</h2>
       <ScopeList scopes={scopes} />
-      <form method="post" action="/device/confirm">
-        <input type="hidden" name="user_code" value={userCode} />
-        <CsrfField token={csrf} />
-        <div class="actions row">
-          <button type="submit" name="decision" value="approve">
-            Approve
-          </button>
-          <button type="submit" name="decision" value="deny" class="secondary">
-            Deny
-          </button>
-        </div>
-      </form>
+      <DecisionForm action="/device/confirm" hidden={{ user_code: userCode }} csrf={csrf}
+        yes={{ value: "approve", label: "Approve" }} no={{ value: "deny", label: "Deny" }} />
     </Layout>
   );
 }
