@@ -1,16 +1,12 @@
-import { acrOf } from "../acr";
 import { CODE_NAMESPACE, openCode, type CodePayload } from "../authorize/codes";
 import { PKCE_VALUE } from "../authorize/request";
-import { backChannelLogoutUri } from "../clients/model";
 import { base64url } from "../crypto/encoding";
 import { sha256, timingSafeEqual } from "../crypto/hash";
 import { OAuthError, ensure } from "../errors/oauth-error";
-import { log } from "../log";
-import { rememberSessionClient } from "../sessions/session-clients";
-import { mintTokens } from "../tokens/minter";
 import { issueOnce, type UndoStep } from "../replay/issue-once";
-import { discardFamily, revokeRefreshToken } from "../tokens/refresh-token";
+import { revokeRefreshToken } from "../tokens/refresh-token";
 import { allAttempted, revokeAccessToken } from "../tokens/revocation";
+import { ensureGrantHolds, mintForApproval } from "./approved-tokens";
 import type { Grant, GrantContext, TokenResponse } from "./grant";
 
 /** What a redeemed code produced, recorded when its reservation completes so a reuse can revoke it (RFC 6749 §4.1.2). */
@@ -44,10 +40,7 @@ export const authorizationCode: Grant = {
     if (code.redirectUriSent || redirectUri !== undefined) ensure(redirectUri === code.redirectUri, "redirect_uri_mismatch");
     await checkPkce(code, params.get("code_verifier"));
 
-    const { user, consent } = await ctx.services.grants.get(code.sub, code.clientId);
-    ensure(user !== null && !user.disabled, "grant_user_disabled");
-    ensure(user.emailVerified, "grant_user_unverified");
-    ensure(consent !== null && consent.grantId === code.grantId, "grant_consent_revoked");
+    await ensureGrantHolds(ctx, code.sub, code.clientId, code.grantId);
 
     const redemption = await issueOnce(
       ctx.services.replay,
@@ -82,36 +75,11 @@ async function checkPkce(code: CodePayload, verifier: string | undefined): Promi
   ensure(timingSafeEqual(derived, code.codeChallenge), "pkce_verifier_mismatch");
 }
 
-/** The tokens a code buys, and the record of them for its reservation; registers the undo of the refresh-token rows. */
+/** The tokens a code buys (src/grants/approved-tokens.ts), and the record of them for its reservation. */
 async function issueTokens(ctx: GrantContext, code: CodePayload, onFailure: (undo: UndoStep) => void): Promise<{ value: TokenResponse; record: string }> {
-  const { config, keys, now, services } = ctx;
-  const { client } = ctx.client;
-  const [minted] = await Promise.all([
-    mintTokens(
-      {
-        client, subject: code.sub, scope: code.scope, grantId: code.grantId,
-        authentication: { authTime: code.authTime, sid: code.sid, amr: code.amr, ...acrOf(config.acrTable, code.amr) },
-        ...(code.nonce !== undefined && { nonce: code.nonce }),
-        refresh: { kind: "family" },
-      },
-      { config, keys, now, db: services.db },
-    ),
-    // OIDC Back-Channel Logout §2.3: remember that this client signed in through the session, so
-    // its end can be sent to the client (only clients that registered where to send it). Best
-    // effort: a lost row costs one logout notice, not the tokens (and a row left by an exchange
-    // that then failed, one notice too many).
-    code.scope.includes("openid") && backChannelLogoutUri(client) !== undefined
-      ? rememberSessionClient(services.db, code.sid, code.clientId, now).catch((error: unknown) =>
-          log("warn", "session_client_not_recorded", { client_id: code.clientId, message: String(error).slice(0, 200) }))
-      : undefined,
-  ]);
+  const minted = await mintForApproval(ctx, code, onFailure);
   const issued: Issued = { accessToken: minted.accessToken };
-  if (minted.family !== undefined) {
-    // Never handed out should a later step fail: then the rows go (nobody holds the token).
-    const { familyId } = minted.family;
-    onFailure(() => discardFamily(services.db, familyId));
-    issued.refreshTokenHash = minted.family.hash;
-  }
+  if (minted.family !== undefined) issued.refreshTokenHash = minted.family.hash;
   return { value: minted.response, record: JSON.stringify(issued) };
 }
 

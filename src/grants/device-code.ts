@@ -1,9 +1,8 @@
 import { DEVICE_CODE_GRANT } from "../authorize/steps";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { issueOnce, type UndoStep } from "../replay/issue-once";
-import { mintTokens } from "../tokens/minter";
-import { discardFamily } from "../tokens/refresh-token";
 import type { DeviceApproval } from "../device/requests";
+import { ensureGrantHolds, mintForApproval } from "./approved-tokens";
 import type { Grant, GrantContext, TokenResponse } from "./grant";
 
 /**
@@ -50,24 +49,7 @@ async function issueTokens(
   ctx: GrantContext, approval: DeviceApproval, scope: string[], onFailure: (undo: UndoStep) => void,
 ): Promise<{ value: TokenResponse; record: string }> {
   const { client } = ctx.client;
-  const { user, consent } = await ctx.services.grants.get(approval.sub, client.clientId);
-  ensure(user !== null && !user.disabled, "grant_user_disabled");
-  ensure(user.emailVerified, "grant_user_unverified");
-  ensure(consent !== null && consent.grantId === approval.grantId, "grant_consent_revoked");
-  const minted = await mintTokens(
-    {
-      client,
-      subject: approval.sub,
-      scope,
-      grantId: approval.grantId,
-      authentication: { authTime: approval.authTime, sid: approval.sid, amr: approval.amr },
-      refresh: { kind: "family" },
-    },
-    { config: ctx.config, keys: ctx.keys, now: ctx.now, db: ctx.services.db },
-  );
-  if (minted.family !== undefined) {
-    const { familyId } = minted.family;
-    onFailure(() => discardFamily(ctx.services.db, familyId));
-  }
+  await ensureGrantHolds(ctx, approval.sub, client.clientId, approval.grantId);
+  const minted = await mintForApproval(ctx, { ...approval, scope }, onFailure);
   return { value: minted.response, record: JSON.stringify({ accessToken: minted.accessToken }) };
 }

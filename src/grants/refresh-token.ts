@@ -5,6 +5,7 @@ import {
   findRefreshToken, isExpired, openRetryAnswer, refreshPolicy, revokeFamily, rotateRefreshToken,
   type RefreshPolicy, type StoredRefreshToken,
 } from "../tokens/refresh-token";
+import { ensureGrantHolds } from "./approved-tokens";
 import type { Grant, GrantContext, TokenResponse } from "./grant";
 import { parseScope } from "./scope";
 
@@ -73,10 +74,7 @@ export const refreshToken: Grant = {
 /** Step 2: the family, the user and the consent behind the token. */
 async function checkGrantHolds(ctx: GrantContext, stored: StoredRefreshToken): Promise<void> {
   ensure(stored.revokedAt === null && stored.family.revokedAt === null, "refresh_token_revoked");
-  const { user, consent } = await ctx.services.grants.get(stored.userId, stored.clientId);
-  ensure(user !== null && !user.disabled, "grant_user_disabled");
-  ensure(user.emailVerified, "grant_user_unverified");
-  ensure(consent !== null && consent.grantId === stored.grantId, "grant_consent_revoked");
+  await ensureGrantHolds(ctx, stored.userId, stored.clientId, stored.grantId);
 }
 
 /**
