@@ -39,6 +39,7 @@ import { pin, pinningPlan } from "./lib/pin.mjs";
 import { runLoad, runPair, summarize } from "./lib/load.mjs";
 import { PAIRS, commit, fmt, report } from "./lib/report.mjs";
 import { freePlanCheck, printFreePlan } from "./lib/free-plan.mjs";
+import { measurePasskeySignIn, printPasskeySignIn } from "./lib/passkeys.mjs";
 import {
   FORM, JWT_BEARER, basicAuth, expectActive, expectIdToken, expectOk, expectOkStatus, expectRotation, expectSignedIn, expectSub, signAssertions,
 } from "./lib/requests.mjs";
@@ -536,6 +537,8 @@ async function main() {
     await measurePair("directToRouted", "once");
     // Sign-in: once, PBKDF2 floor first. No ratio target; the CPU per request is what matters.
     if (signinMeasured) await measurePair("signInToPbkdf2", "once");
+    // Passkey sign-in: once, its CPU per request against the same 10 ms (bench/lib/passkeys.mjs).
+    const passkeySignIn = signinMeasured ? await measurePasskeySignIn({ origin, issuer, adminToken: latchkey.adminToken, serverPid: latchkeyPid, concurrency: signinConcurrency }) : null;
 
     // ---- report ----
     const results = Object.fromEntries(
@@ -554,6 +557,8 @@ async function main() {
     });
     document.freePlan = freePlanCheck(pairResults);
     printFreePlan(document.freePlan);
+    document.passkeySignIn = passkeySignIn;
+    printPasskeySignIn(passkeySignIn);
     await mkdir(dirname(args.out), { recursive: true });
     const rounded = (_key, value) => (typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value);
     await writeFile(args.out, `${JSON.stringify(document, rounded, 2)}\n`);
