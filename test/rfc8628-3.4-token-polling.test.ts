@@ -49,6 +49,11 @@ describe("RFC 8628 §3.4–3.5: polling the token endpoint", () => {
     expect(pages).toEqual(["confirm"]);
     expect(await res.text()).toContain("Device connected");
     await expectTokenResponse(await poll(client, second.device_code));
+
+    // max_age=0 on the device's request (OIDC Core §3.1.2.1): the session is not fresh enough, sign in again.
+    const fresh = await startDevice(client, "openid offline_access", { max_age: "0" });
+    expect((await approveOnDevicePage(browser, fresh.user_code, user)).pages).toEqual(["confirm", "login"]);
+    await expectTokenResponse(await poll(client, fresh.device_code));
   });
 
   it("slow_down: a poll faster than the interval raises it by 5 s, for this and every later poll", async () => {

@@ -35,8 +35,10 @@ export function requestDeviceAuthorization(client: { client_id: string; client_s
   });
 }
 
-export async function startDevice(client: { client_id: string; client_secret?: string }, scope = "openid offline_access"): Promise<DeviceAuthorization> {
-  const res = await requestDeviceAuthorization(client, { scope });
+export async function startDevice(
+  client: { client_id: string; client_secret?: string }, scope = "openid offline_access", extra: Record<string, string> = {},
+): Promise<DeviceAuthorization> {
+  const res = await requestDeviceAuthorization(client, { scope, ...extra });
   expect(res.status, await res.clone().text()).toBe(200);
   return res.json();
 }

@@ -17,6 +17,8 @@ export interface DeviceRequestState {
   userCodeHash: string;
   state: "pending" | "approved" | "denied" | "consumed";
   expiresAt: number;
+  /** OIDC Core §3.1.2.1 max_age, as the device authorization request sent it. */
+  maxAge?: number;
 }
 
 /**
@@ -49,6 +51,7 @@ interface Row {
   interval: number;
   last_poll: number | null;
   approval: string | null;
+  max_age: number | null;
   holder: string | null;
   lease_until: number | null;
 }
@@ -78,7 +81,7 @@ export class DeviceAuthorization extends DurableObject<Env> {
         `CREATE TABLE IF NOT EXISTS request (
            id INTEGER PRIMARY KEY CHECK (id = 1), client_id TEXT NOT NULL, scope TEXT NOT NULL, user_code_hash TEXT NOT NULL,
            state TEXT NOT NULL, expires_at INTEGER NOT NULL, interval INTEGER NOT NULL, last_poll INTEGER,
-           approval TEXT, holder TEXT, lease_until INTEGER)`,
+           approval TEXT, max_age INTEGER, holder TEXT, lease_until INTEGER)`,
       );
       sql.exec("CREATE TABLE IF NOT EXISTS user_code (id INTEGER PRIMARY KEY CHECK (id = 1), device_key TEXT NOT NULL, expires_at INTEGER NOT NULL)");
       this.ready = true;
@@ -92,12 +95,12 @@ export class DeviceAuthorization extends DurableObject<Env> {
   }
 
   /** Records a new request; false if this object already holds a live one (a device_code is never reused). */
-  start(request: { clientId: string; scope: string[]; userCodeHash: string; expiresAt: number; interval: number }, now: number): boolean {
+  start(request: { clientId: string; scope: string[]; userCodeHash: string; expiresAt: number; interval: number; maxAge?: number }, now: number): boolean {
     if (this.row(now) !== undefined) return false;
     this.sql.exec("DELETE FROM request");
     this.sql.exec(
-      "INSERT INTO request (id, client_id, scope, user_code_hash, state, expires_at, interval) VALUES (1, ?, ?, ?, 'pending', ?, ?)",
-      request.clientId, request.scope.join(" "), request.userCodeHash, request.expiresAt, request.interval,
+      "INSERT INTO request (id, client_id, scope, user_code_hash, state, expires_at, interval, max_age) VALUES (1, ?, ?, ?, 'pending', ?, ?, ?)",
+      request.clientId, request.scope.join(" "), request.userCodeHash, request.expiresAt, request.interval, request.maxAge ?? null,
     );
     void this.ctx.storage.setAlarm((request.expiresAt + 1) * 1000);
     return true;
@@ -107,7 +110,10 @@ export class DeviceAuthorization extends DurableObject<Env> {
   describe(now: number): DeviceRequestState | null {
     const row = this.row(now);
     if (row === undefined) return null;
-    return { clientId: row.client_id, scope: row.scope ? row.scope.split(" ") : [], userCodeHash: row.user_code_hash, state: row.state, expiresAt: row.expires_at };
+    return {
+      clientId: row.client_id, scope: row.scope ? row.scope.split(" ") : [], userCodeHash: row.user_code_hash, state: row.state,
+      expiresAt: row.expires_at, ...(row.max_age !== null && { maxAge: row.max_age }),
+    };
   }
 
   /** The person approved (with who they are and the grant); only a pending request can be. */

@@ -16,7 +16,7 @@ export type { Decided, DeviceApproval, DeviceRequestState, Polled };
  */
 export interface DeviceRequests {
   /** A new request: a device_code of 256 random bits and a fresh user code, both live `ttl` seconds. */
-  create(request: { clientId: string; scope: string[] }, policy: { ttl: number; interval: number }): Promise<{ deviceCode: string; userCode: string }>;
+  create(request: { clientId: string; scope: string[]; maxAge?: number }, policy: { ttl: number; interval: number }): Promise<{ deviceCode: string; userCode: string }>;
   /** The request a user code (normalized) names, if it is live. */
   findByUserCode(userCode: string): Promise<{ id: string; request: DeviceRequestState } | null>;
   describe(id: string): Promise<DeviceRequestState | null>;
@@ -52,14 +52,14 @@ export function durableDeviceRequests(namespace: DurableObjectNamespace<DeviceAu
   const userCodeObject = async (userCode: string) => namespace.get(namespace.idFromName(`user_code/${await hashForStorage(userCode)}`));
 
   return {
-    async create({ clientId, scope }, { ttl, interval }) {
+    async create({ clientId, scope, maxAge }, { ttl, interval }) {
       const deviceCode = randomToken(32);
       const id = await deviceRequestId(deviceCode);
       const expiresAt = now + ttl;
       for (let attempt = 0; attempt < USER_CODE_ATTEMPTS; attempt++) {
         const userCode = newUserCode();
         if (!(await (await userCodeObject(userCode)).claimUserCode(id, expiresAt, now))) continue;
-        const started = await request(id).start({ clientId, scope, userCodeHash: await hashForStorage(userCode), expiresAt, interval }, now);
+        const started = await request(id).start({ clientId, scope, userCodeHash: await hashForStorage(userCode), expiresAt, interval, ...(maxAge !== undefined && { maxAge }) }, now);
         if (!started) throw new Error("device_code collision");
         return { deviceCode, userCode };
       }

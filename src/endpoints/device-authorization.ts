@@ -16,9 +16,9 @@ import { authenticateTokenClient, parseTokenRequest } from "./token";
 export const startDeviceAuthorization: Step = async function startDeviceAuthorization(c) {
   const config = c.get("config");
   const { client } = c.get("client");
-  const { scope } = runSteps(deviceAuthorizationSteps, { params: c.get("params"), client, config });
+  const { scope, maxAge } = runSteps(deviceAuthorizationSteps, { params: c.get("params"), client, config });
   const { deviceCode, userCode } = await deviceRequests(c).create(
-    { clientId: client.clientId, scope },
+    { clientId: client.clientId, scope, ...(maxAge !== undefined && { maxAge }) },
     { ttl: config.deviceCodeTtl, interval: config.deviceCodeInterval },
   );
   const verificationUri = endpointUrl(config, "/device");

@@ -94,7 +94,8 @@ export const device = new Hono<AppEnv>()
     ensure(client !== null && !client.disabled, "user_code_invalid");
     const now = c.get("now");
     const txn = newTransaction(
-      { clientId: client.clientId, scope: found.request.scope },
+      // max_age as the device sent it (OIDC Core §3.1.2.1): an older session is asked to sign in again.
+      { clientId: client.clientId, scope: found.request.scope, ...(found.request.maxAge !== undefined && { maxAge: found.request.maxAge }) },
       { kind: "device", deviceRequestId: found.id },
       c.get("config"),
       now,
