@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FRESH_SIGN_IN_SECONDS } from "../src/users/reauthentication";
 import { Browser, expectErrorPage, frozenClock } from "./oidc-helpers";
+import { expectPageSecurity } from "./pages-helpers";
 import { FLAGS, SoftAuthenticator, addPasskey, post, registrationPage, signedInPerson, storedPasskey } from "./webauthn-helpers";
 
 /**
@@ -29,7 +30,10 @@ describe("WebAuthn L3 §7.1: registering a passkey from /account/passkeys", () =
     expect(res.headers.get("location")).toBe("/account/passkeys?notice=added");
     const row = await storedPasskey(authenticator.id);
     expect(row).toMatchObject({ name: "My laptop", counter: 7, backup_eligible: 0, backed_up: 0, last_used_at: null, transports: '["internal"]' });
-    const page = await (await browser.fetch("/account/passkeys?notice=added")).text();
+    const res2 = await browser.fetch("/account/passkeys?notice=added");
+    const page = await res2.text();
+    // The page security every page has: CSP with a nonce that its WebAuthn script carries, no framing, no-store.
+    expectPageSecurity(res2, page);
     expect(page).toContain("<h3>My laptop</h3>");
     expect(page).toContain("not used yet");
     expect(page).toContain("Passkey added.");

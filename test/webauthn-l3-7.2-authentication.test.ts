@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { decodeJwt } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { uniqueId } from "./helpers";
+import { expectPageSecurity } from "./pages-helpers";
 import { Browser, clientRedirect, codeRequest, expectTokenResponse, oidcClient, redeem } from "./oidc-helpers";
 import {
   FLAGS, SoftAuthenticator, ceremonyOf, newestSessionAmr, passkeySignIn, personWithPasskey, post, signInPage, storedPasskey,
@@ -32,7 +33,9 @@ async function expectRefused(res: Response) {
 describe("WebAuthn L3 §7.2: signing in with a passkey", () => {
   it("the sign-in page offers it: the button, autofill on the email field (conditional UI), options with UV required and no allowCredentials", async () => {
     const browser = new Browser();
-    const html = await (await browser.fetch("/login?return=account")).text();
+    const res = await browser.fetch("/login?return=account");
+    const html = await res.text();
+    expectPageSecurity(res, html);
     expect(html).toContain('autocomplete="username webauthn"');
     expect(html).toContain("Sign in with a passkey");
     const { options, fields } = ceremonyOf(html, "passkey-form");
