@@ -162,4 +162,17 @@ describe("the DeviceAuthorization Durable Object", () => {
     expect(await requests().findByUserCode(userCode)).toBeNull();
   });
 
+  it("reads of an object that never stored anything (a guessed device_code or user code) leave no storage behind", async () => {
+    const guessed = stubOf(crypto.randomUUID());
+    expect((await guessed.poll("c1", "h", nowSeconds() + 10, nowSeconds())).outcome).toBe("unknown");
+    expect(await guessed.describe(nowSeconds())).toBeNull();
+    const codeStub = env.DEVICE_AUTHORIZATIONS.get(env.DEVICE_AUTHORIZATIONS.idFromName(`user_code/${crypto.randomUUID()}`));
+    expect(await codeStub.resolveUserCode(nowSeconds())).toBeNull();
+    for (const target of [guessed, codeStub]) {
+      const tables = await runInDurableObject(target, (_: DeviceAuthorization, state) =>
+        state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'").one().n);
+      expect(tables).toBe(0);
+    }
+  });
+
 });

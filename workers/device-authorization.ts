@@ -89,7 +89,20 @@ export class DeviceAuthorization extends DurableObject<Env> {
     return sql;
   }
 
+  /**
+   * Whether this object has ever stored anything: reads of an object that has not (a poll with a
+   * made-up device_code, a mistyped user code) answer from this, without creating tables, so
+   * guesses leave no storage behind.
+   */
+  private get stored(): boolean {
+    if (!this.ready) {
+      this.ready = this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'request'").toArray().length > 0;
+    }
+    return this.ready;
+  }
+
   private row(now: number): Row | undefined {
+    if (!this.stored) return undefined;
     const row = this.sql.exec<Row & Record<string, SqlStorageValue>>("SELECT * FROM request").toArray()[0];
     return row === undefined || row.expires_at <= now ? undefined : row;
   }
@@ -136,6 +149,7 @@ export class DeviceAuthorization extends DurableObject<Env> {
 
   /** One poll by `clientId` (RFC 8628 §3.4–3.5); see Polled. */
   poll(clientId: string, holder: string, leaseUntil: number, now: number): Polled {
+    if (!this.stored) return { outcome: "unknown" };
     const sql = this.sql;
     const all = sql.exec<Row & Record<string, SqlStorageValue>>("SELECT * FROM request").toArray()[0];
     if (all === undefined) return { outcome: "unknown" };
@@ -192,12 +206,14 @@ export class DeviceAuthorization extends DurableObject<Env> {
 
   /** User-code objects: the device request's key, or null when there is none (or it expired). */
   resolveUserCode(now: number): string | null {
+    if (!this.stored) return null;
     const row = this.sql.exec<{ device_key: string; expires_at: number }>("SELECT device_key, expires_at FROM user_code").toArray()[0];
     return row === undefined || row.expires_at <= now ? null : row.device_key;
   }
 
   /** After expiry: nothing of the request (or the code) is kept. (Early — a clock's skew — it is set again.) */
   override async alarm(): Promise<void> {
+    if (!this.stored) return;
     const sql = this.sql;
     const now = Math.floor(Date.now() / 1000);
     const latest = sql.exec<{ at: number | null }>(
