@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { VerifyEmailDonePage } from "../src/pages";
 import { FRESH_SIGN_IN_SECONDS } from "../src/users/reauthentication";
-import { Browser, expectErrorPage, frozenClock } from "./oidc-helpers";
+import { Browser, PASSWORD, expectErrorPage, frozenClock, person } from "./oidc-helpers";
 import { expectPageSecurity } from "./pages-helpers";
 import { FLAGS, SoftAuthenticator, addPasskey, post, registrationPage, signedInPerson, storedPasskey } from "./webauthn-helpers";
 
@@ -141,6 +142,20 @@ describe("WebAuthn L3 §7.1: registering a passkey from /account/passkeys", () =
     const res = await new Browser().fetch("/account/passkeys");
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/login?return=passkeys");
+  });
+
+  it("at the end of sign-up: the 'Email verified' page offers a passkey; the link signs the person in (return=passkeys) and lands on the add form", async () => {
+    const done = String(await VerifyEmailDonePage({ nonce: "n".repeat(22) }));
+    expect(done).toContain('<a href="/account/passkeys">add a passkey</a>');
+    const user = await person();
+    const browser = new Browser();
+    const away = await browser.fetch("/account/passkeys");
+    expect(away.headers.get("location")).toBe("/login?return=passkeys");
+    const login = await browser.follow(away);
+    expect(await login.clone().text()).toContain("again to add a passkey");
+    const back = await browser.submit(login, { email: user.email, password: PASSWORD }, "/login");
+    expect(back.headers.get("location")).toBe("/account/passkeys");
+    expect(await (await browser.fetch("/account/passkeys")).text()).toContain('id="passkey-add"');
   });
 
   it("a name is required (1–64 characters)", async () => {

@@ -98,6 +98,9 @@ export function VerifyEmailDonePage({ nonce, continueUrl }: VerifyEmailDonePageP
       ) : (
         <p class="lead">You can close this tab and return to the app you were signing in to.</p>
       )}
+      <p class="alt">
+        Sign in faster next time: <a href="/account/passkeys">add a passkey</a> to your account.
+      </p>
     </Layout>
   );
 }
