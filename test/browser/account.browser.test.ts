@@ -67,7 +67,7 @@ describe("a person withdraws an app's access on their account page (phone, real 
     await phone.shoot("account-01-sign-in");
     await page.getByLabel("Email address").fill(PERSON.email);
     await page.getByLabel("Password").fill(PERSON.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.waitForURL((url) => url.pathname === "/account");
     expect(await h1().textContent()).toBe("Your account");
     expect(await page.locator(".who").textContent()).toContain(PERSON.email);

@@ -54,7 +54,7 @@ describe("the first sign-in through the demo app (phone, real Chromium)", () => 
   it("signs in as the demo person, allows, and lands on the demo app showing the ID token's claims and UserInfo", async () => {
     await page.getByLabel("Email address").fill(DEMO_USER.email);
     await page.getByLabel("Password").fill(DEMO_USER.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.waitForURL((url) => url.pathname === "/consent");
     await page.getByRole("button", { name: "Allow" }).click();
     await page.waitForURL((url) => url.pathname === "/dev/demo-app/callback");

@@ -62,7 +62,7 @@ async function signInToApp(): Promise<string> {
   await page.waitForURL((url) => url.pathname === "/login");
   await page.getByLabel("Email address").fill(PERSON.email);
   await page.getByLabel("Password").fill(PERSON.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   const { params } = await callback;
   const { status, body } = await clientPost<{ id_token: string }>(worker, "/token", CLIENT, {
     grant_type: "authorization_code",

@@ -115,7 +115,7 @@ describe("a person signs up and signs in to an app with OpenID Connect (phone, r
     if (new URL(page.url()).pathname === "/login") {
       await page.getByLabel("Email address").fill(PERSON.email);
       await page.getByLabel("Password").fill(PERSON.password);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
       await page.waitForURL((url) => url.pathname === "/consent");
     }
     await expect.poll(() => h1().textContent()).toBe("Allow Example App to access your account?");
