@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ISSUER, call, expectError } from "./helpers";
+import { registered } from "./rfc7591-helpers";
 import { DEVICE_GRANT, deviceClient, requestDeviceAuthorization } from "./rfc8628-helpers";
 
 describe("RFC 8628 §3.1–3.2: the device authorization request and response", () => {
@@ -60,8 +61,13 @@ describe("RFC 8628 §4: metadata and registration", () => {
     expect(metadata.grant_types_supported).toContain(DEVICE_GRANT);
   });
 
-  it("clients may be registered with the device grant alone (no redirect URI)", async () => {
+  it("clients may be registered with the device grant alone (no redirect URI), by the operator or dynamically", async () => {
     const client = await deviceClient({ grant_types: [DEVICE_GRANT] });
     expect(client.grant_types).toEqual([DEVICE_GRANT]);
+    const dynamic = await registered({ client_name: "CLI", grant_types: [DEVICE_GRANT], token_endpoint_auth_method: "none" });
+    expect(dynamic.grant_types).toEqual([DEVICE_GRANT]);
+    expect(dynamic.response_types).toEqual([]);
+    // The registered client uses the grant's first step.
+    expect((await requestDeviceAuthorization({ client_id: dynamic.client_id })).status).toBe(200);
   });
 });
