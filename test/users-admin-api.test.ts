@@ -4,6 +4,7 @@ import { d1SessionStore } from "../src/sessions/store";
 import { verifyPassword } from "../src/users/password";
 import { d1UserStore } from "../src/users/store";
 import { call, expectError, nowSeconds, uniqueId } from "./helpers";
+import { offlineTokens, refresh, refreshClient } from "./rfc6749-6-helpers";
 
 const operator = { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" };
 const post = (body: unknown, headers: Record<string, string> = operator) =>
@@ -103,6 +104,18 @@ describe("operator API for users: /admin/users (issue 3)", () => {
     expect(await verifyPassword("first password", stored?.passwordHash)).toBe(false);
     expect(await sessions.get(cookieValue, nowSeconds())).toBeNull();
     expect(await (await patch(user.id as string, { password: null })).json()).toMatchObject({ has_password: false });
+  });
+
+  it("ASVS 5.0 V6.3.6 / V7.4.3: an operator's password change also revokes the person's refresh tokens and closes open reset links", async () => {
+    const client = await refreshClient();
+    const { tokens, user } = await offlineTokens(client);
+    const now = nowSeconds();
+    await env.DB.prepare("INSERT INTO password_resets (token_hash, user_id, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+      .bind(uniqueId("reset-hash"), user.id, user.email, now, now + 1800).run();
+    expect((await patch(user.id, { password: "an operator-chosen password" })).status).toBe(200);
+    await expectError(await refresh(client, tokens.refresh_token), 400, "invalid_grant");
+    const open = await env.DB.prepare("SELECT COUNT(*) AS n FROM password_resets WHERE user_id = ? AND used_at IS NULL").bind(user.id).first<{ n: number }>();
+    expect(open?.n).toBe(0);
   });
 
   it("PATCH disabled=true ends the user's sessions", async () => {

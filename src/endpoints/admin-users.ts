@@ -3,10 +3,11 @@ import { ensure } from "../errors/oauth-error";
 import { grantedClients } from "../consent/grants";
 import type { Consent } from "../consent/store";
 import { NO_STORE, type AppContext, type AppEnv } from "../http/context";
-import { endAllSessions } from "../logout/end-session";
+import { endAllSessions, signOutEverywhere } from "../logout/end-session";
 import { consentStore, database, uncachedClientStore, userStore } from "../services";
 import type { User } from "../users/model";
 import { hashPassword } from "../users/password";
+import { closeResetLinks } from "../users/password-reset";
 import { createUser, d1UserStore, validClaims } from "../users/store";
 import { jsonObject, optionalBoolean, pageParams } from "./admin-input";
 
@@ -23,7 +24,8 @@ import { jsonObject, optionalBoolean, pageParams } from "./admin-input";
  *
  * A user is answered in snake_case JSON; the password hash never leaves the server (has_password
  * says whether there is one). Changing the password or disabling the user ends their sessions, and
- * the clients signed in through them are told over the back channel (src/logout/end-session.ts).
+ * the clients signed in through them are told over the back channel (src/logout/end-session.ts);
+ * a new password also revokes their refresh tokens and closes their open reset links, as a reset does.
  *
  * Withdrawing a grant deletes the consent and revokes its refresh tokens (ConsentStore.withdraw);
  * its access tokens then fail at UserInfo (their `gid` names no consent any more) and stay valid
@@ -86,7 +88,13 @@ export const adminUsers = new Hono<AppEnv>()
     const passwordHash = typeof body.password === "string" ? await hashPassword(body.password) : body.password === null ? null : undefined;
     const users = userStore(c);
     await users.update(user.id, { emailVerified, disabled, claims, passwordHash }, c.get("now"));
-    if (passwordHash !== undefined || disabled === true) {
+    if (passwordHash !== undefined) {
+      // A new credential: as after a reset, the person is signed out everywhere (sessions with
+      // back-channel logout, refresh tokens) and the reset links mailed under the old one close.
+      await signOutEverywhere(c, user.id);
+      await closeResetLinks(database(c), user.id, c.get("now"));
+    } else if (disabled === true) {
+      // Refresh tokens of a disabled person are refused at every use (the grant checks the person).
       await endAllSessions(c, user.id);
     }
     return c.json(userJson((await users.get(user.id))!), 200, NO_STORE);

@@ -4,13 +4,13 @@ import type { AppContext, AppEnv } from "../http/context";
 import { postedForm, seeOther } from "../http/page-form";
 import { csrfFor, renderPage } from "../http/page-security";
 import { log } from "../log";
-import { endAllSessions } from "../logout/end-session";
+import { signOutEverywhere } from "../logout/end-session";
 import type { MailMessage } from "../mail";
 import { ForgotPasswordPage, PasswordResetDonePage, PasswordResetSentPage, SetPasswordPage } from "../pages/password";
 import { ChangePasswordPage, SignOutEverywherePage, type PasswordFormError } from "../pages/password-account";
 import { clearSessionCookie, sessionCookie } from "../sessions/cookie";
 import {
-  database, devOutboxShown, encryptionKey, loginThrottle, mailer, revocationKv, sessionStore, signUpMailBudget, userStore,
+  database, devOutboxShown, encryptionKey, loginThrottle, mailer, sessionStore, signUpMailBudget, userStore,
 } from "../services";
 import { PASSWORD_MIN_LENGTH, hashPassword, passwordProblem } from "../users/password";
 import {
@@ -18,7 +18,6 @@ import {
   type PasswordResetDeps,
 } from "../users/password-reset";
 import { confirmPassword, signedInRecently } from "../users/reauthentication";
-import { revokeRefreshTokensOf } from "../users/sign-out-everywhere";
 import { signedInPerson, toSignIn } from "./account";
 import { pageErrors } from "./authorize";
 
@@ -44,12 +43,6 @@ import { pageErrors } from "./authorize";
  * logout tokens (src/logout/end-session.ts), and every refresh-token family is revoked with its
  * listed access tokens (src/users/sign-out-everywhere.ts).
  */
-
-/** Ends every session of the person (back-channel logout to their clients) and revokes their refresh tokens. */
-export async function signOutEverywhere(c: AppContext, userId: string): Promise<void> {
-  await endAllSessions(c, userId);
-  await revokeRefreshTokensOf({ db: database(c), kv: revocationKv(c), now: c.get("now") }, userId);
-}
 
 /** Runs `work` after the answer (`waitUntil`): the answer's content and timing never depend on it. A failure is logged. */
 function afterAnswer(c: AppContext, work: () => Promise<void>): void {

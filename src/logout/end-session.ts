@@ -1,5 +1,6 @@
 import type { AppContext } from "../http/context";
-import { clientStore, database, requestKeyring, sessionStore } from "../services";
+import { clientStore, database, requestKeyring, revocationKv, sessionStore } from "../services";
+import { revokeRefreshTokensOf } from "../users/sign-out-everywhere";
 import type { Session } from "../sessions/model";
 import { notifyBackChannel, type BackChannelDeps, type EndedSession } from "./back-channel";
 
@@ -27,4 +28,15 @@ export async function endSession(c: AppContext, session: Pick<Session, "sid" | "
 export async function endAllSessions(c: AppContext, userId: string): Promise<void> {
   const sids = await sessionStore(c).endAllForUser(userId, c.get("now"));
   notifyLater(c, sids.map((sid) => ({ sid, userId })));
+}
+
+/**
+ * "Sign out everywhere": every session of the person ends (back-channel logout to their clients)
+ * and every refresh-token family is revoked with its listed access tokens
+ * (src/users/sign-out-everywhere.ts). After a password reset or change, the person's own request
+ * on /account, and an operator's password change.
+ */
+export async function signOutEverywhere(c: AppContext, userId: string): Promise<void> {
+  await endAllSessions(c, userId);
+  await revokeRefreshTokensOf({ db: database(c), kv: revocationKv(c), now: c.get("now") }, userId);
 }
