@@ -24,6 +24,11 @@
 //                       storage hash), one SHA-256 (at_hash) and one RS256 signature (the ID token,
 //                       no nonce), one AES-256-GCM encryption of the answer (kept for a retry within
 //                       the grace window).
+//   POST /device-poll   one SHA-256 of the form's device_code (the key of its request), then RFC 8628
+//                       §3.5's authorization_pending (the floor of a pending device poll).
+//   POST /device-exchange  the crypto of an approved device request's poll: one SHA-256 of the
+//                       device_code, one ES256 signature (the access token), one SHA-256 (at_hash) and
+//                       one RS256 signature (the ID token, no nonce).
 //   POST /introspect    one ES256 verification of the form's `token` (an access token from /exchange),
 //                       then its claims as an RFC 7662 answer (the floor of introspection).
 //
@@ -155,6 +160,22 @@ async function openCode(codeKey, sealed) {
   return JSON.parse(decoder.decode(pt));
 }
 
+/**
+ * The grant tokens stand for, as Latchkey reads it from storage (the floor has none): client, person
+ * and scope from the query (?client_id, sub, scope), the rest made up.
+ */
+function grantOf(request, defaults) {
+  const url = new URL(request.url);
+  return {
+    clientId: url.searchParams.get("client_id") ?? defaults.clientId,
+    sub: url.searchParams.get("sub") ?? "bench-person",
+    scope: url.searchParams.get("scope") ?? defaults.scope,
+    authTime: Math.floor(Date.now() / 1000),
+    sid: base64url(crypto.getRandomValues(new Uint8Array(16))),
+    grantId: base64url(crypto.getRandomValues(new Uint8Array(16))),
+  };
+}
+
 function tokenResponse(token, extra = {}) {
   return Response.json(
     { access_token: token, token_type: "Bearer", expires_in: 600, scope: extra.scope ?? "read write", ...extra },
@@ -230,21 +251,28 @@ const routes = {
     const { gid: _gid, ...visible } = claims;
     return Response.json({ active: true, token_type: "Bearer", ...visible }, { headers: { "cache-control": "no-store", pragma: "no-cache" } });
   },
+  "POST /device-poll": async (request) => {
+    const form = new URLSearchParams(await request.text());
+    await sha256b64(form.get("device_code") ?? "");
+    return Response.json(
+      { error: "authorization_pending", error_description: "The user has not yet approved or denied the request; keep polling at the interval." },
+      { status: 400, headers: { "cache-control": "no-store", pragma: "no-cache" } },
+    );
+  },
+  "POST /device-exchange": async (request, env) => {
+    const k = await setup(env);
+    const form = new URLSearchParams(await request.text());
+    await sha256b64(form.get("device_code") ?? "");
+    const approval = { ...grantOf(request, { clientId: "bench-tv", scope: "openid" }), amr: ["pwd"] };
+    const accessToken = await signAccessToken(k, env.ISSUER, approval.clientId, approval);
+    return tokenResponse(accessToken, { scope: approval.scope, id_token: await signIdToken(k, env.ISSUER, approval, accessToken) });
+  },
   "POST /refresh": async (request, env) => {
     const k = await setup(env);
     const form = new URLSearchParams(await request.text());
     const presented = form.get("refresh_token") ?? "";
     const presentedHash = await sha256b64(presented);
-    // The grant a refresh token stands for, as Latchkey reads it from storage (the floor has none).
-    const url = new URL(request.url);
-    const grant = {
-      clientId: url.searchParams.get("client_id") ?? "bench-app",
-      sub: url.searchParams.get("sub") ?? "bench-person",
-      scope: url.searchParams.get("scope") ?? "openid offline_access",
-      authTime: Math.floor(Date.now() / 1000),
-      sid: base64url(crypto.getRandomValues(new Uint8Array(16))),
-      grantId: base64url(crypto.getRandomValues(new Uint8Array(16))),
-    };
+    const grant = grantOf(request, { clientId: "bench-app", scope: "openid offline_access" });
     const accessToken = await signAccessToken(k, env.ISSUER, grant.clientId, grant);
     const successor = base64url(crypto.getRandomValues(new Uint8Array(32)));
     await sha256b64(successor);

@@ -1,7 +1,8 @@
-// `npm run bench`: Latchkey's token, UserInfo, introspection and sign-in endpoints against a "floor"
-// Worker that does only the same cryptographic work, and its token requests (client_credentials,
-// code exchange, refresh) against node-oidc-provider doing the same work (the peer), in the same
-// run on the same machine. See docs/performance.md.
+// `npm run bench`: Latchkey's token, UserInfo, introspection and sign-in endpoints — and the device
+// grant's polls (RFC 8628: pending, and the exchange of an approval) — against a "floor" Worker that
+// does only the same cryptographic work, and its token requests (client_credentials, code exchange,
+// refresh) against node-oidc-provider doing the same work (the peer), in the same run on the same
+// machine. See docs/performance.md.
 //
 //   npm run bench [-- --rounds 3 --duration 5 --warmup 1.5 --concurrency 16 --slice 1 --storage tmpfs --pin auto
 //                     --flow-duration 3 --flow-warmup 1
@@ -16,11 +17,14 @@
 // router instead, for what the router adds. With --pin auto (the default, when taskset and two
 // CPUs are there) every server runs on the last CPU and the load generator on the others.
 // --duration/--warmup size the token-endpoint windows (a)–(d), --flow-* the code-exchange,
-// UserInfo, refresh and introspection windows (e)–(h), (k)–(n): authorization codes are single use and live 60 s, and minting them is
+// UserInfo, refresh, introspection and device windows (e)–(h), (k)–(n), (t)–(w): authorization codes are single use and live 60 s, and minting them is
 // slower than redeeming them, so each round mints a fresh supply (prompt=none requests on a
 // signed-in session) just before the code-exchange pair, sized for a shorter window. The refresh
 // scenario runs one chain of rotations per connection: each request presents the refresh token
-// the previous answer of its chain returned. The sign-in
+// the previous answer of its chain returned. The device polls: pending polls (t) spread over many
+// device requests, each polled no sooner than its interval (and a second) after its last answer, so
+// that none answers slow_down; exchanges (v) of requests started and approved (POST /device/confirm
+// with the person's session) just before their pair, each round. The sign-in
 // pair (i)/(j) is measured once, after the rounds (--signin-*; --signin-duration 0 skips it).
 //
 // Exit status: 0 when every request succeeded (targets are reported as PASS/MISS, not enforced);
@@ -44,7 +48,8 @@ import {
   FORM, JWT_BEARER, basicAuth, expectActive, expectIdToken, expectOk, expectOkStatus, expectRotation, expectSignedIn, expectSub, signAssertions,
 } from "./lib/requests.mjs";
 import { parseOptions } from "./lib/options.mjs";
-import { APP_CLIENT, BENCH_PASSWORD, PERSON_CLAIMS, WEB_CLIENT, registerFixtures } from "./lib/fixtures.mjs";
+import { APP_CLIENT, BENCH_PASSWORD, DEVICE_CLIENT, PERSON_CLAIMS, WEB_CLIENT, registerFixtures } from "./lib/fixtures.mjs";
+import { approveDeviceRequests, approveThroughPages, expectPending, pollBody, pollRing, startDeviceRequests } from "./lib/device.mjs";
 import { mintCodes, signInAndConsent, signInForm } from "./lib/signin.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -63,6 +68,17 @@ const MINT_DEADLINE_SECONDS = 30;
 const CODE_SUPPLY_FACTOR = 1.3;
 const FIRST_CODE_SUPPLY_FACTOR = 2;
 const MAX_CODES = 60_000;
+/**
+ * Device requests live 600 s (config.deviceCodeTtl); the pending polls' requests are replaced before a
+ * pair when less than this is left of it (a pair lasts at most 2 × 12.5 s).
+ */
+const DEVICE_TTL_SECONDS = 600;
+const DEVICE_RING_MIN_LEFT_SECONDS = 60;
+/** A device request is polled again no sooner than its interval plus this after its previous answer. */
+const DEVICE_POLL_MARGIN_MS = 1000;
+/** Pending-poll requests: this many times what the fastest pending-poll rate uses in one gap, plus 100. */
+const DEVICE_RING_FACTOR = 1.5;
+const MAX_DEVICE_REQUESTS = 20_000;
 
 const { args, durationMs, warmupMs, concurrency, rounds, flowMs, flowWarmupMs, signinMs, signinWarmupMs, signinConcurrency, sliceMs } = parseOptions({
   defaultOut: join(ROOT, "bench", "results", "latest.json"),
@@ -72,7 +88,7 @@ const { args, durationMs, warmupMs, concurrency, rounds, flowMs, flowWarmupMs, s
 
 // The longest the run should take (minting at its deadline, 60 s for set-up), twice over.
 const expectedMs =
-  rounds * (8 * (warmupMs + durationMs) + 12 * (flowWarmupMs + flowMs) + 2 * MINT_DEADLINE_SECONDS * 1000) +
+  rounds * (8 * (warmupMs + durationMs) + 16 * (flowWarmupMs + flowMs) + 5 * MINT_DEADLINE_SECONDS * 1000) +
   2 * (warmupMs + durationMs) + 2 * (signinWarmupMs + signinMs) + 60_000;
 const watchdogMs = Math.max(WATCHDOG_MS, 2 * expectedMs);
 const watchdog = setTimeout(() => {
@@ -244,6 +260,37 @@ async function main() {
       if (problem) throw new Error(`POST /login: ${problem}`);
     }
     await expectOk("floor /pbkdf2", await fetch(`${floor.url}/pbkdf2`, { method: "POST", body: BENCH_PASSWORD }));
+    // The device flow (RFC 8628): two requests of the public TV client. The person approves the first
+    // through every /device page in the signed-in browser (consenting for the client, once), and
+    // keeps the confirmation form, with which every later approval is one POST /device/confirm; the
+    // device's first poll of it gets the tokens. The second's first poll is pending.
+    const deviceStart = (count, deadlineSeconds) =>
+      startDeviceRequests({ origin, client: DEVICE_CLIENT, count, concurrency, deadlineSeconds });
+    const { requests: firstDevices, interval: deviceInterval } = await deviceStart(2);
+    const deviceGapMs = deviceInterval * 1000 + DEVICE_POLL_MARGIN_MS;
+    const deviceApproval = await approveThroughPages({ browser: signedIn.browser, userCode: firstDevices[0].userCode, user: person });
+    const devicePoll = (deviceCode) => fetch(`${origin}/token`, { method: "POST", headers: FORM, body: pollBody(DEVICE_CLIENT.clientId, deviceCode) });
+    const deviceTokens = await expectOk("device_code (approved)", await devicePoll(firstDevices[0].deviceCode));
+    const deviceIdTokenAlg = deviceTokens.id_token ? JSON.parse(Buffer.from(deviceTokens.id_token.split(".")[0], "base64url")).alg : undefined;
+    if (deviceIdTokenAlg !== "RS256") throw new Error(`the device exchange answered no RS256 ID token (alg ${deviceIdTokenAlg})`);
+    for (const [label, res] of [
+      ["device_code (pending)", await devicePoll(firstDevices[1].deviceCode)],
+      ["floor /device-poll", await fetch(`${floor.url}/device-poll`, { method: "POST", headers: FORM, body: pollBody(DEVICE_CLIENT.clientId, firstDevices[1].deviceCode) })],
+    ]) {
+      const problem = expectPending(res.status, await res.text());
+      if (problem) throw new Error(`${label}: ${problem}`);
+    }
+    const floorDeviceExchangePath = `/device-exchange?${new URLSearchParams({ client_id: DEVICE_CLIENT.clientId, sub: person.id, scope: DEVICE_CLIENT.scope })}`;
+    const floorDeviceBody = pollBody(DEVICE_CLIENT.clientId, firstDevices[0].deviceCode);
+    await expectOk("floor /device-exchange", await fetch(`${floor.url}${floorDeviceExchangePath}`, { method: "POST", headers: FORM, body: floorDeviceBody }));
+    /** The pending polls' device requests (replaced before they expire), and when they were started. */
+    let ring = pollRing({ clientId: DEVICE_CLIENT.clientId, requests: [], gapMs: deviceGapMs });
+    let ringStartedAt = -Infinity;
+    /** The report's record of the current pending-poll requests. */
+    let ringRecord;
+    /** Approved device requests for the round's (v) window, each exchanged once. */
+    let approvedDevices = [];
+    let deviceNext = 0;
 
     const scenarios = {
       basic: {
@@ -384,6 +431,47 @@ async function main() {
         durationMs: flowMs,
         next: () => ({ path: "/introspect", headers: webHeaders, body: floorIntrospectionBody }),
       },
+      devicePoll: {
+        label: "device_code poll, pending (spread over many requests)",
+        origin,
+        serverPid: latchkeyPid,
+        check: expectPending,
+        warmupMs: flowWarmupMs,
+        durationMs: flowMs,
+        next: (loop) => {
+          const body = ring.next(loop);
+          return body === null ? null : { path: "/token", headers: FORM, body };
+        },
+        answered: (loop) => ring.answered(loop),
+      },
+      floorDevicePoll: {
+        label: "floor /device-poll (1 SHA-256)",
+        origin: floor.url,
+        serverPid: floor.pid,
+        check: expectPending,
+        warmupMs: flowWarmupMs,
+        durationMs: flowMs,
+        next: () => ({ path: "/device-poll", headers: FORM, body: floorDeviceBody }),
+      },
+      deviceExchange: {
+        label: "device_code exchange + ID token (fresh approval per request)",
+        origin,
+        serverPid: latchkeyPid,
+        check: expectIdToken,
+        warmupMs: flowWarmupMs,
+        durationMs: flowMs,
+        next: () =>
+          deviceNext < approvedDevices.length ? { path: "/token", headers: FORM, body: pollBody(DEVICE_CLIENT.clientId, approvedDevices[deviceNext++].deviceCode) } : null,
+      },
+      floorDeviceExchange: {
+        label: "floor /device-exchange (2 SHA-256, ES256 + RS256 sign)",
+        origin: floor.url,
+        serverPid: floor.pid,
+        check: expectIdToken,
+        warmupMs: flowWarmupMs,
+        durationMs: flowMs,
+        next: () => ({ path: floorDeviceExchangePath, headers: FORM, body: floorDeviceBody }),
+      },
       signIn: {
         label: "POST /login (correct password)",
         origin,
@@ -458,6 +546,29 @@ async function main() {
       codeNext = 0;
     };
 
+    const devices = [];
+    /** Starts the device requests the pending polls (t) are spread over, sized from `rate` (polls/s). */
+    const startRing = async (rate, round) => {
+      const wanted = Math.min(MAX_DEVICE_REQUESTS, Math.ceil(rate * (deviceGapMs / 1000) * DEVICE_RING_FACTOR) + 100);
+      const startedAt = performance.now();
+      const { requests, seconds } = await deviceStart(wanted, MINT_DEADLINE_SECONDS);
+      ring = pollRing({ clientId: DEVICE_CLIENT.clientId, requests, gapMs: deviceGapMs });
+      ringStartedAt = startedAt;
+      ringRecord = { round, use: "pending polls", wanted, started: requests.length, startSeconds: seconds, gapSeconds: deviceGapMs / 1000, polled: 0 };
+      devices.push(ringRecord);
+      log(`  round ${round}  started ${requests.length} device requests for the pending polls in ${fmt(seconds, 1)} s, each to be polled at most every ${deviceGapMs / 1000} s`);
+    };
+    /** Starts `count` device requests and approves them, for the next (v) window. */
+    const prepareExchanges = async (count, round) => {
+      const started = await deviceStart(count, MINT_DEADLINE_SECONDS);
+      const userCodes = started.requests.map((r) => r.userCode);
+      const { approved, seconds } = await approveDeviceRequests({ origin, approval: deviceApproval, userCodes, concurrency, deadlineSeconds: MINT_DEADLINE_SECONDS });
+      approvedDevices = started.requests.slice(0, approved);
+      deviceNext = 0;
+      devices.push({ round, use: "exchange", wanted: count, started: started.requests.length, startSeconds: started.seconds, approved, approveSeconds: seconds });
+      log(`  round ${round}  started ${started.requests.length} device requests in ${fmt(started.seconds, 1)} s and approved ${approved} in ${fmt(seconds, 1)} s`);
+    };
+
     // A short unmeasured run of code exchanges: warms the path (the first 200) and estimates its rate
     // (the next 400), from which the first round's code supply is sized; later rounds use the fastest
     // (e) window so far.
@@ -474,6 +585,20 @@ async function main() {
     let codeRate = await pilotRun(supply.slice(200));
     let peerCodeRate = 0;
     log(`pilot: 600 code exchanges, the last 400 at ${fmt(codeRate)} req/s`);
+    // The same for pending device polls: 600 fresh requests, each polled once (a gap without end);
+    // their rate sizes the requests the (t) windows spread their polls over. The first (v) supply
+    // goes by the code exchange's rate (the same tokens, and alike storage work).
+    ring = pollRing({ clientId: DEVICE_CLIENT.clientId, requests: (await deviceStart(600)).requests, gapMs: Infinity });
+    const devicePilot = await runLoad({ ...scenarios.devicePoll, concurrency, warmupMs: 0, durationMs: 30_000 });
+    if (devicePilot.failures) throw new Error(`device poll pilot: ${devicePilot.failures} failed: ${devicePilot.failureSamples.join(" | ")}`);
+    let devicePollRate = devicePilot.latencies.length / Math.max(devicePilot.seconds, 0.001);
+    // And for device exchanges: 200 approved requests, exchanged unmeasured; their rate sizes the
+    // first (v) supply.
+    await prepareExchanges(200, "pilot");
+    const exchangePilot = await runLoad({ ...scenarios.deviceExchange, concurrency, warmupMs: 0, durationMs: 30_000 });
+    if (exchangePilot.failures) throw new Error(`device exchange pilot: ${exchangePilot.failures} failed: ${exchangePilot.failureSamples.join(" | ")}`);
+    let deviceExchangeRate = exchangePilot.latencies.length / Math.max(exchangePilot.seconds, 0.001);
+    log(`pilot: 600 pending device polls at ${fmt(devicePollRate)} req/s, 200 device exchanges at ${fmt(deviceExchangeRate)} req/s`);
     // The peer's JIT gets the same head start, unmeasured: its token endpoint (client_credentials,
     // 600 code exchanges, refreshes) warmed as Latchkey's was by the set-up and the pilot.
     peerCodes = await peer.mintCodes(WEB_CLIENT.clientId, 600);
@@ -532,6 +657,15 @@ async function main() {
       await measurePair("refreshToPeer", round);
       introspectionBody = `token=${tokens.access_token}&token_type_hint=access_token`;
       await measurePair("introspectionToFloor", round);
+      // (t)/(u): pending polls spread over requests that outlive the pair; (v)/(w): this round's approvals.
+      if ((performance.now() - ringStartedAt) / 1000 > DEVICE_TTL_SECONDS - DEVICE_RING_MIN_LEFT_SECONDS) await startRing(devicePollRate, round);
+      const { flowRate: pollRate } = await measurePair("devicePollToFloor", round);
+      devicePollRate = Math.max(devicePollRate, pollRate);
+      ringRecord.polled = ring.used;
+      log(`  round ${round}  ${ring.used} of ${ring.size} device requests polled so far`);
+      await prepareExchanges(supplyFor(round === 1 ? FIRST_CODE_SUPPLY_FACTOR * deviceExchangeRate : deviceExchangeRate), round);
+      const { flowRate: exchangeRate } = await measurePair("deviceExchangeToFloor", round);
+      deviceExchangeRate = Math.max(deviceExchangeRate, exchangeRate);
     }
     // What Miniflare's router adds: (a) through it and on the direct socket, once.
     await measurePair("directToRouted", "once");
@@ -552,7 +686,7 @@ async function main() {
       signin: signinMeasured ? { durationMs: signinMs, warmupMs: signinWarmupMs, concurrency: signinConcurrency } : null,
     };
     const document = report({
-      measured, settings, results, pairResults, roundRatios, minting, bundle, started,
+      measured, settings, results, pairResults, roundRatios, minting, devices, bundle, started,
       peer: { name: "oidc-provider", version: peerVersion(), node: peer.node },
     });
     document.freePlan = freePlanCheck(pairResults);

@@ -7,13 +7,19 @@ import { expectOk } from "./requests.mjs";
 export const WEB_CLIENT = { clientId: "bench-web", redirectUri: "https://bench.example/callback", scope: "openid profile email" };
 /** The refresh client: an app that keeps its sign-in (offline_access), ID tokens RS256 on every refresh. */
 export const APP_CLIENT = { clientId: "bench-app", redirectUri: "https://bench.example/app-callback", scope: "openid profile email offline_access" };
+/**
+ * The device-flow client (RFC 8628): a public client (a TV or a CLI holds no secret), the device
+ * grant alone, the code flow's scopes so that its exchange answers the same access and ID tokens.
+ */
+export const DEVICE_CLIENT = { clientId: "bench-tv", scope: "openid profile email" };
+export const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 export const BENCH_PASSWORD = "bench-password-not-for-production";
 /** The profile claims of every person the bench creates (the peer is given the same). */
 export const PERSON_CLAIMS = Object.freeze({ name: "Bench Person", given_name: "Bench", family_name: "Person" });
 
 /**
- * Registers the four clients — client_secret_basic and private_key_jwt (ES256) for
- * client_credentials, the code-flow web client, the refresh app client — and creates the person who
+ * Registers the five clients — client_secret_basic and private_key_jwt (ES256) for
+ * client_credentials, the code-flow web client, the refresh app client, the device client — and creates the person who
  * signs in to the code flow plus `signinAccounts` accounts for the sign-in scenario.
  */
 export async function registerFixtures({ origin, adminToken, issuer, signinAccounts }) {
@@ -57,6 +63,11 @@ export async function registerFixtures({ origin, adminToken, issuer, signinAccou
     grant_types: ["authorization_code", "refresh_token"],
     response_types: ["code"],
     redirect_uris: [APP_CLIENT.redirectUri],
+  });
+  await register(DEVICE_CLIENT.clientId, {
+    client_name: "Bench TV",
+    token_endpoint_auth_method: "none",
+    grant_types: [DEVICE_GRANT],
   });
   // Sign-in scenario: one account per concurrent loop, used round robin.
   const signinUsers = [];

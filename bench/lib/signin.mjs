@@ -130,6 +130,21 @@ function codeFrom(location, redirectUri) {
 }
 
 /**
+ * From `page` on, signs `user` in on `/login` and allows on `/consent`, whichever of the two the
+ * server shows, until a page has neither form (or the browser is sent to another origin).
+ * Returns that page.
+ */
+export async function signInOnPages(browser, page, user) {
+  for (let step = 0; step < 4 && !page.left; step++) {
+    if (page.status !== 200) throw new Error(`sign-in flow: HTTP ${page.status} at ${page.url.pathname}: ${browser.trail.join(", ")}`);
+    if (browser.form(page, "/login")) page = await browser.submit(page, "/login", { email: user.email, password: user.password });
+    else if (browser.form(page, "/consent")) page = await browser.submit(page, "/consent", { decision: "allow" });
+    else break;
+  }
+  return page;
+}
+
+/**
  * Signs `user` in through the real pages and allows the client on the consent page (whichever of
  * the two pages the server shows). Returns the browser (its cookie jar holds the session) and the
  * first code with its verifier.
@@ -137,13 +152,7 @@ function codeFrom(location, redirectUri) {
 export async function signInAndConsent({ origin, client, user }) {
   const browser = new Browser(origin);
   const request = authorizationRequest(client);
-  let page = await browser.go(request.path);
-  for (let step = 0; step < 4 && !page.left; step++) {
-    if (page.status !== 200) throw new Error(`sign-in flow: HTTP ${page.status} at ${page.url.pathname}: ${browser.trail.join(", ")}`);
-    if (browser.form(page, "/login")) page = await browser.submit(page, "/login", { email: user.email, password: user.password });
-    else if (browser.form(page, "/consent")) page = await browser.submit(page, "/consent", { decision: "allow" });
-    else break;
-  }
+  const page = await signInOnPages(browser, await browser.go(request.path), user);
   if (!page.left) throw new Error(`sign-in flow did not reach the client: ${browser.trail.join(", ")}`);
   return { browser, code: codeFrom(page.url.href, client.redirectUri), verifier: request.verifier };
 }
@@ -162,25 +171,20 @@ export async function signInForm({ origin, client }) {
 }
 
 /**
- * Mints `count` authorization codes with `prompt=none` requests carrying the session `cookie`,
- * `concurrency` at a time; no request is started after `deadlineSeconds`. Each has its own PKCE
- * verifier, state and nonce. Returns the codes in the order they were issued (oldest first) and
- * the time it took.
+ * Makes up to `count` things over one keep-alive pool to `origin`, `concurrency` at a time: each
+ * `make(pool)` sends what it needs and resolves to one item (or throws). No item is started after
+ * `deadlineSeconds`. Returns the items in the order they were made, and the time it took.
  */
-export async function mintCodes({ origin, cookie, client, count, concurrency, deadlineSeconds = Infinity }) {
+export async function makeMany({ origin, count, concurrency, deadlineSeconds = Infinity }, make) {
   const pool = new Pool(origin, { connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
-  const codes = [];
+  const items = [];
   let started = 0;
   const t0 = performance.now();
   const deadline = t0 + deadlineSeconds * 1000;
   const loop = async () => {
     while (started < count && performance.now() < deadline) {
       started++;
-      const request = authorizationRequest({ ...client, prompt: "none" });
-      const res = await pool.request({ method: "GET", path: request.path, headers: { cookie } });
-      const text = await res.body.text();
-      if (res.statusCode !== 302) throw new Error(`prompt=none answered ${res.statusCode}: ${text.slice(0, 300)}`);
-      codes.push({ code: codeFrom(res.headers.location, client.redirectUri), verifier: request.verifier });
+      items.push(await make(pool));
     }
   };
   try {
@@ -188,5 +192,22 @@ export async function mintCodes({ origin, cookie, client, count, concurrency, de
   } finally {
     await pool.close().catch(() => {});
   }
-  return { codes, seconds: (performance.now() - t0) / 1000 };
+  return { items, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Mints `count` authorization codes with `prompt=none` requests carrying the session `cookie`,
+ * `concurrency` at a time; no request is started after `deadlineSeconds`. Each has its own PKCE
+ * verifier, state and nonce. Returns the codes in the order they were issued (oldest first) and
+ * the time it took.
+ */
+export async function mintCodes({ origin, cookie, client, count, concurrency, deadlineSeconds = Infinity }) {
+  const { items: codes, seconds } = await makeMany({ origin, count, concurrency, deadlineSeconds }, async (pool) => {
+    const request = authorizationRequest({ ...client, prompt: "none" });
+    const res = await pool.request({ method: "GET", path: request.path, headers: { cookie } });
+    const text = await res.body.text();
+    if (res.statusCode !== 302) throw new Error(`prompt=none answered ${res.statusCode}: ${text.slice(0, 300)}`);
+    return { code: codeFrom(res.headers.location, client.redirectUri), verifier: request.verifier };
+  });
+  return { codes, seconds };
 }
