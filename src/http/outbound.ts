@@ -105,12 +105,13 @@ const PROBLEM_TEXT: Record<OutboundUrlProblem, string> = {
 
 /**
  * Fetches `uri` under the policy: the URL rule, no redirects, the use's deadline, statuses and
- * body bound. `post` sends a POST with that body instead of a GET.
+ * body bound. `post` sends a POST with that body instead of a GET; `bearer` adds
+ * `Authorization: Bearer <bearer>`.
  */
 export async function outboundFetch(
   uri: string,
   use: OutboundUse,
-  opts: { allowInsecure: boolean; post?: { contentType: string; body: string } },
+  opts: { allowInsecure: boolean; post?: { contentType: string; body: string }; bearer?: string },
 ): Promise<OutboundAnswer> {
   const url = checkedUrl(uri, opts.allowInsecure);
   if (typeof url === "string") {
@@ -125,6 +126,8 @@ export async function outboundFetch(
   const headers: Record<string, string> = {};
   if (use.accept !== null) headers.accept = use.accept;
   if (opts.post) headers["content-type"] = opts.post.contentType;
+  // A credential the receiver gave us for its callbacks (CIBA §10.2 client_notification_token).
+  if (opts.bearer !== undefined) headers.authorization = `Bearer ${opts.bearer}`;
   let response: Response;
   try {
     response = await Promise.race([

@@ -26,6 +26,12 @@ export interface IdTokenInput {
   /** Authentication context class reference, when one was requested and satisfied. */
   acr?: string;
   /**
+   * CIBA push mode (CIBA Core §10.3.1): the auth_req_id the tokens answer, as the claim
+   * `urn:openid:params:jwt:claim:auth_req_id`, and the refresh token issued alongside (if any),
+   * hashed like at_hash into `urn:openid:params:jwt:claim:rt_hash`.
+   */
+  backchannel?: { authReqId: string; refreshToken?: string };
+  /**
    * Audiences besides the client, if ever needed. With more than one audience `azp` is set to the
    * client (§2); normally empty, so `aud` is the client_id alone and `azp` is omitted.
    */
@@ -50,7 +56,11 @@ export function hashForAlg(alg: string): "SHA-256" | "SHA-384" | "SHA-512" {
   return `SHA-${bits}` as "SHA-256" | "SHA-384" | "SHA-512";
 }
 
-/** `at_hash`: base64url of the left half of hash(ASCII octets of the access token) (OIDC Core §3.1.3.6). */
+/** CIBA Core §10.3.1: the ID token claims of a push delivery. */
+export const AUTH_REQ_ID_CLAIM = "urn:openid:params:jwt:claim:auth_req_id";
+export const RT_HASH_CLAIM = "urn:openid:params:jwt:claim:rt_hash";
+
+/** `at_hash` (and CIBA's rt_hash, computed the same way over the refresh token): base64url of the left half of hash(ASCII octets of the access token) (OIDC Core §3.1.3.6). */
 export async function atHash(accessToken: string, alg: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest(hashForAlg(alg), utf8(accessToken)));
   return base64url(digest.slice(0, digest.length / 2));
@@ -74,6 +84,10 @@ export async function issueIdToken(input: IdTokenInput, deps: IdTokenDeps): Prom
   if (input.authTime !== undefined) claims.auth_time = input.authTime;
   if (input.nonce !== undefined) claims.nonce = input.nonce;
   if (input.accessToken !== undefined) claims.at_hash = await atHash(input.accessToken, signer.alg);
+  if (input.backchannel !== undefined) {
+    claims[AUTH_REQ_ID_CLAIM] = input.backchannel.authReqId;
+    if (input.backchannel.refreshToken !== undefined) claims[RT_HASH_CLAIM] = await atHash(input.backchannel.refreshToken, signer.alg);
+  }
   if (input.acr !== undefined) claims.acr = input.acr;
   if (input.amr !== undefined && input.amr.length > 0) claims.amr = [...input.amr];
   if (input.sid !== undefined) claims.sid = input.sid;

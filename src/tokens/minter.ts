@@ -94,6 +94,8 @@ export interface MintRequest {
   refresh?: RefreshRequest;
   /** Sender constraint: `cnf` in the access token, recorded with a new refresh token; sets `token_type`. */
   binding?: SenderConstraint;
+  /** CIBA push mode (CIBA Core §10.3.1): the ID token names this auth_req_id and carries the refresh token's rt_hash. */
+  authReqId?: string;
 }
 
 export interface MintDeps {
@@ -142,6 +144,10 @@ export async function mintTokens(request: MintRequest, deps: MintDeps): Promise<
   );
   const accessToken = { jti: access.jti, exp: now + access.expiresIn };
 
+  // The refresh token is drawn before the ID token (which may hash it, CIBA push) and written last.
+  const newFamily = refresh?.kind === "family" && scope.includes("offline_access") && grantId !== undefined && authentication !== undefined;
+  const refreshToken = refresh?.kind === "rotation" || newFamily ? randomToken(32) : undefined;
+
   const idToken = authentication !== undefined && scope.includes("openid")
     ? await issueIdToken(
       {
@@ -155,25 +161,24 @@ export async function mintTokens(request: MintRequest, deps: MintDeps): Promise<
         ...(authentication.sid !== undefined && { sid: authentication.sid }),
         ...(authentication.amr !== undefined && { amr: authentication.amr }),
         ...(authentication.acr !== undefined && { acr: authentication.acr }),
+        ...(request.authReqId !== undefined && {
+          backchannel: { authReqId: request.authReqId, ...(refreshToken !== undefined && { refreshToken }) },
+        }),
       },
       { config, keys, now },
     )
     : undefined;
 
-  let refreshToken: string | undefined;
   let family: Minted["family"];
-  if (refresh?.kind === "rotation") {
-    refreshToken = randomToken(32);
-  } else if (refresh?.kind === "family" && scope.includes("offline_access") && grantId !== undefined && authentication !== undefined) {
+  if (newFamily) {
     const written = await issueRefreshToken(
       deps.db,
       {
         grantId, clientId: client.clientId, userId: subject, scope: [...scope], authTime: authentication.authTime,
         sid: authentication.sid ?? null, cnf, accessToken,
       },
-      { now, policy: refreshPolicy(config, client) },
+      { now, policy: refreshPolicy(config, client), token: refreshToken },
     );
-    refreshToken = written.token;
     family = { familyId: written.familyId, hash: written.hash };
   }
 

@@ -174,10 +174,11 @@ const storedCnf = (cnf: Confirmation | null): string | null => (cnf === null ? n
 export async function issueRefreshToken(
   db: D1Database,
   binding: RefreshBinding,
-  deps: { now: number; policy: Pick<RefreshPolicy, "absolute" | "idle"> },
+  deps: { now: number; policy: Pick<RefreshPolicy, "absolute" | "idle">; token?: string },
 ): Promise<{ token: string; hash: string; familyId: string }> {
   const { now, policy } = deps;
-  const token = randomToken(32);
+  // The minter may draw the token first (a CIBA push ID token carries its rt_hash).
+  const token = deps.token ?? randomToken(32);
   const hash = await hashForStorage(token);
   const familyId = randomToken(16);
   const familyExpiresAt = now + policy.absolute;
