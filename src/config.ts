@@ -47,6 +47,15 @@ export interface Config {
   /** Device authorization (RFC 8628 §3.2): device_code/user_code lifetime (600 s) and the first polling interval (5 s). */
   readonly deviceCodeTtl: number;
   readonly deviceCodeInterval: number;
+  /**
+   * DPoP (RFC 9449, src/dpop/): how old a proof's `iat` may be (300 s, with clockSkew either way; its
+   * `jti` is kept that long), the nonce window (300 s: a nonce lives one to two windows) and whether
+   * every DPoP request needs a server nonce (DPOP_NONCE_REQUIRED, default false; a client can ask
+   * for it alone with the `dpop_nonce_required` metadata).
+   */
+  readonly dpopProofMaxAge: number;
+  readonly dpopNonceWindow: number;
+  readonly dpopNonceRequired: boolean;
   /** ID-token lifetime. Default 600 s: an ID token is consumed once by the client at sign-in. */
   readonly idTokenTtl: number;
   /**
@@ -191,6 +200,9 @@ export function configFrom(env: Env): Config {
     interactionTtl: 600,
     deviceCodeTtl: 600,
     deviceCodeInterval: 5,
+    dpopProofMaxAge: 300,
+    dpopNonceWindow: 300,
+    dpopNonceRequired: flag(env.DPOP_NONCE_REQUIRED, false, "DPOP_NONCE_REQUIRED"),
     idTokenTtl: 600,
     refreshTokenTtl: seconds(env.REFRESH_TOKEN_TTL, 30 * 24 * 3600, "REFRESH_TOKEN_TTL"),
     refreshTokenIdleTtl: seconds(env.REFRESH_TOKEN_IDLE_TTL, 14 * 24 * 3600, "REFRESH_TOKEN_IDLE_TTL"),

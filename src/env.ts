@@ -42,6 +42,8 @@ export interface Env {
   SOFTWARE_STATEMENT_KEYS?: string;
   /** "false" lets confidential clients omit PKCE (public clients always need it). Default: required. */
   REQUIRE_PKCE_FOR_ALL?: string;
+  /** "true": every DPoP proof must carry a server nonce (RFC 9449 §8, §9). Default false. */
+  DPOP_NONCE_REQUIRED?: string;
   /** "true" serves the local mail outbox at /dev/outbox (development only; it shows verification links). */
   SHOW_DEV_OUTBOX?: string;
   /** Optional tuning, seconds; see src/config.ts for defaults. */

@@ -74,7 +74,8 @@ describe("RFC 6750 §3.1 no credentials: 401, a challenge without an error attri
     it(name, async () => {
       const res = await userinfo(init as RequestInit);
       await expectError(res, 401, "invalid_request", "bearer_token_missing");
-      expect(res.headers.get("www-authenticate")).toBe('Bearer realm="https://latchkey.test"');
+      // RFC 9449 §7.2: both schemes are accepted, so both challenges, neither naming an error.
+      expect(res.headers.get("www-authenticate")).toMatch(/^Bearer realm="https:\/\/latchkey\.test", DPoP algs="[^"]+"$/);
     });
   }
 });

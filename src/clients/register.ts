@@ -1,4 +1,5 @@
 import type { JSONWebKeySet } from "jose";
+import { SENDER_CONSTRAINT_METADATA } from "../dpop/binding";
 import { STANDARD_SCOPES } from "../authorize/request";
 import { ensure } from "../errors/oauth-error";
 import { GRANTS } from "../grants";
@@ -158,8 +159,6 @@ const UNSUPPORTED: Readonly<Record<string, (value: unknown) => boolean>> = {
   frontchannel_logout_uri: () => true,
   authorization_signed_response_alg: () => true,
   backchannel_token_delivery_mode: () => true,
-  tls_client_certificate_bound_access_tokens: (v) => v === true,
-  dpop_bound_access_tokens: (v) => v === true,
   require_pushed_authorization_requests: (v) => v === true,
   require_signed_request_object: (v) => v === true,
 };
@@ -293,6 +292,12 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
     // ID tokens always carry auth_time (src/tokens/id-token.ts), so either value is honoured.
     ensure(typeof input.require_auth_time === "boolean", "require_auth_time_malformed");
     metadata.require_auth_time = input.require_auth_time;
+  }
+  // RFC 9449 §5.2, RFC 8705 §3.4 and dpop_nonce_required (ours): src/dpop/binding.ts reads them.
+  for (const field of SENDER_CONSTRAINT_METADATA) {
+    if (input[field] === undefined) continue;
+    ensure(typeof input[field] === "boolean", "sender_constraint_metadata_malformed");
+    metadata[field] = input[field];
   }
   if (input.subject_type !== undefined) {
     ensure(input.subject_type === "public", "subject_type_unsupported");

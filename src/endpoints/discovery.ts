@@ -1,4 +1,5 @@
 import { acrValuesSupported } from "../acr";
+import { DPOP_SIGNING_ALGS } from "../dpop/proof";
 import { CLIENT_AUTH_METHODS } from "../client-auth";
 import type { Config } from "../config";
 import { GRANTS } from "../grants";
@@ -57,7 +58,9 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     introspection_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     // RFC 9701 §7: algs of JWT introspection responses; none for encryption (refused at registration).
     introspection_signing_alg_values_supported: [...SERVER_SIGNING_ALGS],
-    tls_client_certificate_bound_access_tokens: false,
+    // RFC 8705 §3.3 certificate-bound tokens; RFC 9449 §5.1 the DPoP proof algs (src/dpop/).
+    tls_client_certificate_bound_access_tokens: true,
+    dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS],
     // OIDC RP-Initiated Logout §2.1 and Back-Channel Logout §2.1 (logout tokens always carry sid).
     end_session_endpoint: url("/logout"),
     backchannel_logout_supported: true,

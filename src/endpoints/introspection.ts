@@ -97,7 +97,8 @@ async function refreshTokenHolds(stored: StoredRefreshToken, owner: Client, c: A
 function accessTokenAnswer(claims: AccessTokenClaims): Record<string, unknown> {
   const answer: Record<string, unknown> = {
     active: true,
-    token_type: "Bearer",
+    // RFC 9449 §6.2: a DPoP-bound token is of type DPoP; a certificate-bound one stays Bearer (RFC 8705 §3.2).
+    token_type: claims.cnf?.jkt !== undefined ? "DPoP" : "Bearer",
     scope: claims.scope,
     client_id: claims.client_id,
     sub: claims.sub,
@@ -108,8 +109,7 @@ function accessTokenAnswer(claims: AccessTokenClaims): Record<string, unknown> {
     jti: claims.jti,
   };
   if (claims.auth_time !== undefined) answer.auth_time = claims.auth_time;
-  const cnf = (claims as unknown as Record<string, unknown>).cnf;
-  if (typeof cnf === "object" && cnf !== null) answer.cnf = cnf;
+  if (claims.cnf !== undefined) answer.cnf = claims.cnf;
   return answer;
 }
 

@@ -4,7 +4,10 @@ import { grantByType } from "../grants";
 import { isPublic } from "../clients/model";
 import { NO_STORE, type Step } from "../http/context";
 import { readForm } from "../http/form";
-import { clientAuthDeps, clientStore, grantServices, requestKeyring } from "../services";
+import { clientAuthDeps, clientStore, encryptionKey, grantServices, replayCache, requestKeyring } from "../services";
+import { certificateBinding, nonceDeps, nonceRequired, proofDeps, TOKEN_ENDPOINT_PROOF_ERRORS } from "../dpop/binding";
+import { currentNonce } from "../dpop/nonce";
+import { validateProof } from "../dpop/proof";
 import { endpointUrl } from "./discovery";
 import { corsOrigins } from "../clients/store";
 
@@ -30,13 +33,42 @@ export const authenticateTokenClient: Step = async function authenticateTokenCli
         endpoint: endpointUrl(c.get("config"), c.req.routePath),
         // Read only by the mTLS methods: request.cf is materialized on access.
         get tls() {
-          return (request.cf as IncomingRequestCfProperties | undefined)?.tlsClientAuth;
+          return tlsOf(request);
         },
       },
       clientAuthDeps(c),
     ),
   );
   await next();
+};
+
+/** The TLS client certificate data Cloudflare's edge attaches (request.cf is materialized on access). */
+const tlsOf = (request: Request) => (request.cf as IncomingRequestCfProperties | undefined)?.tlsClientAuth;
+
+/**
+ * The sender constraint of the tokens (src/dpop/): a `DPoP` header is validated as RFC 9449 §4.3
+ * says (its jti spent, the server nonce when required) and binds the tokens to its key (`cnf.jkt`,
+ * token_type DPoP); without one, a client registered with `dpop_bound_access_tokens` is refused
+ * (§5.2), and one registered with `tls_client_certificate_bound_access_tokens` gets tokens bound
+ * to its TLS certificate (RFC 8705 §3). Every answer to a DPoP request carries a fresh nonce (§8).
+ */
+export const bindSender: Step = async function bindSender(c, next) {
+  const { client } = c.get("client");
+  const config = c.get("config");
+  const header = c.req.raw.headers.get("dpop");
+  const deps = { now: c.get("now"), encryptionKey: encryptionKey(c), replay: replayCache(c) };
+  if (header !== null) {
+    const proof = await validateProof(
+      { header, method: c.req.method, url: c.req.url, nonceRequired: nonceRequired(config, client) },
+      proofDeps(config, deps, TOKEN_ENDPOINT_PROOF_ERRORS),
+    );
+    c.set("binding", { method: "dpop", jkt: proof.jkt });
+  } else {
+    ensure(client.metadata.dpop_bound_access_tokens !== true, "dpop_proof_required");
+    c.set("binding", certificateBinding(client, tlsOf(c.req.raw)));
+  }
+  await next();
+  if (header !== null && !c.res.headers.has("dpop-nonce")) c.res.headers.set("dpop-nonce", await currentNonce(nonceDeps(config, deps)));
 };
 
 export const grantTokens: Step = async function grantTokens(c) {
@@ -54,6 +86,7 @@ export const grantTokens: Step = async function grantTokens(c) {
     keys: await requestKeyring(c),
     now: c.get("now"),
     services: grantServices(c),
+    binding: c.get("binding"),
   });
   return c.json(body, 200, NO_STORE);
 };
@@ -72,13 +105,17 @@ export const tokenCors: Step = async function tokenCors(c, next) {
   const client = c.get("client")?.client;
   const allowed = client && !c.error ? corsOrigins(client).includes(origin) : await clientStore(c).allowsOrigin(origin);
   c.res.headers.append("vary", "Origin");
-  if (allowed) c.res.headers.set("access-control-allow-origin", origin);
+  if (allowed) {
+    c.res.headers.set("access-control-allow-origin", origin);
+    // RFC 9449 §8: a browser client reads the nonce of an answer.
+    c.res.headers.set("access-control-expose-headers", "DPoP-Nonce");
+  }
 };
 
 /**
  * CORS preflight (Fetch standard): allowed for origins registered by some client, read through the
  * isolate cache like the rest of the hot path (src/clients/store.ts). The request headers allowed are
- * the ones this endpoint reads (DPoP's header joins them when DPoP does).
+ * the ones this endpoint reads, DPoP's proof among them (RFC 9449 §4.1).
  */
 export const tokenPreflight: Step = async function tokenPreflight(c) {
   const origin = c.req.header("origin");
@@ -87,7 +124,7 @@ export const tokenPreflight: Step = async function tokenPreflight(c) {
     Object.assign(headers, {
       "access-control-allow-origin": origin,
       "access-control-allow-methods": "POST",
-      "access-control-allow-headers": "authorization, content-type",
+      "access-control-allow-headers": "authorization, content-type, dpop",
       "access-control-max-age": "600",
     });
   }
@@ -104,4 +141,4 @@ function hasCredentialsInQuery(url: string): boolean {
   return query.has("client_secret") || query.has("client_assertion");
 }
 
-export const tokenEndpoint = [tokenCors, parseTokenRequest, authenticateTokenClient, grantTokens] as const;
+export const tokenEndpoint = [tokenCors, parseTokenRequest, authenticateTokenClient, bindSender, grantTokens] as const;

@@ -1,7 +1,14 @@
 import { OAuthError, ensure, errorBody } from "../errors/oauth-error";
 import { NO_STORE, type Step } from "../http/context";
 import { readForm } from "../http/form";
-import { grantStateStore, requestKeyring, revocationKv } from "../services";
+import { clientStore, encryptionKey, grantStateStore, replayCache, requestKeyring, revocationKv } from "../services";
+import { timingSafeEqual } from "../crypto/hash";
+import { certificateThumbprint, nonceDeps, nonceRequired, proofDeps, RESOURCE_PROOF_ERRORS } from "../dpop/binding";
+import { currentNonce } from "../dpop/nonce";
+import { DPOP_SIGNING_ALGS, validateProof } from "../dpop/proof";
+
+/** The Authorization scheme a token came with (a form-body token is Bearer, RFC 6750 §2.2). */
+export type TokenScheme = "Bearer" | "DPoP";
 import { claimsForScope } from "../tokens/claims";
 import { verifyAccessToken } from "../tokens/verify-access-token";
 
@@ -14,7 +21,7 @@ import { verifyAccessToken } from "../tokens/verify-access-token";
 /** Browsers may call UserInfo from any origin and read the challenge of a failed call. */
 const CORS = {
   "access-control-allow-origin": "*",
-  "access-control-expose-headers": "WWW-Authenticate",
+  "access-control-expose-headers": "WWW-Authenticate, DPoP-Nonce",
 } as const;
 
 /** token68 (RFC 7235 §2.1), the syntax of a Bearer credential (RFC 6750 §2.1). */
@@ -41,23 +48,39 @@ export const userinfoErrors: Step = async function userinfoErrors(c, next) {
   if (error instanceof OAuthError) {
     // Setting c.res merges the old response's headers into the new one; clear it first.
     c.res = undefined;
-    c.res = bearerErrorResponse(error, c.get("config").issuer);
+    c.res = bearerErrorResponse(error, c.get("config").issuer, c.get("userinfoScheme"));
   }
   for (const [name, value] of Object.entries(CORS)) c.res.headers.set(name, value);
 };
 
-/** An RFC 6750 §3 error response for a UserInfo (or any protected-resource) request. */
-export function bearerErrorResponse(error: OAuthError, realm: string): Response {
+/** The algs a DPoP challenge names (RFC 9449 §7.1). */
+const DPOP_ALGS = `algs="${DPOP_SIGNING_ALGS.join(" ")}"`;
+
+/**
+ * An RFC 6750 §3 / RFC 9449 §7.1 error response for a UserInfo (or any protected-resource)
+ * request. Both schemes are accepted, so both challenges are sent (RFC 9449 §7.2): the error is
+ * named in the challenge of the scheme the request used (DPoP for a DPoP error such as
+ * use_dpop_nonce, whatever the scheme), the other challenge bare. No credentials: both bare.
+ */
+export function bearerErrorResponse(error: OAuthError, realm: string, scheme: TokenScheme = "Bearer"): Response {
   const body = errorBody(error);
   const { status } = error.entry;
-  const headers: Record<string, string> = { "content-type": "application/json", ...NO_STORE, ...error.headers };
+  const headers = new Headers({ "content-type": "application/json", ...NO_STORE, ...error.headers });
+  const bearer = `Bearer realm="${realm}"`;
   if (error.code === "bearer_token_missing") {
-    headers["www-authenticate"] = `Bearer realm="${realm}"`;
+    headers.append("www-authenticate", bearer);
+    headers.append("www-authenticate", `DPoP ${DPOP_ALGS}`);
   } else if (status === 400 || status === 401 || status === 403) {
     // errorBody keeps both texts to RFC 6749 §5.2's characters: no quote or backslash can end the quoted-string.
-    let challenge = `Bearer realm="${realm}", error="${body.error}", error_description="${body.error_description}"`;
-    if (body.error === "insufficient_scope") challenge += `, scope="openid"`;
-    headers["www-authenticate"] = challenge;
+    let named = `error="${body.error}", error_description="${body.error_description}"`;
+    if (body.error === "insufficient_scope") named += `, scope="openid"`;
+    if (scheme === "DPoP" || body.error === "invalid_dpop_proof" || body.error === "use_dpop_nonce") {
+      headers.append("www-authenticate", `DPoP ${named}, ${DPOP_ALGS}`);
+      headers.append("www-authenticate", bearer);
+    } else {
+      headers.append("www-authenticate", `${bearer}, ${named}`);
+      headers.append("www-authenticate", `DPoP ${DPOP_ALGS}`);
+    }
   }
   return new Response(JSON.stringify(body), { status, headers });
 }
@@ -71,7 +94,9 @@ export function bearerErrorResponse(error: OAuthError, realm: string): Response 
 export const readBearerToken: Step = async function readBearerToken(c, next) {
   ensure(!c.req.url.includes("?") || !new URL(c.req.url).searchParams.has("access_token"), "invalid_request",
     "Access tokens must not be sent in the URI query; use the Authorization header.");
-  const fromHeader = bearerFromHeader(c.req.header("authorization"));
+  const presented = tokenFromHeader(c.req.header("authorization"));
+  if (presented !== undefined) c.set("userinfoScheme", presented.scheme);
+  const fromHeader = presented?.token;
   const fromBody = c.req.method === "POST" && isForm(c.req.header("content-type"))
     ? (await readForm(c.req.raw, c.get("config").maxBodyBytes)).get("access_token")
     : undefined;
@@ -82,16 +107,20 @@ export const readBearerToken: Step = async function readBearerToken(c, next) {
   await next();
 };
 
-/** The Bearer credential of an Authorization header; undefined when there is none or another scheme is used. */
-function bearerFromHeader(header: string | undefined): string | undefined {
+/**
+ * The token of an Authorization header with the Bearer (RFC 6750 §2.1) or the DPoP (RFC 9449 §7.1)
+ * scheme, both case-insensitive; undefined when there is none or another scheme is used.
+ */
+function tokenFromHeader(header: string | undefined): { scheme: TokenScheme; token: string } | undefined {
   if (header === undefined) return undefined;
   const value = header.trim();
   const space = value.indexOf(" ");
-  const scheme = space === -1 ? value : value.slice(0, space);
-  if (scheme.toLowerCase() !== "bearer") return undefined;
+  const name = (space === -1 ? value : value.slice(0, space)).toLowerCase();
+  const scheme: TokenScheme | undefined = name === "bearer" ? "Bearer" : name === "dpop" ? "DPoP" : undefined;
+  if (scheme === undefined) return undefined;
   const credentials = space === -1 ? "" : value.slice(space + 1).trim();
-  ensure(TOKEN68.test(credentials), "invalid_request", "The Authorization header does not hold a valid Bearer token.");
-  return credentials;
+  ensure(TOKEN68.test(credentials), "invalid_request", `The Authorization header does not hold a valid ${scheme} token.`);
+  return { scheme, token: credentials };
 }
 
 function isForm(contentType: string | undefined): boolean {
@@ -115,6 +144,40 @@ export const verifyBearerToken: Step = async function verifyBearerToken(c, next)
   });
   c.set("userinfoClaims", claims);
   await next();
+};
+
+/**
+ * The token's sender constraint (src/dpop/): a DPoP-bound token (`cnf.jkt`) only with the DPoP
+ * scheme and a valid proof of that key whose `ath` is the token's hash (RFC 9449 §7.1, §4.3 check
+ * 12; as Bearer it is refused, §7.2), the server nonce when required (§9); a token without
+ * `cnf.jkt` only with the Bearer scheme; a certificate-bound token (`cnf.x5t#S256`) only over a
+ * TLS connection presenting that certificate (RFC 8705 §3). A DPoP answer carries a fresh nonce.
+ */
+export const confirmSender: Step = async function confirmSender(c, next) {
+  const { cnf, client_id: clientId } = c.get("userinfoClaims");
+  const scheme = c.get("userinfoScheme") ?? "Bearer";
+  if (cnf?.["x5t#S256"] !== undefined) {
+    const presented = certificateThumbprint((c.req.raw.cf as IncomingRequestCfProperties | undefined)?.tlsClientAuth);
+    ensure(presented !== undefined && timingSafeEqual(presented, cnf["x5t#S256"]), "certificate_token_mismatch");
+  }
+  if (cnf?.jkt === undefined) {
+    ensure(scheme === "Bearer", "dpop_scheme_unbound_token");
+    return next();
+  }
+  ensure(scheme === "DPoP", "dpop_token_as_bearer");
+  const config = c.get("config");
+  const deps = { now: c.get("now"), encryptionKey: encryptionKey(c), replay: replayCache(c) };
+  const client = await clientStore(c).get(clientId);
+  const proof = await validateProof(
+    {
+      header: c.req.raw.headers.get("dpop"), method: c.req.method, url: c.req.url,
+      accessToken: c.get("userinfoToken"), nonceRequired: nonceRequired(config, client ?? undefined),
+    },
+    proofDeps(config, deps, RESOURCE_PROOF_ERRORS),
+  );
+  ensure(proof.jkt === cnf.jkt, "dpop_token_key_mismatch");
+  await next();
+  c.res.headers.set("dpop-nonce", await currentNonce(nonceDeps(config, deps)));
 };
 
 /** OIDC Core §5.3: UserInfo answers only tokens granted for OpenID Connect (RFC 6750 §3.1 insufficient_scope, 403). */
@@ -145,7 +208,7 @@ export const userinfoPreflight: Step = async function userinfoPreflight(c) {
   return c.body(null, 204, {
     ...CORS,
     "access-control-allow-methods": "GET, POST",
-    "access-control-allow-headers": "Authorization, Content-Type",
+    "access-control-allow-headers": "Authorization, Content-Type, DPoP",
     "access-control-max-age": "600",
     allow: "GET, POST, OPTIONS",
   });
@@ -157,4 +220,4 @@ export const rejectOtherUserinfoMethods: Step = async function rejectOtherUserin
 };
 
 /** GET and POST /userinfo. */
-export const userinfoEndpoint = [userinfoErrors, readBearerToken, verifyBearerToken, requireOpenidScope, sendUserinfo] as const;
+export const userinfoEndpoint = [userinfoErrors, readBearerToken, verifyBearerToken, confirmSender, requireOpenidScope, sendUserinfo] as const;

@@ -263,6 +263,21 @@ export const catalog = {
   insufficient_scope: entry("insufficient_scope", 403, "The access token does not carry the openid scope.", "RFC 6750 3.1"),
   bearer_token_missing: entry("invalid_request", 401, "No access token was sent.", "RFC 6750 3.1"),
   multiple_bearer_tokens: entry("invalid_request", 400, "The access token was sent in more than one way.", "RFC 6750 2"),
+  // ── DPoP (RFC 9449) and certificate-bound tokens (RFC 8705 §3) ───────────────────────────
+  invalid_dpop_proof: entry("invalid_dpop_proof", 400, "The DPoP proof is invalid.", "RFC 9449 4.3, 5"),
+  dpop_proof_required: entry("invalid_dpop_proof", 400, "This client must send a DPoP proof (dpop_bound_access_tokens).", "RFC 9449 5.2"),
+  dpop_proof_replayed: entry("invalid_dpop_proof", 400, "The DPoP proof was used already; make a new one.", "RFC 9449 11.1"),
+  use_dpop_nonce: entry("use_dpop_nonce", 400, "A DPoP proof with the nonce in the DPoP-Nonce header is required.", "RFC 9449 8"),
+  sender_key_mismatch: entry("invalid_grant", 400, "The DPoP key or TLS certificate of the request is not the one the grant is bound to.", "RFC 9449 5, 10; RFC 8705 3"),
+  tls_binding_certificate_missing: entry("invalid_request", 400, "This client's tokens are bound to its TLS client certificate; none was presented.", "RFC 8705 3"),
+  sender_constraint_metadata_malformed: entry("invalid_client_metadata", 400, "dpop_bound_access_tokens, dpop_nonce_required and tls_client_certificate_bound_access_tokens must be true or false.", "RFC 9449 5.2; RFC 8705 3.4"),
+  resource_dpop_proof_invalid: entry("invalid_dpop_proof", 401, "The DPoP proof is invalid.", "RFC 9449 4.3, 7.1"),
+  resource_dpop_proof_replayed: entry("invalid_dpop_proof", 401, "The DPoP proof was used already; make a new one.", "RFC 9449 11.1"),
+  resource_use_dpop_nonce: entry("use_dpop_nonce", 401, "A DPoP proof with the nonce in the DPoP-Nonce header is required.", "RFC 9449 9"),
+  dpop_token_as_bearer: entry("invalid_token", 401, "The access token is DPoP-bound: present it with the DPoP scheme and a proof.", "RFC 9449 7.2"),
+  dpop_scheme_unbound_token: entry("invalid_token", 401, "The access token is not DPoP-bound: present it with the Bearer scheme.", "RFC 9449 7.1"),
+  dpop_token_key_mismatch: entry("invalid_token", 401, "The DPoP proof key is not the key the access token is bound to.", "RFC 9449 4.3, 7.1"),
+  certificate_token_mismatch: entry("invalid_token", 401, "The access token is bound to a TLS client certificate that was not presented.", "RFC 8705 3"),
   // ── operator API (/admin) ─────────────────────────────────────────────────────────────────
   client_has_no_secret: entry("invalid_request", 400, "The client's authentication method uses no client secret.", "RFC 7591 2"),
   // ── generic ───────────────────────────────────────────────────────────────────────────────

@@ -37,6 +37,7 @@ export async function mintForApproval(ctx: GrantContext, approval: Approval, onF
         authentication: { authTime: approval.authTime, sid: approval.sid, amr: approval.amr, ...acrOf(config.acrTable, approval.amr) },
         ...(approval.nonce !== undefined && { nonce: approval.nonce }),
         refresh: { kind: "family" },
+        ...(ctx.binding !== undefined && { binding: ctx.binding }),
       },
       { config, keys, now, db: services.db },
     ),

@@ -12,9 +12,9 @@ import { grantableScope, parseScope } from "./scope";
 export const clientCredentials: Grant = {
   type: "client_credentials",
   allowPublic: false,
-  async handle({ params, client: { client }, config, keys, now, services }) {
+  async handle({ params, client: { client }, config, keys, now, services, binding }) {
     const scope = grantableScope(parseScope(params.get("scope")), client.scope);
-    const { response } = await mintTokens({ client, subject: client.clientId, scope }, { config, keys, now, db: services.db });
+    const { response } = await mintTokens({ client, subject: client.clientId, scope, ...(binding !== undefined && { binding }) }, { config, keys, now, db: services.db });
     return response;
   },
 };

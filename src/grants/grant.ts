@@ -5,7 +5,7 @@ import type { Keyring } from "../keys/keyring";
 import type { GrantStateStore } from "../consent/grant-state";
 import type { DeviceRequests } from "../device/requests";
 import type { ReplayCache } from "../replay/replay-cache";
-import type { TokenResponse } from "../tokens/minter";
+import type { SenderConstraint, TokenResponse } from "../tokens/minter";
 
 /** Storage a grant may use. */
 export interface GrantServices {
@@ -27,6 +27,8 @@ export interface GrantContext {
   keys: Keyring;
   now: number;
   services: GrantServices;
+  /** The request's sender constraint (a valid DPoP proof's key, the TLS certificate; src/dpop/binding.ts): the tokens get it. */
+  binding?: SenderConstraint;
 }
 
 /** The token response members (RFC 6749 §5.1), built by the one minter (src/tokens/minter.ts). */

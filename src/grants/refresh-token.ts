@@ -1,5 +1,7 @@
 import { OAuthError, ensure, toErrorText } from "../errors/oauth-error";
 import { log } from "../log";
+import { isPublic } from "../clients/model";
+import { ensureSameKey } from "../dpop/binding";
 import { mintTokens } from "../tokens/minter";
 import {
   findRefreshToken, isExpired, openRetryAnswer, refreshPolicy, revokeFamily, rotateRefreshToken,
@@ -41,6 +43,8 @@ export const refreshToken: Grant = {
     const stored = await findRefreshToken(services.db, value);
     ensure(stored !== null, "refresh_token_invalid");
     ensure(stored.clientId === client.clientId, "refresh_token_client_mismatch");
+    // RFC 9449 §5, RFC 8705 §3: a public client's bound refresh token needs a proof of its key.
+    if (stored.cnf !== null && isPublic(client)) ensureSameKey(stored.cnf, ctx.binding, "The refresh token");
     await checkGrantHolds(ctx, stored);
     if (stored.rotation !== null) return retryOrRevoke(ctx, stored, requestScope, policy);
     ensure(!isExpired(stored, policy, now), "refresh_token_expired");
@@ -59,6 +63,7 @@ export const refreshToken: Grant = {
         client, subject: stored.userId, scope, grantId: stored.grantId,
         authentication: { authTime: stored.authTime, ...(stored.sid !== null && { sid: stored.sid }) },
         refresh: { kind: "rotation", current: stored, requestScope },
+        ...(ctx.binding !== undefined && { binding: ctx.binding }),
       },
       { config: ctx.config, keys: ctx.keys, now, db: services.db },
     );

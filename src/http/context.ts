@@ -6,6 +6,7 @@ import type { AccessTokenClaims } from "../tokens/verify-access-token";
 import type { Config } from "../config";
 import type { Env } from "../env";
 import type { Params } from "./form";
+import type { SenderConstraint } from "../tokens/minter";
 
 /**
  * Per-request state the pipeline steps hand to each other: `c.set(name, value)`, read back with
@@ -16,6 +17,8 @@ export interface Variables {
   /** Request time, Unix seconds: one clock reading per request. */
   now: number;
   params: Params;
+  /** Token endpoint: what the tokens are bound to (a DPoP proof's key, a TLS certificate), if anything (src/dpop/). */
+  binding: SenderConstraint | undefined;
   client: AuthenticatedClient;
   /** Authorization endpoint: parameters sent more than once (reported after redirect validation). */
   duplicateParams: string[];
@@ -27,6 +30,8 @@ export interface Variables {
   transaction: Transaction;
   /** UserInfo: the bearer token as sent (RFC 6750 §2.1 or §2.2). */
   userinfoToken: string;
+  /** UserInfo: the Authorization scheme it came with (unset: the form body, Bearer). */
+  userinfoScheme: "Bearer" | "DPoP";
   /** UserInfo: its verified claims. */
   userinfoClaims: AccessTokenClaims;
   /** Registration: the parsed JSON body of a registration request. */

@@ -23,6 +23,8 @@ export interface AccessTokenClaims {
   auth_time?: number;
   /** The consent grant id (private claim, src/tokens/access-token.ts). */
   gid?: string;
+  /** The key the token is bound to (RFC 7800 §3.1): `jkt` (RFC 9449 §6.1) or `x5t#S256` (RFC 8705 §3.1). */
+  cnf?: { jkt?: string; "x5t#S256"?: string };
 }
 
 export interface VerifyAccessTokenDeps {
@@ -62,6 +64,7 @@ const AT_REQUIRED = {
   exp: isTime,
   auth_time: optional(isTime),
   gid: optional(isNonEmptyString),
+  cnf: optional((cnf: unknown) => typeof cnf === "object" && cnf !== null && !Array.isArray(cnf)),
 } as const;
 
 /** What each failure of the verifier says about an access token (all invalid_token but expiry: token_expired). */
