@@ -76,8 +76,9 @@ const DEVICE_TTL_SECONDS = 600;
 const DEVICE_RING_MIN_LEFT_SECONDS = 60;
 /** A device request is polled again no sooner than its interval plus this after its previous answer. */
 const DEVICE_POLL_MARGIN_MS = 1000;
-/** Pending-poll requests: this many times what the fastest pending-poll rate uses in one gap, plus 100. */
-const DEVICE_RING_FACTOR = 1.5;
+/** Pending-poll requests: this many times what the fastest pending-poll rate uses in one gap, plus 100 (a pair
+ * alternates its sides, so (t) polls about half of the time). */
+const DEVICE_RING_FACTOR = 1.2;
 const MAX_DEVICE_REQUESTS = 20_000;
 
 const { args, durationMs, warmupMs, concurrency, rounds, flowMs, flowWarmupMs, signinMs, signinWarmupMs, signinConcurrency, sliceMs } = parseOptions({
@@ -574,38 +575,33 @@ async function main() {
     // (e) window so far.
     await mint(600, "pilot");
     const supply = codes;
-    const pilotRun = async (part) => {
+    /** An unmeasured run of a scenario (a pilot: until its supply runs out): its rate; a failure stops the bench. */
+    const pilot = async (key, durationMs = 30_000) => {
+      const w = await runLoad({ ...scenarios[key], concurrency, warmupMs: 0, durationMs });
+      if (w.failures) throw new Error(`${scenarios[key].label}, unmeasured: ${w.failures} failed: ${w.failureSamples.join(" | ")}`);
+      return w.latencies.length / Math.max(w.seconds, 0.001);
+    };
+    const pilotRun = (part) => {
       codes = part;
       codeNext = 0;
-      const w = await runLoad({ ...scenarios.codeExchange, concurrency, warmupMs: 0, durationMs: 30_000 });
-      if (w.failures) throw new Error(`code exchange pilot: ${w.failures} failed: ${w.failureSamples.join(" | ")}`);
-      return w.latencies.length / Math.max(w.seconds, 0.001);
+      return pilot("codeExchange");
     };
     await pilotRun(supply.slice(0, 200));
     let codeRate = await pilotRun(supply.slice(200));
     let peerCodeRate = 0;
     log(`pilot: 600 code exchanges, the last 400 at ${fmt(codeRate)} req/s`);
     // The same for pending device polls: 600 fresh requests, each polled once (a gap without end);
-    // their rate sizes the requests the (t) windows spread their polls over. The first (v) supply
-    // goes by the code exchange's rate (the same tokens, and alike storage work).
+    // their rate sizes the requests the (t) windows spread their polls over. And for device
+    // exchanges: 200 approved requests, each exchanged once; their rate sizes the first (v) supply.
     ring = pollRing({ clientId: DEVICE_CLIENT.clientId, requests: (await deviceStart(600)).requests, gapMs: Infinity });
-    const devicePilot = await runLoad({ ...scenarios.devicePoll, concurrency, warmupMs: 0, durationMs: 30_000 });
-    if (devicePilot.failures) throw new Error(`device poll pilot: ${devicePilot.failures} failed: ${devicePilot.failureSamples.join(" | ")}`);
-    let devicePollRate = devicePilot.latencies.length / Math.max(devicePilot.seconds, 0.001);
-    // And for device exchanges: 200 approved requests, exchanged unmeasured; their rate sizes the
-    // first (v) supply.
+    let devicePollRate = await pilot("devicePoll");
     await prepareExchanges(200, "pilot");
-    const exchangePilot = await runLoad({ ...scenarios.deviceExchange, concurrency, warmupMs: 0, durationMs: 30_000 });
-    if (exchangePilot.failures) throw new Error(`device exchange pilot: ${exchangePilot.failures} failed: ${exchangePilot.failureSamples.join(" | ")}`);
-    let deviceExchangeRate = exchangePilot.latencies.length / Math.max(exchangePilot.seconds, 0.001);
+    let deviceExchangeRate = await pilot("deviceExchange");
     log(`pilot: 600 pending device polls at ${fmt(devicePollRate)} req/s, 200 device exchanges at ${fmt(deviceExchangeRate)} req/s`);
     // The peer's JIT gets the same head start, unmeasured: its token endpoint (client_credentials,
     // 600 code exchanges, refreshes) warmed as Latchkey's was by the set-up and the pilot.
     peerCodes = await peer.mintCodes(WEB_CLIENT.clientId, 600);
-    for (const key of ["peerBasic", "peerCodeExchange", "peerRefresh"]) {
-      const w = await runLoad({ ...scenarios[key], concurrency, warmupMs: 0, durationMs: 1500 });
-      if (w.failures) throw new Error(`peer warm-up (${key}): ${w.failures} failed: ${w.failureSamples.join(" | ")}`);
-    }
+    for (const key of ["peerBasic", "peerCodeExchange", "peerRefresh"]) await pilot(key, 1500);
     log("peer warmed up: 1.5 s each of client_secret_basic, code exchange (600 codes at most) and refresh");
 
     log(
