@@ -38,6 +38,11 @@ export interface CibaRequestState {
   acrValues?: string[];
   /** CIBA §7.1 client_notification_token: the bearer the ping/push callback carries (ping and push only). */
   clientNotificationToken?: string;
+  /**
+   * The auth_req_id itself, kept for ping and push requests only: their callbacks name it (CIBA
+   * §10.2, §10.3; src/ciba/delivery.ts). Poll requests keep only its hash (`id`).
+   */
+  authReqId?: string;
   /** The client's delivery mode when the request was made (CIBA §5). */
   deliveryMode: DeliveryMode;
   state: "pending" | "approved" | "denied" | "consumed";

@@ -98,12 +98,7 @@ export function backChannelLogoutMetadata(
   metadata: Record<string, unknown>,
 ): void {
   if (input.backchannel_logout_uri !== undefined) {
-    const uri = validFetchedUri("backchannel_logout_uri", input.backchannel_logout_uri, allowInsecure);
-    const problem = redirectUriProblem(uri, "web", allowInsecure);
-    if (problem !== undefined) {
-      throw new OAuthError("backchannel_logout_uri_malformed", `backchannel_logout_uri: ${uri} - ${BACK_CHANNEL_PROBLEM_TEXT[problem]}`);
-    }
-    metadata.backchannel_logout_uri = uri;
+    metadata.backchannel_logout_uri = validCallbackUri("backchannel_logout_uri", input.backchannel_logout_uri, allowInsecure);
   }
   const sessionRequired = input.backchannel_logout_session_required;
   if (sessionRequired !== undefined) {
@@ -111,6 +106,20 @@ export function backChannelLogoutMetadata(
     metadata.backchannel_logout_session_required = sessionRequired;
   }
 }
+
+/**
+ * A URL the server POSTs to on the client's server (a back-channel logout URI, a CIBA notification
+ * endpoint): a URL the server fetches (validFetchedUri) that also follows the web redirect URI
+ * rules — https whatever the client's application_type; http only on a loopback host and only where
+ * insecure client URIs are allowed. Anything else is `<member>_malformed`.
+ */
+export function validCallbackUri(member: CallbackMember, value: unknown, allowInsecure: boolean): string {
+  const uri = validFetchedUri(member, value, allowInsecure);
+  const problem = redirectUriProblem(uri, "web", allowInsecure);
+  if (problem !== undefined) throw new OAuthError(`${member}_malformed`, `${member}: ${uri} - ${BACK_CHANNEL_PROBLEM_TEXT[problem]}`);
+  return uri;
+}
+type CallbackMember = "backchannel_logout_uri" | "backchannel_client_notification_endpoint";
 
 const BACK_CHANNEL_PROBLEM_TEXT: Record<RedirectProblem, string> = {
   ...REDIRECT_PROBLEM_TEXT,
@@ -120,7 +129,7 @@ const BACK_CHANNEL_PROBLEM_TEXT: Record<RedirectProblem, string> = {
 };
 
 /** The members holding a URL that the server itself fetches (docs/security.md, "Outbound fetches"). */
-export type FetchedMember = "jwks_uri" | "sector_identifier_uri" | "backchannel_logout_uri";
+export type FetchedMember = "jwks_uri" | "sector_identifier_uri" | "backchannel_logout_uri" | "backchannel_client_notification_endpoint";
 
 /**
  * A URL the server will fetch: it must pass the outbound-fetch policy (src/http/outbound.ts), so

@@ -7,6 +7,7 @@ import { ASYMMETRIC_ASSERTION_ALGS, SERVER_SIGNING_ALGS, isAsymmetricAlg, isHmac
 import { checkSectorIdentifier } from "../registration/sector-identifier";
 import { verifySoftwareStatement } from "../registration/software-statement";
 import { SECRET_METHODS, isAuthMethod, type AuthMethod, type Client } from "./model";
+import { cibaMetadata } from "./register-ciba";
 import { canVerify, validJwks } from "./register-keys";
 import {
   MAX_URIS, MAX_URI_LENGTH, backChannelLogoutMetadata, isHttpsUrl, isOrigin, isText, isTextArray, validFetchedUri,
@@ -158,7 +159,6 @@ const UNSUPPORTED: Readonly<Record<string, (value: unknown) => boolean>> = {
   request_uris: () => true,
   frontchannel_logout_uri: () => true,
   authorization_signed_response_alg: () => true,
-  backchannel_token_delivery_mode: () => true,
   require_pushed_authorization_requests: (v) => v === true,
   require_signed_request_object: (v) => v === true,
 };
@@ -253,6 +253,8 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
   // ── logout (OIDC RP-Initiated Logout §3.1, Back-Channel Logout §2.2) ───────────────────────
   const postLogoutRedirectUris = validPostLogoutRedirectUris(input.post_logout_redirect_uris, applicationType, deps.allowInsecureUris);
   backChannelLogoutMetadata(input, deps.allowInsecureUris, metadata);
+  // ── CIBA (CIBA Core §4): delivery mode, notification endpoint, signed requests, user codes ──
+  cibaMetadata(input, { grantTypes, method, hasKeys: jwks !== null || jwksUri !== null }, deps.allowInsecureUris, metadata);
 
   // ── what the client says about itself (RFC 7591 §2, §2.2; OIDC Registration §2) ───────────
   const clientName = input.client_name ?? null;

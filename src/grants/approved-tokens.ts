@@ -18,7 +18,15 @@ export interface Approval {
   amr: readonly string[];
   /** The authorization request's nonce (code flow only). */
   nonce?: string;
+  /** CIBA push mode: the auth_req_id the ID token names, with the refresh token's rt_hash (CIBA Core §10.3.1). */
+  authReqId?: string;
 }
+
+/** What minting an approval reads: a grant's context, or the same parts outside a token request (a CIBA push, src/ciba/delivery.ts). */
+export type ApprovalContext = Pick<GrantContext, "config" | "keys" | "now" | "binding"> & {
+  client: Pick<GrantContext["client"], "client">;
+  services: Pick<GrantContext["services"], "db">;
+};
 
 /**
  * The tokens a person's approval buys, the same for every grant that ends one (authorization_code,
@@ -27,7 +35,7 @@ export interface Approval {
  * `onFailure`: never handed out should a later step fail), and the session remembered for
  * Back-Channel Logout.
  */
-export async function mintForApproval(ctx: GrantContext, approval: Approval, onFailure: (undo: UndoStep) => void): Promise<Minted> {
+export async function mintForApproval(ctx: ApprovalContext, approval: Approval, onFailure: (undo: UndoStep) => void): Promise<Minted> {
   const { config, keys, now, services } = ctx;
   const { client } = ctx.client;
   const [minted] = await Promise.all([
@@ -36,6 +44,7 @@ export async function mintForApproval(ctx: GrantContext, approval: Approval, onF
         client, subject: approval.sub, scope: approval.scope, grantId: approval.grantId,
         authentication: { authTime: approval.authTime, sid: approval.sid, amr: approval.amr, ...acrOf(config.acrTable, approval.amr) },
         ...(approval.nonce !== undefined && { nonce: approval.nonce }),
+        ...(approval.authReqId !== undefined && { authReqId: approval.authReqId }),
         refresh: { kind: "family" },
         ...(ctx.binding !== undefined && { binding: ctx.binding }),
       },
