@@ -29,7 +29,9 @@ export function errorResponse(err: unknown, c: AppContext): Response {
         ? `Bearer realm="${realm}", error="invalid_token", error_description="${body.error_description}"`
         : `Basic realm="${realm}", charset="UTF-8"`;
   }
-  log(status >= 500 ? "error" : "warn", "oauth_error", {
+  // authorization_pending is the polled grants' normal answer (RFC 8628 §3.5, CIBA §11), not a
+  // fault: a waiting device polls every few seconds, and a log line for each would bury the real ones.
+  if (body.error !== "authorization_pending") log(status >= 500 ? "error" : "warn", "oauth_error", {
     path: c.req.path,
     status,
     error: body.error,
