@@ -110,7 +110,8 @@ const metadataRules: Rule[] = [
   ["software_version (RFC 7591 §2): a string", { ...webClient(), software_version: { v: 1 } }, "invalid_client_metadata", "software_version_malformed", "software_version"],
   ["default_max_age (OIDC Registration §2): not supported, refused rather than ignored", { ...webClient(), default_max_age: 3600 }, "invalid_client_metadata", "client_metadata_unsupported", "default_max_age"],
   ["request_uris (OIDC Registration §2): request_uri is not supported", { ...webClient(), request_uris: ["https://rp.example/req"] }, "invalid_client_metadata", "client_metadata_unsupported", "request_uris"],
-  ["tls_client_certificate_bound_access_tokens (RFC 8705 §3.4): true is not supported", { ...webClient(), tls_client_certificate_bound_access_tokens: true }, "invalid_client_metadata", "client_metadata_unsupported", "tls_client_certificate_bound_access_tokens"],
+  ["tls_client_certificate_bound_access_tokens (RFC 8705 §3.4): true or false", { ...webClient(), tls_client_certificate_bound_access_tokens: "yes" }, "invalid_client_metadata", "sender_constraint_metadata_malformed", "tls_client_certificate_bound_access_tokens"],
+  ["dpop_bound_access_tokens (RFC 9449 §5.2): true or false", { ...webClient(), dpop_bound_access_tokens: 1 }, "invalid_client_metadata", "sender_constraint_metadata_malformed", "dpop_bound_access_tokens"],
 ];
 
 describe("RFC 7591 §2 / OIDC Registration §2: redirect URIs are refused with invalid_redirect_uri", () => {
@@ -133,10 +134,9 @@ describe("RFC 7591 §2 / OIDC Registration §2: other metadata is refused with i
     await expectRegistrationError(await register(metadata), error, code, field);
   });
 
-  it("false is accepted where only true asks for an unsupported feature; subject_type public and require_auth_time are kept", async () => {
-    const body = await registered(webClient({ tls_client_certificate_bound_access_tokens: false, subject_type: "public", require_auth_time: true }));
-    expect(body).toMatchObject({ subject_type: "public", require_auth_time: true });
-    expect(body).not.toHaveProperty("tls_client_certificate_bound_access_tokens");
+  it("subject_type public, require_auth_time and the sender-constraint flags (RFC 8705 §3.4, RFC 9449 §5.2) are kept", async () => {
+    const body = await registered(webClient({ tls_client_certificate_bound_access_tokens: false, dpop_bound_access_tokens: true, subject_type: "public", require_auth_time: true }));
+    expect(body).toMatchObject({ subject_type: "public", require_auth_time: true, tls_client_certificate_bound_access_tokens: false, dpop_bound_access_tokens: true });
   });
 });
 

@@ -51,14 +51,14 @@ afterEach(() => {
 });
 
 describe("RFC 9700 §2.6 token-endpoint CORS through the isolate client cache", () => {
-  it("preflight for a registered origin: 204, the origin, POST, the headers the endpoint reads (no dpop yet); nothing for others", async () => {
+  it("preflight for a registered origin: 204, the origin, POST, the headers the endpoint reads (DPoP's among them, RFC 9449 §4.1); nothing for others", async () => {
     const { send } = countingWorker();
     const { origin } = await spaClient();
     const ok = await preflight(send, origin);
     expect(ok.status).toBe(204);
     expect(ok.headers.get("access-control-allow-origin")).toBe(origin);
     expect(ok.headers.get("access-control-allow-methods")).toBe("POST");
-    expect(ok.headers.get("access-control-allow-headers")).toBe("authorization, content-type");
+    expect(ok.headers.get("access-control-allow-headers")).toBe("authorization, content-type, dpop");
     expect(ok.headers.get("vary")).toBe("Origin");
     const no = await preflight(send, "https://unregistered.example");
     expect(no.status).toBe(204);
