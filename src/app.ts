@@ -16,6 +16,7 @@ import { jwks } from "./endpoints/jwks";
 import { logout } from "./endpoints/logout";
 import { accountPassword, passwordReset } from "./endpoints/password";
 import { accountPasskeys, passkeySignIn } from "./endpoints/passkeys";
+import { parEndpoint, rejectOtherParMethods } from "./endpoints/par";
 import { rejectOtherMethods, tokenEndpoint, tokenPreflight } from "./endpoints/token";
 import { OAuthError } from "./errors/oauth-error";
 import { errorResponse } from "./errors/respond";
@@ -45,6 +46,8 @@ export const app = new Hono<AppEnv>()
   .all("/token", rejectOtherMethods)
   .post("/device_authorization", ...deviceAuthorizationEndpoint)
   .all("/device_authorization", rejectOtherDeviceAuthorizationMethods)
+  .post("/par", ...parEndpoint)
+  .all("/par", rejectOtherParMethods)
   .route("/device", device)
   .post("/revoke", ...revocationEndpoint)
   .options("/revoke", tokenPreflight)

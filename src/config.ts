@@ -56,6 +56,9 @@ export interface Config {
   readonly dpopProofMaxAge: number;
   readonly dpopNonceWindow: number;
   readonly dpopNonceRequired: boolean;
+  /** Pushed authorization requests (RFC 9126 §2.2): the request_uri's lifetime (60 s) and whether every client must push (REQUIRE_PUSHED_AUTHORIZATION_REQUESTS). */
+  readonly parTtl: number;
+  readonly requirePushedAuthorizationRequests: boolean;
   /** ID-token lifetime. Default 600 s: an ID token is consumed once by the client at sign-in. */
   readonly idTokenTtl: number;
   /**
@@ -203,6 +206,8 @@ export function configFrom(env: Env): Config {
     dpopProofMaxAge: 300,
     dpopNonceWindow: 300,
     dpopNonceRequired: flag(env.DPOP_NONCE_REQUIRED, false, "DPOP_NONCE_REQUIRED"),
+    parTtl: 60,
+    requirePushedAuthorizationRequests: flag(env.REQUIRE_PUSHED_AUTHORIZATION_REQUESTS, false, "REQUIRE_PUSHED_AUTHORIZATION_REQUESTS"),
     idTokenTtl: 600,
     refreshTokenTtl: seconds(env.REFRESH_TOKEN_TTL, 30 * 24 * 3600, "REFRESH_TOKEN_TTL"),
     refreshTokenIdleTtl: seconds(env.REFRESH_TOKEN_IDLE_TTL, 14 * 24 * 3600, "REFRESH_TOKEN_IDLE_TTL"),

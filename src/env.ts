@@ -44,6 +44,8 @@ export interface Env {
   REQUIRE_PKCE_FOR_ALL?: string;
   /** "true": every DPoP proof must carry a server nonce (RFC 9449 §8, §9). Default false. */
   DPOP_NONCE_REQUIRED?: string;
+  /** "true": every authorization request must be pushed first (RFC 9126 §5 require_pushed_authorization_requests). Default false. */
+  REQUIRE_PUSHED_AUTHORIZATION_REQUESTS?: string;
   /** "true" serves the local mail outbox at /dev/outbox (development only; it shows verification links). */
   SHOW_DEV_OUTBOX?: string;
   /** Optional tuning, seconds; see src/config.ts for defaults. */

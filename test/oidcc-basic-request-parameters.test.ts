@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { call } from "./helpers";
 import {
-  Browser, REDIRECT_URI, authorize, clientRedirect, codeRequest, expectErrorPage, expectRedirectError, expectTokenResponse,
+  Browser, authorize, clientRedirect, codeRequest, expectErrorPage, expectRedirectError, expectTokenResponse,
   oidcClient, person, redeem, verifyIdToken,
 } from "./oidc-helpers";
 
@@ -84,11 +84,12 @@ describe("oidcc-unsigned-request-object-…, oidcc-request-uri-unsigned-…, oid
   const unsigned = (claims: Record<string, unknown>) =>
     `${btoa(JSON.stringify({ alg: "none" })).replace(/=+$/, "")}.${btoa(JSON.stringify(claims)).replace(/=+$/, "")}.`;
 
-  it("request=<JWT> → request_not_supported redirected (never silently ignored)", async () => {
+  it("request=<unsigned JWT> from a client that did not register alg none → invalid_request_object (never silently ignored)", async () => {
     const client = await oidcClient();
     const { params } = await codeRequest(client.client_id);
     params.request = unsigned({ ...params, iss: client.client_id, aud: "https://latchkey.test" });
-    expectRedirectError(await send(params), "request_not_supported", { state: params.state });
+    // A page: the redirect URI is one of the object's parameters, and the object is refused (test/rfc9101-jar.test.ts).
+    await expectErrorPage(await send(params), "request_object_invalid");
   });
 
   it("request_uri=… → request_uri_not_supported redirected", async () => {
@@ -97,12 +98,13 @@ describe("oidcc-unsigned-request-object-…, oidcc-request-uri-unsigned-…, oid
     expectRedirectError(await send(params), "request_uri_not_supported", { state: params.state });
   });
 
-  it("a request object naming another redirect_uri: the query's (registered) one gets the error, the object's is never used", async () => {
+  it("a request object naming another redirect_uri: refused, the object's redirect_uri is never used", async () => {
     const client = await oidcClient();
     const { params } = await codeRequest(client.client_id);
     params.request = unsigned({ ...params, redirect_uri: "https://attacker.example/cb" });
     const res = await send(params);
-    expectRedirectError(res, "request_not_supported", { state: params.state, redirectUri: REDIRECT_URI });
+    expect(res.headers.get("location")).toBeNull();
+    await expectErrorPage(res, "request_object_invalid");
   });
 
   it("registration=… → registration_not_supported redirected", async () => {

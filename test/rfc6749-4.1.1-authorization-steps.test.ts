@@ -42,14 +42,17 @@ describe("the step table (src/authorize/steps.ts)", () => {
     expect(new Set(names(all)).size).toBe(all.length);
     for (const step of all) {
       expect(step.codes.length).toBeGreaterThan(0);
-      for (const code of step.codes) expect(catalog[code], `${step.name}: ${code}`).toMatchObject({ redirect: true });
+      // Only the authorization endpoint's errors travel to a redirect URI; CIBA's are JSON answers (CIBA Core §13).
+      const redirectable = STEP_TABLE.some(([s, entryPoints]) => s === step && entryPoints.includes("authorization"));
+      for (const code of step.codes) expect(catalog[code], `${step.name}: ${code}`).toMatchObject(redirectable ? { redirect: true } : {});
     }
   });
 
   it("RFC 6749 §4.1.1, OIDC Core §3.1.2.1: the authorization endpoint runs these rules, in this order", () => {
     expect(names(authorizationEndpointSteps)).toEqual([
       "response_mode_supported", "state_within_bound", "nonce_within_bound", "login_hint_within_bound", "scope_within_bound",
-      "no_request_object", "no_request_uri", "no_registration_parameter", "response_type_code", "client_may_use_authorization_code",
+      // Request objects by value are resolved before the table (src/authorize/pushed-request.ts, RFC 9101).
+      "no_request_uri", "no_registration_parameter", "response_type_code", "client_may_use_authorization_code",
       "scope_parsed", "openid_scope_required", "scope_allowed", "pkce", "prompt_value", "max_age_value",
     ]);
   });

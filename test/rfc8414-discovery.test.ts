@@ -1,4 +1,5 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
+import { CIBA_GRANT, cibaClient, decideOnApprovalPage, mailedApproval, pollCiba, startCiba } from "./ciba-helpers";
 import { describe, expect, it } from "vitest";
 import { ISSUER, JWT_BEARER, assertion, basic, call, createClient, keyPair, tokenRequest } from "./helpers";
 import { Browser, authorize, codeRequest, oidcClient, person, redeem } from "./oidc-helpers";
@@ -57,6 +58,12 @@ describe("RFC 8414 §3 / OIDC Discovery §4 metadata", () => {
         const client = await refreshClient();
         const { tokens } = await offlineTokens(client);
         expect((await refresh(client, tokens.refresh_token)).status, grant).toBe(200);
+      } else if (grant === CIBA_GRANT) {
+        const client = await cibaClient();
+        const user = await person();
+        const started = await startCiba(client, user.email);
+        await decideOnApprovalPage(new Browser(), (await mailedApproval(user.email)).path, user);
+        expect((await pollCiba(client, started.auth_req_id)).status, grant).toBe(200);
       } else if (grant === DEVICE_GRANT) {
         const client = await deviceClient();
         const device = await startDevice(client);
@@ -161,13 +168,14 @@ describe("RFC 8414 §3 / OIDC Discovery §4 metadata", () => {
   it("advertises nothing it does not implement", async () => {
     const m = await metadata(DOCS[0]!);
     for (const key of [
-      "pushed_authorization_request_endpoint", "frontchannel_logout_supported",
+      "frontchannel_logout_supported",
       "introspection_encryption_alg_values_supported", "introspection_encryption_enc_values_supported",
     ]) {
       expect(m[key], key).toBeUndefined();
     }
     expect(m.response_types_supported).toEqual(["code"]);
-    expect(m.request_parameter_supported).toBe(false);
+    // Request objects by reference are not fetched (request objects by value and PAR are: test/rfc9101-jar.test.ts).
+    expect(m.request_uri_parameter_supported).toBe(false);
     expect(m.id_token_signing_alg_values_supported).not.toContain("none");
   });
 });

@@ -19,7 +19,7 @@ import { REQUEST_BOUNDS, ensureWithinBound, type BoundedParameter } from "./limi
  */
 
 /** Where an authorization request can enter. */
-export type EntryPoint = "authorization" | "device_authorization";
+export type EntryPoint = "authorization" | "device_authorization" | "par";
 
 /** What every step may read. */
 export interface StepInput {
@@ -84,7 +84,12 @@ export const nonceWithinBound = withinBound("nonce", (draft, nonce) => (draft.no
 export const loginHintWithinBound = withinBound("login_hint", (draft, hint) => (draft.loginHint = hint));
 export const scopeWithinBound = withinBound("scope");
 
-/** OIDC Core §3.1.2.6, §6: request objects and dynamic registration by parameter are not supported. */
+/**
+ * OIDC Core §3.1.2.6, §6: dynamic registration by parameter is not supported, nor request objects
+ * by reference (a `request_uri` that is not a pushed request's). Request objects by value and pushed
+ * requests are resolved into the parameters before these steps (src/authorize/pushed-request.ts),
+ * at the authorization and PAR endpoints; the device endpoint takes neither.
+ */
 export const noRequestObject = step("no_request_object", ["request_not_supported"], ({ params }) => {
   ensure(!params.has("request"), "request_not_supported");
 });
@@ -168,6 +173,8 @@ export const maxAgeValue = step("max_age_value", ["invalid_max_age"], ({ params 
 
 const A = "authorization" as const;
 const DA = "device_authorization" as const;
+/** Pushed authorization requests (RFC 9126 §2.1): the authorization endpoint's checks, answered as JSON. */
+const P = "par" as const;
 
 /**
  * The table: each rule in the order it is checked, with the entry points that run it. RFC 8628
@@ -176,23 +183,23 @@ const DA = "device_authorization" as const;
  * endpoint) before these steps run.
  */
 export const STEP_TABLE: readonly (readonly [ValidationStep, readonly EntryPoint[]])[] = [
-  [responseModeSupported, [A]],
-  [stateWithinBound, [A]],
-  [nonceWithinBound, [A]],
-  [loginHintWithinBound, [A]],
-  [scopeWithinBound, [A, DA]],
-  [noRequestObject, [A, DA]],
-  [noRequestUri, [A, DA]],
-  [noRegistrationParameter, [A, DA]],
-  [responseTypeCode, [A]],
-  [clientMayUseAuthorizationCode, [A]],
+  [responseModeSupported, [A, P]],
+  [stateWithinBound, [A, P]],
+  [nonceWithinBound, [A, P]],
+  [loginHintWithinBound, [A, P]],
+  [scopeWithinBound, [A, DA, P]],
+  [noRequestObject, [DA]],
+  [noRequestUri, [A, DA, P]],
+  [noRegistrationParameter, [A, DA, P]],
+  [responseTypeCode, [A, P]],
+  [clientMayUseAuthorizationCode, [A, P]],
   [clientMayUseDeviceCode, [DA]],
-  [scopeParsed, [A, DA]],
-  [openidScopeRequired, [A]],
-  [scopeAllowed, [A, DA]],
-  [pkce, [A]],
-  [promptValue, [A]],
-  [maxAgeValue, [A, DA]],
+  [scopeParsed, [A, DA, P]],
+  [openidScopeRequired, [A, P]],
+  [scopeAllowed, [A, DA, P]],
+  [pkce, [A, P]],
+  [promptValue, [A, P]],
+  [maxAgeValue, [A, DA, P]],
 ];
 
 export const stepsFor = (entryPoint: EntryPoint): readonly ValidationStep[] =>
@@ -200,6 +207,7 @@ export const stepsFor = (entryPoint: EntryPoint): readonly ValidationStep[] =>
 
 export const authorizationEndpointSteps = stepsFor(A);
 export const deviceAuthorizationSteps = stepsFor(DA);
+export const pushedAuthorizationSteps = stepsFor(P);
 
 /** Runs the steps in order; the first broken rule throws its catalog code. */
 export function runSteps(steps: readonly ValidationStep[], input: StepInput): Draft {

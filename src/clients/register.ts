@@ -1,3 +1,4 @@
+import { requestObjectMetadata } from "../authorize/request-object";
 import type { JSONWebKeySet } from "jose";
 import { SENDER_CONSTRAINT_METADATA } from "../dpop/binding";
 import { STANDARD_SCOPES } from "../authorize/request";
@@ -159,7 +160,6 @@ const UNSUPPORTED: Readonly<Record<string, (value: unknown) => boolean>> = {
   request_uris: () => true,
   frontchannel_logout_uri: () => true,
   authorization_signed_response_alg: () => true,
-  require_pushed_authorization_requests: (v) => v === true,
   require_signed_request_object: (v) => v === true,
 };
 const ENCRYPTION_MEMBERS = [
@@ -188,7 +188,7 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
     ensure(input[field] === undefined, "encrypted_responses_unsupported", `${field}: encryption is not supported; omit it.`);
   }
   ensure(input.userinfo_signed_response_alg === undefined, "userinfo_signed_response_alg_unsupported");
-  ensure(input.request_object_signing_alg === undefined, "request_object_signing_alg_unsupported");
+  requestObjectMetadata(input, metadata);
 
   // ── grant types, response types and the authentication method (RFC 7591 §2, §2.1) ────────
   const grantTypes = input.grant_types ?? ["authorization_code"];

@@ -1,5 +1,7 @@
 import { matchRedirectUri } from "../clients/redirect-uris";
-import { clientStore } from "../services";
+import { clientAuthDeps, clientStore } from "../services";
+import type { Client } from "../clients/model";
+import { resolvedAuthorizationParams } from "../authorize/pushed-request";
 import { fail } from "../authorize/completions";
 import { proceed, transactionFrom } from "../authorize/flow";
 import { newTransaction, responseModeOf, validateAuthorizationRequest, type Transaction } from "../authorize/request";
@@ -7,7 +9,7 @@ import { ensureWithinBound } from "../authorize/limits";
 import { authorizationError } from "../authorize/response";
 import { OAuthError, ensure, errorBody } from "../errors/oauth-error";
 import type { Step } from "../http/context";
-import { parseFormEncodedMulti, readFormText } from "../http/form";
+import { parseFormEncodedMulti, readFormText, type Params } from "../http/form";
 import { renderErrorPage } from "../pages";
 
 /**
@@ -76,13 +78,16 @@ export const identifyClient: Step = async function identifyClient(c, next) {
   await next();
 };
 
-export const resolveRedirectUri: Step = async function resolveRedirectUri(c, next) {
-  const client = c.get("authzClient");
-  const requested = c.get("params").get("redirect_uri");
+/**
+ * The redirect URI of a request: the one it names, if registered, or the client's only one
+ * (RFC 6749 §3.1.2.3; OIDC Core §3.1.2.1 requires it). Also the PAR endpoint's check (RFC 9126 §2.3).
+ */
+export function requestedRedirectUri(client: Client, params: Params): string {
+  const requested = params.get("redirect_uri");
   let redirectUri: string | undefined;
   if (requested === undefined) {
     // RFC 6749 §3.1.2.3 allows omitting it with exactly one registered; OIDC Core §3.1.2.1 requires it.
-    const openid = (c.get("params").get("scope") ?? "").split(" ").includes("openid");
+    const openid = (params.get("scope") ?? "").split(" ").includes("openid");
     ensure(client.redirectUris.length === 1 && !openid, "authorize_missing_redirect_uri",
       openid ? "OpenID Connect requests must include redirect_uri." : undefined);
     redirectUri = client.redirectUris[0];
@@ -92,9 +97,14 @@ export const resolveRedirectUri: Step = async function resolveRedirectUri(c, nex
   }
   // A registered URI (or a loopback one with its port) that would not fit in the code: a page, like any redirect URI problem.
   ensureWithinBound("redirect_uri", redirectUri);
+  return redirectUri!;
+}
+
+export const resolveRedirectUri: Step = async function resolveRedirectUri(c, next) {
+  const redirectUri = requestedRedirectUri(c.get("authzClient"), c.get("params"));
   const state = c.get("params").get("state");
   c.set("redirectTarget", {
-    redirectUri: redirectUri!,
+    redirectUri,
     responseMode: responseModeOf(c.get("params")).mode,
     ...(state !== undefined && { state }),
   });
@@ -124,5 +134,20 @@ export const resumeTransaction: Step = async function resumeTransaction(c, next)
   await next();
 };
 
-export const authorizeEndpoint = [pageErrors, readAuthorizationParams, identifyClient, resolveRedirectUri, redirectErrors, validateRequest, decide] as const;
+/**
+ * A pushed request (`request_uri`, RFC 9126 §4) or a request object by value (`request`, RFC 9101)
+ * becomes the request's parameters, before anything reads them (src/authorize/pushed-request.ts);
+ * its errors are pages, the redirect URI not being known yet.
+ */
+export const resolveRequest: Step = async function resolveRequest(c, next) {
+  const params = c.get("params");
+  const resolved = await resolvedAuthorizationParams(params, c.get("authzClient"), clientAuthDeps(c));
+  if (resolved !== params) {
+    c.set("params", resolved);
+    c.set("duplicateParams", []);
+  }
+  await next();
+};
+
+export const authorizeEndpoint = [pageErrors, readAuthorizationParams, identifyClient, resolveRequest, resolveRedirectUri, redirectErrors, validateRequest, decide] as const;
 export const continueEndpoint = [pageErrors, resumeTransaction, redirectErrors, decide] as const;

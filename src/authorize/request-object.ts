@@ -1,0 +1,172 @@
+import type { ProtectedHeaderParameters } from "jose";
+import { clientVerificationKey } from "../client-auth/client-keys";
+import type { ClientAuthDeps } from "../client-auth/types";
+import type { Client } from "../clients/model";
+import { decodeJsonObject, fromBase64url } from "../crypto/encoding";
+import { OAuthError, ensure } from "../errors/oauth-error";
+import { isAsymmetricAlg } from "../keys/algorithms";
+import type { Params } from "../http/form";
+import { checkJwt, decodeJwt, type JwtFailure, type JwtRules } from "../tokens/verify-jwt";
+
+/**
+ * Request objects passed by value (RFC 9101 JAR, OIDC Core §6.1): the `request` parameter, a JWT
+ * signed with one of the client's registered keys (its `jwks` or `jwks_uri`, src/client-auth/
+ * client-keys.ts) and checked by the one JWT verifier (src/tokens/verify-jwt.ts):
+ *
+ * - `typ` `oauth-authz-req+jwt` (RFC 9101 §10.8), or `JWT` / none at all, which OIDC request objects carry;
+ * - `alg` the client's registered `request_object_signing_alg` when it registered one, else any
+ *   signing alg the client's key fits; `none` only when the client registered
+ *   `request_object_signing_alg: none`, and never for a client that must push its requests or
+ *   under PAR with the server-wide requirement (RFC 9126 §2.3, FAPI 2.0);
+ * - `iss` the client, `aud` the issuer (a string, or an array naming it), `exp` required and not
+ *   past, `nbf` (when present) not ahead, and — FAPI 2.0 §5.3.2.1 — `exp − nbf` at most 60 minutes
+ *   and `nbf` at most 60 minutes old; `client_id`, when present, the client's;
+ * - failures are `invalid_request_object` (request_object_invalid) with what was wrong.
+ *
+ * The parameters it yields: a JAR object (typ oauth-authz-req+jwt) alone, the ones outside ignored
+ * (RFC 9101 §6.3); an OIDC request object's values over those outside it (OIDC Core §6.3.3),
+ * which lets a client keep state and nonce outside a cached, pre-signed object.
+ */
+
+export const JAR_TYP = "oauth-authz-req+jwt";
+/** FAPI 2.0 Security Profile §5.3.2.1 (and the checklist): exp − nbf ≤ 60 min, nbf ≤ 60 min old. */
+export const MAX_REQUEST_OBJECT_LIFETIME = 3600;
+/** The JWT's own claims, never authorization request parameters. */
+const JWT_CLAIMS = new Set(["iss", "aud", "exp", "nbf", "iat", "jti", "sub"]);
+
+/** The client's registered `request_object_signing_alg` (OIDC Registration §2), kept in its metadata. */
+export function requestObjectSigningAlg(client: Client): string | undefined {
+  const alg = client.metadata.request_object_signing_alg;
+  return typeof alg === "string" ? alg : undefined;
+}
+
+/** Whether this client must push its authorization requests (RFC 9126 §6 client metadata), or the server says all must (§5). */
+export function pushRequired(client: Client, config: { requirePushedAuthorizationRequests: boolean }): boolean {
+  return config.requirePushedAuthorizationRequests || client.metadata.require_pushed_authorization_requests === true;
+}
+
+interface RequestObjectRules extends JwtRules {
+  readonly issuer: string;
+}
+const audienceIsIssuer = (aud: unknown, rules: RequestObjectRules) =>
+  aud === rules.issuer || (Array.isArray(aud) && aud.includes(rules.issuer));
+
+const invalid = (detail: string) => new OAuthError("request_object_invalid", detail);
+
+const FAILURES: Record<JwtFailure["kind"], string> = {
+  malformed: "The request object is not a signed JWT.",
+  typ: "The request object's typ must be oauth-authz-req+jwt or JWT.",
+  alg: "The request object's signing algorithm is not allowed for this client.",
+  key_not_found: "No registered key of the client verifies the request object.",
+  signature: "The request object's signature does not verify.",
+  iss: "The request object's iss must be the client_id.",
+  sub: "The request object's sub is not accepted.",
+  aud: "The request object's aud must be the issuer.",
+  expired: "The request object has expired.",
+  lifetime: "The request object lives too long (exp at most 60 minutes after nbf).",
+  not_yet_valid: "The request object is not valid yet (nbf).",
+  iat: "The request object's iat is in the future.",
+  missing_claim: "The request object needs an exp claim.",
+};
+
+/**
+ * The authorization request carried by `request` (already known to be present), as parameters:
+ * `outside` are the parameters sent beside it. Throws request_object_invalid.
+ */
+export async function requestObjectParams(
+  jwt: string,
+  outside: Params,
+  client: Client,
+  deps: ClientAuthDeps,
+  opts: { pushed: boolean },
+): Promise<Map<string, string>> {
+  const decoded = decodeJwt(jwt) ?? unsigned(jwt);
+  if (decoded === undefined) throw invalid(FAILURES.malformed);
+  const { header } = decoded.jws;
+  const typ = typeof header.typ === "string" ? header.typ.toLowerCase() : undefined;
+  ensure(typ === undefined || typ === JAR_TYP || typ === "jwt", "request_object_invalid", FAILURES.typ);
+  const registered = requestObjectSigningAlg(client);
+  const { config, now } = deps;
+
+  if (header.alg === "none") {
+    // OIDC Core §6.1: unsigned only for a client that registered it; never where pushing is required (RFC 9126 §2.3).
+    ensure(registered === "none" && !pushRequired(client, config), "request_object_invalid", "Unsigned request objects are not accepted from this client.");
+  } else {
+    ensure(registered === undefined || registered === header.alg, "request_object_invalid", FAILURES.alg);
+    const rules: RequestObjectRules = {
+      alg: () => true,
+      key: async (h) => {
+        try {
+          return await clientVerificationKey(client, h as ProtectedHeaderParameters, deps);
+        } catch (cause) {
+          if (cause instanceof OAuthError) throw new OAuthError("request_object_invalid", `${FAILURES.key_not_found} (${cause.code})`, { cause });
+          throw cause;
+        }
+      },
+      iss: client.clientId,
+      aud: audienceIsIssuer,
+      expiry: "required",
+      iatNotInFuture: true,
+      now,
+      skew: config.clockSkew,
+      issuer: config.issuer,
+    };
+    const failure = await checkJwt(decoded, rules);
+    if (failure !== undefined) throw invalid(failure.claim ? `${FAILURES[failure.kind]} (${failure.claim})` : FAILURES[failure.kind]);
+  }
+  const { claims } = decoded;
+  if (header.alg === "none") {
+    // The verifier never sees alg none: the same claim rules by hand.
+    ensure(claims.iss === undefined || claims.iss === client.clientId, "request_object_invalid", FAILURES.iss);
+    ensure(claims.aud === undefined || audienceIsIssuer(claims.aud, { issuer: config.issuer } as RequestObjectRules), "request_object_invalid", FAILURES.aud);
+    ensure(typeof claims.exp !== "number" || claims.exp > now - config.clockSkew, "request_object_invalid", FAILURES.expired);
+  }
+  const { nbf, exp } = claims;
+  if (typeof nbf === "number" && header.alg !== "none") {
+    ensure(nbf >= now - MAX_REQUEST_OBJECT_LIFETIME - config.clockSkew, "request_object_invalid", "The request object's nbf is more than 60 minutes old.");
+    ensure(typeof exp !== "number" || exp - nbf <= MAX_REQUEST_OBJECT_LIFETIME, "request_object_invalid", FAILURES.lifetime);
+  }
+  ensure(claims.client_id === undefined || claims.client_id === client.clientId, "request_object_invalid",
+    "The request object's client_id must be the client_id of the request.");
+  ensure(claims.request === undefined && claims.request_uri === undefined, "request_object_invalid",
+    "A request object must not contain request or request_uri.");
+
+  const params = new Map<string, string>();
+  if (!opts.pushed && typ !== JAR_TYP) {
+    for (const [name, value] of outside) if (name !== "request") params.set(name, value);
+  }
+  for (const [name, value] of Object.entries(claims)) {
+    if (JWT_CLAIMS.has(name) || value === null || value === undefined) continue;
+    params.set(name, typeof value === "string" ? value : typeof value === "number" ? String(value) : JSON.stringify(value));
+  }
+  params.set("client_id", client.clientId);
+  return params;
+}
+
+/** An unsigned request object (`alg: none`, RFC 7519 §6): header.payload. with an empty signature. */
+function unsigned(jwt: string): ReturnType<typeof decodeJwt> {
+  const parts = jwt.split(".");
+  if (parts.length !== 3 || parts[2] !== "") return undefined;
+  const header = decodeJsonObject(fromBase64url(parts[0]!));
+  const claims = decodeJsonObject(fromBase64url(parts[1]!));
+  if (header?.alg !== "none" || claims === undefined) return undefined;
+  return { jws: { header, payload: new Uint8Array(), signingInput: "", signature: new Uint8Array() } as never, claims };
+}
+
+/**
+ * Registration (OIDC Registration §2, RFC 9126 §6): `request_object_signing_alg` (an asymmetric
+ * alg this server verifies, or `none`) and `require_pushed_authorization_requests` (a boolean),
+ * kept in the client's metadata where the rules above read them.
+ */
+export function requestObjectMetadata(input: Readonly<Record<string, unknown>>, metadata: Record<string, unknown>): void {
+  const alg = input.request_object_signing_alg;
+  if (alg !== undefined) {
+    ensure(typeof alg === "string" && (alg === "none" || isAsymmetricAlg(alg)), "request_object_signing_alg_unsupported");
+    metadata.request_object_signing_alg = alg;
+  }
+  const pushed = input.require_pushed_authorization_requests;
+  if (pushed !== undefined) {
+    ensure(typeof pushed === "boolean", "require_pushed_authorization_requests_malformed");
+    metadata.require_pushed_authorization_requests = pushed;
+  }
+}
