@@ -1,4 +1,5 @@
 import type { Client } from "../clients/model";
+import { ensure } from "../errors/oauth-error";
 import { mintForApproval, type ApprovalContext } from "../grants/approved-tokens";
 import { OutboundError, outboundFetch } from "../http/outbound";
 import { log } from "../log";
@@ -40,6 +41,22 @@ export const mayPoll = (client: Client): boolean => deliveryModeOf(client) !== "
 export function notificationEndpointOf(client: Client): string | undefined {
   const uri = client.metadata.backchannel_client_notification_endpoint;
   return typeof uri === "string" ? uri : undefined;
+}
+
+/** RFC 6750 §2.1 b64token: the syntax CIBA §7.1 gives client_notification_token. */
+const BEARER_SYNTAX = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * CIBA §7.1 `client_notification_token` of a backchannel authentication request: REQUIRED for ping
+ * and push clients (the callback carries it), a bearer token of at most 1024 characters; poll clients'
+ * requests do not use it (undefined).
+ */
+export function clientNotificationToken(params: ReadonlyMap<string, string>, client: Client): string | undefined {
+  if (deliveryModeOf(client) === "poll") return undefined;
+  const token = params.get("client_notification_token");
+  ensure(token !== undefined, "client_notification_token_missing");
+  ensure(token.length <= 1024 && BEARER_SYNTAX.test(token), "client_notification_token_malformed");
+  return token;
 }
 
 /** At most this many attempts per callback (the first one included). */
