@@ -145,12 +145,14 @@ export async function workerConfig(scriptPath, vars) {
       REPLAY_GUARD: { type: "durable-object", worker: WORKER_NAME, exportName: "ReplayGuard" },
       LOGIN_THROTTLE: { type: "durable-object", worker: WORKER_NAME, exportName: "LoginThrottle" },
       DEVICE_AUTHORIZATIONS: { type: "durable-object", worker: WORKER_NAME, exportName: "DeviceAuthorization" },
+      CIBA_REQUESTS: { type: "durable-object", worker: WORKER_NAME, exportName: "CibaRequest" },
     },
     // wrangler.toml's migrations (new_sqlite_classes) as live export declarations.
     exports: {
       ReplayGuard: { type: "durable-object", storage: "sqlite" },
       LoginThrottle: { type: "durable-object", storage: "sqlite" },
       DeviceAuthorization: { type: "durable-object", storage: "sqlite" },
+      CibaRequest: { type: "durable-object", storage: "sqlite" },
     },
   };
 }

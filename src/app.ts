@@ -9,6 +9,8 @@ import { introspectionEndpoint, rejectOtherIntrospectionMethods } from "./endpoi
 import { rejectOtherRevocationMethods, revocationEndpoint } from "./endpoints/revocation";
 import { rejectOtherUserinfoMethods, userinfoEndpoint, userinfoPreflight } from "./endpoints/userinfo";
 import { DEMO_APP_PATH, demoApp, type Serve } from "./dev/demo-app";
+import { backchannelAuthenticationEndpoint, rejectOtherBackchannelMethods } from "./endpoints/backchannel-authentication";
+import { cibaApproval } from "./endpoints/ciba-approval";
 import { device } from "./endpoints/device";
 import { deviceAuthorizationEndpoint, rejectOtherDeviceAuthorizationMethods } from "./endpoints/device-authorization";
 import { discovery } from "./endpoints/discovery";
@@ -49,6 +51,9 @@ export const app = new Hono<AppEnv>()
   .post("/par", ...parEndpoint)
   .all("/par", rejectOtherParMethods)
   .route("/device", device)
+  .post("/bc-authorize", ...backchannelAuthenticationEndpoint)
+  .all("/bc-authorize", rejectOtherBackchannelMethods)
+  .route("/ciba", cibaApproval)
   .post("/revoke", ...revocationEndpoint)
   .options("/revoke", tokenPreflight)
   .all("/revoke", rejectOtherRevocationMethods)

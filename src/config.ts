@@ -47,6 +47,10 @@ export interface Config {
   /** Device authorization (RFC 8628 §3.2): device_code/user_code lifetime (600 s) and the first polling interval (5 s). */
   readonly deviceCodeTtl: number;
   readonly deviceCodeInterval: number;
+  /** CIBA (src/ciba/): an authentication request's default and longest lifetime (requested_expiry), and the poll interval; seconds. */
+  readonly cibaRequestTtl: number;
+  readonly cibaMaxRequestTtl: number;
+  readonly cibaInterval: number;
   /**
    * DPoP (RFC 9449, src/dpop/): how old a proof's `iat` may be (300 s, with clockSkew either way; its
    * `jti` is kept that long), the nonce window (300 s: a nonce lives one to two windows) and whether
@@ -203,6 +207,9 @@ export function configFrom(env: Env): Config {
     interactionTtl: 600,
     deviceCodeTtl: 600,
     deviceCodeInterval: 5,
+    cibaRequestTtl: 300,
+    cibaMaxRequestTtl: 1800,
+    cibaInterval: 5,
     dpopProofMaxAge: 300,
     dpopNonceWindow: 300,
     dpopNonceRequired: flag(env.DPOP_NONCE_REQUIRED, false, "DPOP_NONCE_REQUIRED"),

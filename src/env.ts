@@ -1,3 +1,4 @@
+import type { CibaRequest } from "../workers/ciba-request";
 import type { DeviceAuthorization } from "../workers/device-authorization";
 import type { LoginThrottle } from "../workers/login-throttle";
 import type { ReplayGuard } from "../workers/replay-guard";
@@ -14,6 +15,8 @@ export interface Env {
   LOGIN_THROTTLE: DurableObjectNamespace<LoginThrottle>;
   /** Durable Object: one device authorization request (RFC 8628) each, and its user code's lookup (src/device/). */
   DEVICE_AUTHORIZATIONS: DurableObjectNamespace<DeviceAuthorization>;
+  /** Durable Object: one CIBA authentication request each, and its approval page handle (src/ciba/). */
+  CIBA_REQUESTS: DurableObjectNamespace<CibaRequest>;
   /** Cloudflare Email Service `send_email` binding; required when MAIL_PROVIDER is "cloudflare". */
   EMAIL?: EmailSendBinding;
   /** "outbox" (default: mail is written to the D1 `outbox` table, for local development) or "cloudflare". */

@@ -9,6 +9,7 @@ import { keyring, type Keyring } from "./keys/keyring";
 import { d1KeyStore, type KeyStore } from "./keys/store";
 import { mailerFrom, type Mailer } from "./mail";
 import { durableDeviceRequests, type DeviceRequests } from "./device/requests";
+import { durableCibaRequests, type CibaRequests } from "./ciba/requests";
 import { durableReplayCache, type ReplayCache } from "./replay/replay-cache";
 import { d1SessionStore, type D1SessionStore } from "./sessions/store";
 import type { UserStore } from "./users/model";
@@ -120,6 +121,7 @@ export function grantServices(c: AppContext): GrantServices {
     grants: d1GrantStateStore(env.DB),
     replay: replayCache(c),
     devices: deviceRequests(c),
+    ciba: cibaRequests(c),
     encryptionKey: env.ENCRYPTION_KEY,
   };
 }
@@ -127,4 +129,9 @@ export function grantServices(c: AppContext): GrantServices {
 /** Device authorization requests and their user codes (RFC 8628; src/device/requests.ts). */
 export function deviceRequests(c: AppContext): DeviceRequests {
   return durableDeviceRequests(c.env.DEVICE_AUTHORIZATIONS, c.get("now"));
+}
+
+/** CIBA authentication requests and their approval page handles (src/ciba/requests.ts). */
+export function cibaRequests(c: AppContext): CibaRequests {
+  return durableCibaRequests(c.env.CIBA_REQUESTS, c.get("now"));
 }

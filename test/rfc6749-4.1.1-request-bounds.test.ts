@@ -41,7 +41,7 @@ describe("the arithmetic: bounds, sealed JSON, AEAD and base64url (src/authorize
     expect(MAX_CODE_LENGTH).toBe(20 + Math.ceil(((4516 + 16) * 4) / 3));
     expect(MAX_CODE_LENGTH).toBe(6063);
     // The transaction holds one completion; the redirect completion is the longer kind.
-    expect(MAX_COMPLETION_PLAINTEXT).toEqual({ redirect: 3870, device: 102 });
+    expect(MAX_COMPLETION_PLAINTEXT).toEqual({ redirect: 3870, device: 102, backchannel: 272 });
     expect(MAX_TRANSACTION_PLAINTEXT).toBe(5936);
     expect(MAX_SEALED_TRANSACTION).toBe(7956);
     expect("/verify-email/needed?txn=".length + MAX_SEALED_TRANSACTION).toBeLessThanOrEqual(MAX_INTERACTION_TARGET);

@@ -2,6 +2,7 @@ import { app } from "../src/app";
 import type { Env } from "../src/env";
 import { runMaintenance } from "../src/maintenance";
 
+export { CibaRequest } from "./ciba-request";
 export { DeviceAuthorization } from "./device-authorization";
 export { LoginThrottle } from "./login-throttle";
 export { ReplayGuard } from "./replay-guard";

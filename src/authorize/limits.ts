@@ -4,7 +4,7 @@ import { utf8 } from "../crypto/encoding";
 import type { ErrorCode } from "../errors/catalog";
 import { ensure } from "../errors/oauth-error";
 import type { CodePayload } from "./codes";
-import type { AuthorizationRequest, CompletionKind, DeviceCompletion, RedirectCompletion, Transaction } from "./request";
+import type { AuthorizationRequest, BackchannelCompletion, CompletionKind, DeviceCompletion, RedirectCompletion, Transaction } from "./request";
 
 /**
  * What an authorization request may carry, and the arithmetic that makes every code issued for it
@@ -104,6 +104,10 @@ const REDIRECT_COMPLETION_SKELETON = {
 
 const DEVICE_COMPLETION_SKELETON = { kind: "device", deviceRequestId: "" } satisfies Record<keyof DeviceCompletion, unknown>;
 
+const BACKCHANNEL_COMPLETION_SKELETON = {
+  kind: "backchannel", cibaRequestId: "", handle: "", sub: "", confirmed: false,
+} satisfies Record<keyof BackchannelCompletion, unknown>;
+
 const TRANSACTION_SKELETON = {
   request: REQUEST_SKELETON, completion: {}, createdAt: TIME, expiresAt: TIME, authenticatedSid: "", consented: true,
 } satisfies Record<keyof Transaction, unknown>;
@@ -119,6 +123,7 @@ export const MAX_CODE_LENGTH = sealedLength(MAX_CODE_PLAINTEXT);
 export const MAX_COMPLETION_PLAINTEXT = {
   redirect: json(REDIRECT_COMPLETION_SKELETON) + redirect_uri.bytes + state.bytes + nonce.bytes + CODE_CHALLENGE,
   device: json(DEVICE_COMPLETION_SKELETON) + SERVER_ID,
+  backchannel: json(BACKCHANNEL_COMPLETION_SKELETON) + 3 * SERVER_ID,
 } as const satisfies Record<CompletionKind, number>;
 
 export const MAX_TRANSACTION_PLAINTEXT =

@@ -43,8 +43,23 @@ export interface DeviceCompletion {
   deviceRequestId: string;
 }
 
-/** How an authorization ends once the person is signed in, verified and has consented; CIBA adds `backchannel`. */
-export type Completion = RedirectCompletion | DeviceCompletion;
+/**
+ * CIBA's end (CIBA Core §7.1, the person's side): the authentication request the person approves.
+ * `sub` is the person the request names (only they may approve it); `handle` the approval page's.
+ */
+export interface BackchannelCompletion {
+  kind: "backchannel";
+  /** The request's key (the auth_req_id's hash, 43 characters). */
+  cibaRequestId: string;
+  /** The approval page's random handle (43 characters), to show the page after a sign-in. */
+  handle: string;
+  sub: string;
+  /** Whether the person approved on the approval page (with its binding message) before this transaction. */
+  confirmed: boolean;
+}
+
+/** How an authorization ends once the person is signed in, verified and has consented. */
+export type Completion = RedirectCompletion | DeviceCompletion | BackchannelCompletion;
 export type CompletionKind = Completion["kind"];
 
 /** The authorization endpoint's checks and where its answer goes (RFC 6749 §4.1.1, OIDC Core §3.1.2.1). */

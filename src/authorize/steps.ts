@@ -19,7 +19,7 @@ import { REQUEST_BOUNDS, ensureWithinBound, type BoundedParameter } from "./limi
  */
 
 /** Where an authorization request can enter. */
-export type EntryPoint = "authorization" | "device_authorization" | "par";
+export type EntryPoint = "authorization" | "device_authorization" | "backchannel" | "par";
 
 /** What every step may read. */
 export interface StepInput {
@@ -37,6 +37,10 @@ export interface Draft {
   prompt?: "none" | "login" | "consent";
   maxAge?: number;
   loginHint?: string;
+  /** CIBA §7.1 binding_message, requested_expiry (seconds) and acr_values. */
+  bindingMessage?: string;
+  requestedExpiry?: number;
+  acrValues?: string[];
 }
 
 export interface ValidationStep {
@@ -64,6 +68,9 @@ const PROMPTS = ["none", "login", "consent"] as const;
 export const PKCE_VALUE = /^[A-Za-z0-9\-._~]{43,128}$/;
 /** RFC 8628 §3.4: the device grant's type, as clients register it in `grant_types`. */
 export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+/** CIBA §10.1: the CIBA grant's type (src/ciba/model.ts). */
+export { CIBA_GRANT } from "../ciba/model";
+import { CIBA_GRANT } from "../ciba/model";
 
 const step = (name: string, codes: readonly ErrorCode[], check: ValidationStep["check"]): ValidationStep => ({ name, codes, check });
 
@@ -114,6 +121,7 @@ const clientMayUse = (grantType: string, name: string): ValidationStep =>
   });
 export const clientMayUseAuthorizationCode = clientMayUse("authorization_code", "client_may_use_authorization_code");
 export const clientMayUseDeviceCode = clientMayUse(DEVICE_CODE_GRANT, "client_may_use_device_code");
+export const clientMayUseCiba = clientMayUse(CIBA_GRANT, "client_may_use_ciba");
 
 /** RFC 6749 §3.3: space-delimited, no empty values; repeated values count once. */
 export const scopeParsed = step("scope_parsed", ["malformed_scope"], ({ params }, draft) => {
@@ -171,10 +179,62 @@ export const maxAgeValue = step("max_age_value", ["invalid_max_age"], ({ params 
   draft.maxAge = Number(value);
 });
 
+/** CIBA §7.1: the request is an OpenID Connect one — `openid` is required, without exception. */
+export const cibaOpenidScope = step("ciba_openid_scope", ["ciba_openid_scope_missing"], (_input, draft) => {
+  ensure(draft.scope.includes("openid"), "ciba_openid_scope_missing");
+});
+
+/** CIBA §7.1: exactly one of login_hint_token, id_token_hint and login_hint; none or several → invalid_request. */
+export const exactlyOneHint = step("exactly_one_hint", ["ciba_hint_missing"], ({ params }) => {
+  const sent = ["login_hint_token", "id_token_hint", "login_hint"].filter((name) => params.has(name));
+  ensure(sent.length === 1, "ciba_hint_missing");
+});
+
+/** CIBA §7.1: login_hint_token is not supported (refused clearly rather than ignored). */
+export const noLoginHintToken = step("no_login_hint_token", ["login_hint_token_unsupported"], ({ params }) => {
+  ensure(!params.has("login_hint_token"), "login_hint_token_unsupported");
+});
+
+/** CIBA §7.1.1: signed authentication requests are not supported (none advertised). */
+export const noSignedAuthenticationRequest = step("no_signed_authentication_request", ["ciba_signed_request_unsupported"], ({ params }) => {
+  ensure(!params.has("request"), "ciba_signed_request_unsupported");
+});
+
+/** CIBA §7.1 binding_message: shown to the person beside what the client's device shows; 1–64 printable characters. */
+export const BINDING_MESSAGE = /^[\p{L}\p{N}\p{P}\p{S}\p{Zs}]{1,64}$/u;
+export const bindingMessage = step("binding_message", ["invalid_binding_message"], ({ params }, draft) => {
+  const value = params.get("binding_message");
+  if (value === undefined) return;
+  ensure(BINDING_MESSAGE.test(value) && value.trim() !== "", "invalid_binding_message");
+  draft.bindingMessage = value;
+});
+
+/** CIBA §7.1 user_code: not supported server-wide (backchannel_user_code_parameter_supported=false). */
+export const noUserCode = step("no_user_code", ["ciba_user_code_unsupported"], ({ params }) => {
+  ensure(!params.has("user_code"), "ciba_user_code_unsupported");
+});
+
+/** CIBA §7.1 requested_expiry: a positive integer of seconds, sent as a number or a numeric string (a form has only strings). */
+export const requestedExpiry = step("requested_expiry", ["ciba_requested_expiry_invalid"], ({ params }, draft) => {
+  const value = params.get("requested_expiry");
+  if (value === undefined) return;
+  ensure(/^[1-9]\d{0,8}$/.test(value), "ciba_requested_expiry_invalid");
+  draft.requestedExpiry = Number(value);
+});
+
+/** CIBA §7.1 acr_values: space-separated, kept as sent (bounded like the scope). */
+export const acrValues = step("acr_values", ["invalid_request"], ({ params }, draft) => {
+  const value = params.get("acr_values");
+  if (value === undefined) return;
+  ensure(value.length <= 512, "invalid_request", "acr_values is too long.");
+  draft.acrValues = value.split(" ").filter(Boolean);
+});
+
 const A = "authorization" as const;
 const DA = "device_authorization" as const;
 /** Pushed authorization requests (RFC 9126 §2.1): the authorization endpoint's checks, answered as JSON. */
 const P = "par" as const;
+const BC = "backchannel" as const;
 
 /**
  * The table: each rule in the order it is checked, with the entry points that run it. RFC 8628
@@ -186,17 +246,26 @@ export const STEP_TABLE: readonly (readonly [ValidationStep, readonly EntryPoint
   [responseModeSupported, [A, P]],
   [stateWithinBound, [A, P]],
   [nonceWithinBound, [A, P]],
-  [loginHintWithinBound, [A, P]],
-  [scopeWithinBound, [A, DA, P]],
+  [loginHintWithinBound, [A, BC, P]],
+  [scopeWithinBound, [A, DA, BC, P]],
   [noRequestObject, [DA]],
-  [noRequestUri, [A, DA, P]],
+  [noSignedAuthenticationRequest, [BC]],
+  [noRequestUri, [A, DA, BC, P]],
   [noRegistrationParameter, [A, DA, P]],
   [responseTypeCode, [A, P]],
   [clientMayUseAuthorizationCode, [A, P]],
   [clientMayUseDeviceCode, [DA]],
-  [scopeParsed, [A, DA, P]],
+  [clientMayUseCiba, [BC]],
+  [scopeParsed, [A, DA, BC, P]],
   [openidScopeRequired, [A, P]],
-  [scopeAllowed, [A, DA, P]],
+  [cibaOpenidScope, [BC]],
+  [scopeAllowed, [A, DA, BC, P]],
+  [exactlyOneHint, [BC]],
+  [noLoginHintToken, [BC]],
+  [bindingMessage, [BC]],
+  [noUserCode, [BC]],
+  [requestedExpiry, [BC]],
+  [acrValues, [BC]],
   [pkce, [A, P]],
   [promptValue, [A, P]],
   [maxAgeValue, [A, DA, P]],
@@ -208,6 +277,7 @@ export const stepsFor = (entryPoint: EntryPoint): readonly ValidationStep[] =>
 export const authorizationEndpointSteps = stepsFor(A);
 export const deviceAuthorizationSteps = stepsFor(DA);
 export const pushedAuthorizationSteps = stepsFor(P);
+export const backchannelSteps = stepsFor(BC);
 
 /** Runs the steps in order; the first broken rule throws its catalog code. */
 export function runSteps(steps: readonly ValidationStep[], input: StepInput): Draft {

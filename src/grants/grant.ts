@@ -4,6 +4,7 @@ import type { Params } from "../http/form";
 import type { Keyring } from "../keys/keyring";
 import type { GrantStateStore } from "../consent/grant-state";
 import type { DeviceRequests } from "../device/requests";
+import type { CibaRequests } from "../ciba/requests";
 import type { ReplayCache } from "../replay/replay-cache";
 import type { SenderConstraint, TokenResponse } from "../tokens/minter";
 
@@ -16,6 +17,8 @@ export interface GrantServices {
   replay: ReplayCache;
   /** Device authorization requests (the device_code grant, src/device/requests.ts). */
   devices: DeviceRequests;
+  /** CIBA authentication requests (the CIBA grant, src/ciba/requests.ts). */
+  ciba: CibaRequests;
   encryptionKey: string;
 }
 

@@ -1,0 +1,249 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../src/env";
+import { cibaDelivery, keepForRetry, keptCallbackAt, pushMinter, retryDue, type DeliveryDeps } from "../src/ciba/delivery";
+import { pollOnly, type CibaApproval, type CibaDelivery, type CibaOutcome, type CibaRequestState, type DeliveryMode } from "../src/ciba/model";
+import { d1ClientStore } from "../src/clients/store";
+import { configFrom } from "../src/config";
+import { keyring } from "../src/keys/keyring";
+import { d1KeyStore } from "../src/keys/store";
+
+/**
+ * What one poll found (CIBA §11), decided under the object's serialization — the device grant's
+ * outcomes (workers/device-authorization.ts): pending, slow_down (the interval grows by 5 s and
+ * stays grown), denied, expired, unknown, another client's, held by another poll, used, or held
+ * by this poll with the approval.
+ */
+export type CibaPolled =
+  | { outcome: "pending" }
+  | { outcome: "slow_down"; interval: number }
+  | { outcome: "denied" }
+  | { outcome: "expired" }
+  | { outcome: "unknown" }
+  | { outcome: "wrong_client" }
+  | { outcome: "in_use" }
+  | { outcome: "used" }
+  | { outcome: "held"; approval: CibaApproval; scope: string[] };
+
+/** What the person's decision found: made, or the request is gone/expired, decided already, or names someone else. */
+export type CibaDecided = "done" | "expired" | "decided" | "not_found";
+
+interface Row {
+  state_json: string;
+  state: CibaRequestState["state"];
+  expires_at: number;
+  interval: number;
+  last_poll: number | null;
+  approval: string | null;
+  holder: string | null;
+  lease_until: number | null;
+}
+
+/**
+ * One CIBA authentication request, one object: `idFromName("ciba/" + SHA-256 of the auth_req_id)`.
+ * Everything that touches the request runs here, one at a time: the person's decision, every
+ * poll (the interval rule), and the single exchange of an approval — two-phase as in
+ * src/replay/issue-once.ts (hold with a lease, issue outside, complete or release), so of N
+ * concurrent polls exactly one gets the tokens.
+ *
+ * The same class answers for the person's page handle: the object `idFromName("handle/" +
+ * SHA-256 of the handle)` holds only the request's key, so the approval link never carries the
+ * auth_req_id. Both kinds delete their state with an alarm once the request has expired; the
+ * alarm of a request that expired undecided tells the client through its delivery mode.
+ */
+export class CibaRequest extends DurableObject<Env> {
+  private ready = false;
+  /** How the client is told of the outcome (ping/push: src/ciba/delivery.ts); poll needs nothing. */
+  protected delivery(mode: DeliveryMode): CibaDelivery {
+    return mode === "poll" ? pollOnly : cibaDelivery(this.callbackDeps());
+  }
+
+  /** What ping and push callbacks use (src/ciba/delivery.ts); retries are kept here and run by the alarm. */
+  protected callbackDeps(): DeliveryDeps {
+    const now = () => Math.floor(Date.now() / 1000);
+    const config = configFrom(this.env);
+    return {
+      client: (clientId) => d1ClientStore(this.env.DB).get(clientId),
+      mintPush: async (client, request, approval) => {
+        const keys = await keyring(d1KeyStore(this.env.DB), this.env.ENCRYPTION_KEY, now());
+        return pushMinter({ config, keys, now: now(), services: { db: this.env.DB } })(client, request, approval);
+      },
+      allowInsecure: config.allowInsecureClientUris,
+      now,
+      retryLater: (pending, at) => keepForRetry(this.ctx.storage, pending, at),
+    };
+  }
+
+  private get sql(): SqlStorage {
+    const sql = this.ctx.storage.sql;
+    if (!this.ready) {
+      sql.exec(
+        `CREATE TABLE IF NOT EXISTS request (
+           id INTEGER PRIMARY KEY CHECK (id = 1), state_json TEXT NOT NULL, state TEXT NOT NULL, expires_at INTEGER NOT NULL,
+           interval INTEGER NOT NULL, last_poll INTEGER, approval TEXT, holder TEXT, lease_until INTEGER)`,
+      );
+      sql.exec("CREATE TABLE IF NOT EXISTS handle (id INTEGER PRIMARY KEY CHECK (id = 1), request_key TEXT NOT NULL, expires_at INTEGER NOT NULL)");
+      this.ready = true;
+    }
+    return sql;
+  }
+
+  /** Whether this object ever stored anything (reads of a guessed name create no tables). */
+  private get stored(): boolean {
+    if (!this.ready) {
+      this.ready = this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'request'").toArray().length > 0;
+    }
+    return this.ready;
+  }
+
+  private current(): Row | undefined {
+    if (!this.stored) return undefined;
+    return this.sql.exec<Row & Record<string, SqlStorageValue>>("SELECT * FROM request").toArray()[0];
+  }
+
+  private stateOf(row: Row): CibaRequestState {
+    return { ...(JSON.parse(row.state_json) as CibaRequestState), state: row.state, interval: row.interval };
+  }
+
+  /** Records a new request; false if this object already holds one (an auth_req_id is never reused). */
+  start(request: CibaRequestState): boolean {
+    if (this.current() !== undefined) return false;
+    this.sql.exec(
+      "INSERT INTO request (id, state_json, state, expires_at, interval) VALUES (1, ?, 'pending', ?, ?)",
+      JSON.stringify(request), request.expiresAt, request.interval,
+    );
+    void this.ctx.storage.setAlarm((request.expiresAt + 1) * 1000);
+    return true;
+  }
+
+  /** The request while it lives (null once expired or gone). */
+  describe(now: number): CibaRequestState | null {
+    const row = this.current();
+    return row === undefined || row.expires_at <= now ? null : this.stateOf(row);
+  }
+
+  /** The person `sub` approved; only a pending request naming them can be. */
+  approve(sub: string, approval: CibaApproval, now: number): CibaDecided {
+    return this.decide(sub, "approved", approval, now);
+  }
+
+  /** The person `sub` denied; only a pending request naming them can be. */
+  deny(sub: string, now: number): CibaDecided {
+    return this.decide(sub, "denied", null, now);
+  }
+
+  private decide(sub: string, state: "approved" | "denied", approval: CibaApproval | null, now: number): CibaDecided {
+    const row = this.current();
+    if (row === undefined) return "not_found";
+    const request = this.stateOf(row);
+    // Another person learns nothing: the same answer as a request that does not exist.
+    if (request.sub !== sub) return "not_found";
+    if (row.expires_at <= now) return "expired";
+    if (row.state !== "pending") return "decided";
+    this.sql.exec("UPDATE request SET state = ?, approval = ?", state, approval === null ? null : JSON.stringify(approval));
+    const outcome: CibaOutcome = approval === null ? { outcome: "denied" } : { outcome: "approved", approval };
+    this.tell({ ...request, state }, outcome);
+    return "done";
+  }
+
+  /** Delivery runs after the decision is stored, outside the caller's wait; a failed callback never breaks the poll. */
+  private tell(request: CibaRequestState, outcome: CibaOutcome): void {
+    if (request.deliveryMode === "poll") return;
+    this.ctx.waitUntil(this.delivery(request.deliveryMode).notify(request, outcome).catch(() => undefined));
+  }
+
+  /** One poll by `clientId` (CIBA §10.1, §11); see CibaPolled. */
+  poll(clientId: string, holder: string, leaseUntil: number, now: number): CibaPolled {
+    const row = this.current();
+    if (row === undefined) return { outcome: "unknown" };
+    const request = this.stateOf(row);
+    // Another client's auth_req_id changes nothing here (not even the poll time).
+    if (request.clientId !== clientId) return { outcome: "wrong_client" };
+    if (row.expires_at <= now) return { outcome: "expired" };
+    const sql = this.sql;
+    switch (row.state) {
+      case "denied":
+        return { outcome: "denied" };
+      case "consumed":
+        return { outcome: "used" };
+      case "pending": {
+        // CIBA §11: slow_down while pending, when polled faster than the interval, which grows by 5 s.
+        if (row.last_poll !== null && now - row.last_poll < row.interval) {
+          const interval = row.interval + 5;
+          sql.exec("UPDATE request SET interval = ?, last_poll = ?", interval, now);
+          return { outcome: "slow_down", interval };
+        }
+        sql.exec("UPDATE request SET last_poll = ?", now);
+        return { outcome: "pending" };
+      }
+      case "approved": {
+        if (row.holder !== null && row.lease_until !== null && row.lease_until > now) return { outcome: "in_use" };
+        sql.exec("UPDATE request SET holder = ?, lease_until = ?, last_poll = ?", holder, leaseUntil, now);
+        return { outcome: "held", approval: JSON.parse(row.approval!) as CibaApproval, scope: request.scope };
+      }
+    }
+  }
+
+  /** The holder issued the tokens: the request is used up. "lost": its lease ran out and another holds it. */
+  complete(holder: string): "done" | "lost" {
+    const done = this.sql.exec(
+      "UPDATE request SET state = 'consumed', approval = NULL, holder = NULL, lease_until = NULL WHERE holder = ? AND state = 'approved'",
+      holder,
+    ).rowsWritten;
+    return done > 0 ? "done" : "lost";
+  }
+
+  /** The holder's issue failed: the approval is given back, for the client's next poll. */
+  release(holder: string): void {
+    this.sql.exec("UPDATE request SET holder = NULL, lease_until = NULL WHERE holder = ? AND state = 'approved'", holder);
+  }
+
+  /** Handle objects: point this handle at a request (a fresh random handle: false only on a collision). */
+  claimHandle(requestKey: string, expiresAt: number): boolean {
+    const taken = this.sql.exec(
+      "INSERT INTO handle (id, request_key, expires_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING",
+      requestKey, expiresAt,
+    ).rowsWritten > 0;
+    if (taken) void this.ctx.storage.setAlarm((expiresAt + 1) * 1000);
+    return taken;
+  }
+
+  /** Handle objects: the request's key, or null (none, or expired). */
+  resolveHandle(now: number): string | null {
+    if (!this.stored) return null;
+    const row = this.sql.exec<{ request_key: string; expires_at: number }>("SELECT request_key, expires_at FROM handle").toArray()[0];
+    return row === undefined || row.expires_at <= now ? null : row.request_key;
+  }
+
+  /** After expiry nothing is kept; a request that expired undecided is reported to ping/push clients first. */
+  override async alarm(): Promise<void> {
+    if (!this.stored) return;
+    const sql = this.sql;
+    const now = Math.floor(Date.now() / 1000);
+    // A ping/push callback kept for a retry (src/ciba/delivery.ts): its next attempt, when due.
+    let callback = await retryDue(this.ctx.storage, this.callbackDeps());
+    const latest = sql.exec<{ at: number | null }>(
+      "SELECT MAX(expires_at) AS at FROM (SELECT expires_at FROM request UNION ALL SELECT expires_at FROM handle)",
+    ).one().at;
+    if (latest !== null && latest > now) {
+      await this.ctx.storage.setAlarm(Math.min(latest + 1, callback ?? Infinity) * 1000);
+      return;
+    }
+    const row = this.current();
+    if (row !== undefined && row.state === "pending") {
+      const request = this.stateOf(row);
+      if (request.deliveryMode !== "poll") {
+        await this.delivery(request.deliveryMode).notify(request, { outcome: "expired" }).catch(() => undefined);
+        callback = await keptCallbackAt(this.ctx.storage);
+      }
+    }
+    if (callback !== null) {
+      // The request is over; only the callback's retries remain, until delivered or given up.
+      sql.exec("DELETE FROM request");
+      sql.exec("DELETE FROM handle");
+      await this.ctx.storage.setAlarm(callback * 1000);
+      return;
+    }
+    this.ready = false;
+    await this.ctx.storage.deleteAll();
+  }
+}
