@@ -36,6 +36,10 @@ export function proofDeps(config: Config, deps: { now: number; encryptionKey: st
 export const nonceDeps = (config: Config, deps: { now: number; encryptionKey: string }): NonceDeps =>
   ({ encryptionKey: deps.encryptionKey, now: deps.now, window: config.dpopNonceWindow });
 
+/** The TLS client certificate data Cloudflare's edge attaches to a request (request.cf is materialized on access). */
+export const tlsClientAuthOf = (request: Request): TlsClientCert | undefined =>
+  (request.cf as IncomingRequestCfProperties | undefined)?.tlsClientAuth;
+
 /**
  * The SHA-256 thumbprint of a presented TLS client certificate as `x5t#S256` (RFC 8705 §3.1:
  * base64url of the DER's SHA-256), from Cloudflare's hex `certFingerprintSHA256`; undefined when

@@ -5,7 +5,7 @@ import { isPublic } from "../clients/model";
 import { NO_STORE, type Step } from "../http/context";
 import { readForm } from "../http/form";
 import { clientAuthDeps, clientStore, encryptionKey, grantServices, replayCache, requestKeyring } from "../services";
-import { certificateBinding, nonceDeps, nonceRequired, proofDeps, TOKEN_ENDPOINT_PROOF_ERRORS } from "../dpop/binding";
+import { certificateBinding, tlsClientAuthOf, nonceDeps, nonceRequired, proofDeps, TOKEN_ENDPOINT_PROOF_ERRORS } from "../dpop/binding";
 import { currentNonce } from "../dpop/nonce";
 import { validateProof } from "../dpop/proof";
 import { endpointUrl } from "./discovery";
@@ -33,7 +33,7 @@ export const authenticateTokenClient: Step = async function authenticateTokenCli
         endpoint: endpointUrl(c.get("config"), c.req.routePath),
         // Read only by the mTLS methods: request.cf is materialized on access.
         get tls() {
-          return tlsOf(request);
+          return tlsClientAuthOf(request);
         },
       },
       clientAuthDeps(c),
@@ -41,9 +41,6 @@ export const authenticateTokenClient: Step = async function authenticateTokenCli
   );
   await next();
 };
-
-/** The TLS client certificate data Cloudflare's edge attaches (request.cf is materialized on access). */
-const tlsOf = (request: Request) => (request.cf as IncomingRequestCfProperties | undefined)?.tlsClientAuth;
 
 /**
  * The sender constraint of the tokens (src/dpop/): a `DPoP` header is validated as RFC 9449 §4.3
@@ -65,7 +62,7 @@ export const bindSender: Step = async function bindSender(c, next) {
     c.set("binding", { method: "dpop", jkt: proof.jkt });
   } else {
     ensure(client.metadata.dpop_bound_access_tokens !== true, "dpop_proof_required");
-    c.set("binding", certificateBinding(client, tlsOf(c.req.raw)));
+    c.set("binding", certificateBinding(client, tlsClientAuthOf(c.req.raw)));
   }
   await next();
   if (header !== null && !c.res.headers.has("dpop-nonce")) c.res.headers.set("dpop-nonce", await currentNonce(nonceDeps(config, deps)));

@@ -3,7 +3,7 @@ import { NO_STORE, type Step } from "../http/context";
 import { readForm } from "../http/form";
 import { clientStore, encryptionKey, grantStateStore, replayCache, requestKeyring, revocationKv } from "../services";
 import { timingSafeEqual } from "../crypto/hash";
-import { certificateThumbprint, nonceDeps, nonceRequired, proofDeps, RESOURCE_PROOF_ERRORS } from "../dpop/binding";
+import { certificateThumbprint, tlsClientAuthOf, nonceDeps, nonceRequired, proofDeps, RESOURCE_PROOF_ERRORS } from "../dpop/binding";
 import { currentNonce } from "../dpop/nonce";
 import { DPOP_SIGNING_ALGS, validateProof } from "../dpop/proof";
 
@@ -157,7 +157,7 @@ export const confirmSender: Step = async function confirmSender(c, next) {
   const { cnf, client_id: clientId } = c.get("userinfoClaims");
   const scheme = c.get("userinfoScheme") ?? "Bearer";
   if (cnf?.["x5t#S256"] !== undefined) {
-    const presented = certificateThumbprint((c.req.raw.cf as IncomingRequestCfProperties | undefined)?.tlsClientAuth);
+    const presented = certificateThumbprint(tlsClientAuthOf(c.req.raw));
     ensure(presented !== undefined && timingSafeEqual(presented, cnf["x5t#S256"]), "certificate_token_mismatch");
   }
   if (cnf?.jkt === undefined) {
