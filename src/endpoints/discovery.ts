@@ -70,6 +70,10 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     end_session_endpoint: url("/logout"),
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,
+    // CIBA Core §4: poll, ping and push (src/ciba/delivery.ts); user codes are not supported, nor signed authentication requests (no algs advertised).
+    backchannel_authentication_endpoint: url("/bc-authorize"),
+    backchannel_token_delivery_modes_supported: ["poll", "ping", "push"],
+    backchannel_user_code_parameter_supported: false,
   };
 }
 
