@@ -92,10 +92,10 @@ describe("oidcc-unsigned-request-object-…, oidcc-request-uri-unsigned-…, oid
     await expectErrorPage(await send(params), "request_object_invalid");
   });
 
-  it("request_uri=… → request_uri_not_supported redirected", async () => {
+  it("request_uri=… not registered by the client → invalid_request_uri, nothing fetched (require_request_uri_registration)", async () => {
     const client = await oidcClient();
     const { params } = await codeRequest(client.client_id, { request_uri: "https://rp.example/request.jwt" });
-    expectRedirectError(await send(params), "request_uri_not_supported", { state: params.state });
+    await expectErrorPage(await send(params), "request_uri_not_registered");
   });
 
   it("a request object naming another redirect_uri: refused, the object's redirect_uri is never used", async () => {

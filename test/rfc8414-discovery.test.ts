@@ -174,8 +174,6 @@ describe("RFC 8414 §3 / OIDC Discovery §4 metadata", () => {
       expect(m[key], key).toBeUndefined();
     }
     expect(m.response_types_supported).toEqual(["code"]);
-    // Request objects by reference are not fetched (request objects by value and PAR are: test/rfc9101-jar.test.ts).
-    expect(m.request_uri_parameter_supported).toBe(false);
     expect(m.id_token_signing_alg_values_supported).not.toContain("none");
   });
 });

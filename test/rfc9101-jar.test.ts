@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ISSUER, call, expectError, keyPair, nowSeconds } from "./helpers";
+import { serveRpDocuments } from "./rfc7591-helpers";
 import { Browser, authorize, codeRequest, expectErrorPage, expectTokenResponse, person, verifyIdToken } from "./oidc-helpers";
 import { PAR_ENDPOINT, keyClient, push, redeemWith, requestObject, secretClient, unsignedRequestObject, type TestClient } from "./par-jar-helpers";
 
@@ -89,11 +90,51 @@ describe("RFC 9101 §4–§6 / OIDC Core §6.1: request objects by value at the 
     await expectError(await push(strict, { request: unsignedRequestObject(strict, { ...claims, client_id: strict.client_id }) }), 400, "invalid_request_object", "request_object_invalid");
   });
 
-  it("a request_uri by reference (not a pushed request's) is still request_uri_not_supported", async () => {
-    const client = await keyClient();
-    const { params } = await codeRequest(client.client_id, { request_uri: "https://rp.example/request.jwt" });
-    const res = await new Browser().fetch(`/authorize?${new URLSearchParams(params)}`);
-    expect(new URL(res.headers.get("location")!).searchParams.get("error")).toBe("request_uri_not_supported");
+});
+
+describe("RFC 9101 §5.2 / OIDC Core §6.2: request objects by reference (request_uri)", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("a registered request_uri is fetched through the outbound policy (Accept the JAR media type) and its object used", async () => {
+    const client = await keyClient({ request_uris: ["https://rp.example/request.jwt"] });
+    const { claims } = await flowClaims(client);
+    const jwt = await requestObject(client, claims);
+    const accepts: string[] = [];
+    const fetched = serveRpDocuments({
+      "https://rp.example/request.jwt": (req) => {
+        accepts.push(req.headers.get("accept") ?? "");
+        return new Response(jwt, { headers: { "content-type": "application/oauth-authz-req+jwt" } });
+      },
+    });
+    // A fragment (OIDC Core §6.2: the content's hash) is not part of what is fetched or matched.
+    const { params: back } = await authorize(new Browser(), { client_id: client.client_id, request_uri: "https://rp.example/request.jwt#abc" }, await person());
+    expect(back.get("state")).toBe(claims.state);
+    expect(back.get("code")).toBeTruthy();
+    expect(fetched).toEqual(["https://rp.example/request.jwt"]);
+    expect(accepts[0]).toContain("application/oauth-authz-req+jwt");
+  });
+
+  it("an unregistered request_uri is invalid_request_uri, and nothing is fetched", async () => {
+    const client = await keyClient({ request_uris: ["https://rp.example/request.jwt"] });
+    const fetched = serveRpDocuments({});
+    const { params } = await codeRequest(client.client_id, { request_uri: "https://rp.example/other.jwt" });
+    await expectErrorPage(await new Browser().fetch(`/authorize?${new URLSearchParams(params)}`), "request_uri_not_registered");
+    expect(fetched).toEqual([]);
+  });
+
+  it("a failed fetch (404) or an invalid object at the request_uri is invalid_request_uri", async () => {
+    const client = await keyClient({ request_uris: ["https://rp.example/missing.jwt", "https://rp.example/bad.jwt"] });
+    const { claims } = await flowClaims(client, { aud: "https://other.example" });
+    const bad = await requestObject(client, claims);
+    serveRpDocuments({ "https://rp.example/bad.jwt": () => new Response(bad) });
+    const send = (uri: string) => new Browser().fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, request_uri: uri })}`);
+    await expectErrorPage(await send("https://rp.example/missing.jwt"), "request_uri_fetch_failed");
+    await expectErrorPage(await send("https://rp.example/bad.jwt"), "request_uri_object_invalid");
+  });
+
+  it("a private host is never registered as a request_uri (RFC 9101 §10.4: the outbound policy's URL rule)", async () => {
+    await expect(keyClient({ request_uris: ["https://169.254.169.254/latest/meta-data/"] })).rejects.toThrow(/request_uris_malformed/);
+    await expect(keyClient({ request_uris: ["http://rp.example/request.jwt"] })).rejects.toThrow(/request_uris_malformed/);
   });
 });
 
@@ -132,7 +173,7 @@ describe("metadata and registration", () => {
   it("discovery: request_parameter_supported, request_uri_parameter_supported, require_request_uri_registration, request_object_signing_alg_values_supported", async () => {
     const metadata = (await (await call("/.well-known/openid-configuration")).json()) as Record<string, unknown>;
     expect(metadata.request_parameter_supported).toBe(true);
-    expect(metadata.request_uri_parameter_supported).toBe(false);
+    expect(metadata.request_uri_parameter_supported).toBe(true);
     expect(metadata.require_request_uri_registration).toBe(true);
     expect(metadata.request_object_signing_alg_values_supported).toEqual(expect.arrayContaining(["ES256", "RS256", "PS256", "none"]));
     expect(metadata.request_object_signing_alg_values_supported).not.toContain("HS256");

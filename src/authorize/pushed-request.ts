@@ -5,7 +5,7 @@ import { randomToken } from "../crypto/encoding";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import type { Params } from "../http/form";
 import type { ReplayNamespace } from "../replay/replay-cache";
-import { pushRequired, requestObjectParams } from "./request-object";
+import { pushRequired, requestObjectParams, requestUriParams } from "./request-object";
 
 /**
  * Pushed authorization requests (RFC 9126): where a pushed request lives, and how the
@@ -90,14 +90,15 @@ export async function takePushedRequest(requestUri: string, client: Client, deps
 /**
  * The authorization endpoint's parameters once `request_uri` (a pushed request) or `request` (a
  * request object by value) is resolved; the request as sent otherwise. A client or server that
- * requires PAR gets pushed_request_required for anything else (RFC 9126 §5, §6). A `request_uri`
- * that is not ours (by reference, https) is left for the step table (request_uri_not_supported).
+ * requires PAR gets pushed_request_required for anything else (RFC 9126 §5, §6). Any other
+ * `request_uri` is a request object by reference (src/authorize/request-object.ts).
  */
 export async function resolvedAuthorizationParams(params: Params, client: Client, deps: ClientAuthDeps): Promise<Params> {
   const requestUri = params.get("request_uri");
   ensure(!(requestUri !== undefined && params.has("request")), "request_and_request_uri");
   if (requestUri !== undefined && requestUri.startsWith(REQUEST_URI_PREFIX)) return takePushedRequest(requestUri, client, deps);
   ensure(!pushRequired(client, deps.config), "pushed_request_required");
+  if (requestUri !== undefined) return requestUriParams(requestUri, params, client, deps);
   const jwt = params.get("request");
   return jwt === undefined ? params : requestObjectParams(jwt, params, client, deps, { pushed: false });
 }

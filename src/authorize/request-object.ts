@@ -2,10 +2,13 @@ import type { ProtectedHeaderParameters } from "jose";
 import { clientVerificationKey } from "../client-auth/client-keys";
 import type { ClientAuthDeps } from "../client-auth/types";
 import type { Client } from "../clients/model";
-import { decodeJsonObject, fromBase64url } from "../crypto/encoding";
+import { MAX_URI_LENGTH } from "../clients/register-uris";
+import { decodeJsonObject, decodeUtf8, fromBase64url } from "../crypto/encoding";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { isAsymmetricAlg } from "../keys/algorithms";
 import type { Params } from "../http/form";
+import { OutboundError, outboundFetch, outboundUrlProblem } from "../http/outbound";
+import { log } from "../log";
 import { checkJwt, decodeJwt, type JwtFailure, type JwtRules } from "../tokens/verify-jwt";
 
 /**
@@ -133,7 +136,7 @@ export async function requestObjectParams(
 
   const params = new Map<string, string>();
   if (!opts.pushed && typ !== JAR_TYP) {
-    for (const [name, value] of outside) if (name !== "request") params.set(name, value);
+    for (const [name, value] of outside) if (name !== "request" && name !== "request_uri") params.set(name, value);
   }
   for (const [name, value] of Object.entries(claims)) {
     if (JWT_CLAIMS.has(name) || value === null || value === undefined) continue;
@@ -153,12 +156,71 @@ function unsigned(jwt: string): ReturnType<typeof decodeJwt> {
   return { jws: { header, payload: new Uint8Array(), signingInput: "", signature: new Uint8Array() } as never, claims };
 }
 
+// ── By reference (RFC 9101 §5.2, OIDC Core §6.2) ───────────────────────────────────────────────
+
+/** The largest request object fetched from a request_uri (RFC 9101 §5.2.3: the server bounds what it reads). */
+export const MAX_REQUEST_OBJECT_BYTES = 16 * 1024;
+const withoutFragment = (uri: string): string => (uri.includes("#") ? uri.slice(0, uri.indexOf("#")) : uri);
+
+/** The client's registered `request_uris` (OIDC Registration §2), kept in its metadata. */
+export function registeredRequestUris(client: Client): string[] {
+  const uris = client.metadata.request_uris;
+  return Array.isArray(uris) ? uris.filter((u): u is string => typeof u === "string") : [];
+}
+
+/**
+ * The request object at `requestUri` (RFC 9101 §5.2, OIDC Core §6.2): only a URL the client
+ * registered in `request_uris` (require_request_uri_registration; compared without the fragment,
+ * which OIDC Core §6.2 lets a client use to version the content), fetched ONLY through the
+ * outbound-fetch policy (src/http/outbound.ts: https, a public host, no redirects, a deadline,
+ * MAX_REQUEST_OBJECT_BYTES), every time: nothing is cached, so a changed object is never served stale.
+ */
+export async function fetchRequestObject(requestUri: string, client: Client, deps: ClientAuthDeps): Promise<string> {
+  const target = withoutFragment(requestUri);
+  ensure(requestUri.length <= MAX_URI_LENGTH && registeredRequestUris(client).some((r) => withoutFragment(r) === target), "request_uri_not_registered");
+  let body: Uint8Array;
+  try {
+    ({ body } = await outboundFetch(target, {
+      purpose: "request_uri",
+      accept: "application/oauth-authz-req+jwt, application/jwt",
+      maxBytes: MAX_REQUEST_OBJECT_BYTES,
+      timeoutMs: deps.config.jwksFetchTimeoutMs,
+      okStatus: [200],
+    }, { allowInsecure: deps.config.allowInsecureClientUris }));
+  } catch (cause) {
+    if (!(cause instanceof OutboundError)) throw cause;
+    log("warn", "request_uri_fetch_failed", { uri: target, reason: cause.reason });
+    throw new OAuthError("request_uri_fetch_failed", cause.failure === "forbidden_url" ? "The request_uri is not one this server fetches." : undefined, { cause });
+  }
+  const text = decodeUtf8(body);
+  ensure(text !== undefined, "request_uri_fetch_failed", "The request object at the request_uri is not UTF-8.");
+  return text.trim();
+}
+
+/** A request object by reference: fetched, then checked as by value; an invalid one is invalid_request_uri (OIDC Core §3.1.2.6). */
+export async function requestUriParams(requestUri: string, outside: Params, client: Client, deps: ClientAuthDeps): Promise<Map<string, string>> {
+  const jwt = await fetchRequestObject(requestUri, client, deps);
+  try {
+    return await requestObjectParams(jwt, outside, client, deps, { pushed: false });
+  } catch (error) {
+    if (error instanceof OAuthError && error.code === "request_object_invalid") throw new OAuthError("request_uri_object_invalid", error.detail, { cause: error });
+    throw error;
+  }
+}
+
 /**
  * Registration (OIDC Registration §2, RFC 9126 §6): `request_object_signing_alg` (an asymmetric
- * alg this server verifies, or `none`) and `require_pushed_authorization_requests` (a boolean),
- * kept in the client's metadata where the rules above read them.
+ * alg this server verifies, or `none`), `require_pushed_authorization_requests` (a boolean) and
+ * `request_uris` (URLs the outbound policy fetches, a fragment allowed), kept in the client's
+ * metadata where the rules above read them.
  */
-export function requestObjectMetadata(input: Readonly<Record<string, unknown>>, metadata: Record<string, unknown>): void {
+export function requestObjectMetadata(input: Readonly<Record<string, unknown>>, metadata: Record<string, unknown>, allowInsecureUris = false): void {
+  const uris = input.request_uris;
+  if (uris !== undefined) {
+    ensure(Array.isArray(uris) && uris.length <= 16 && uris.every((u) => typeof u === "string" && u.length <= MAX_URI_LENGTH
+      && outboundUrlProblem(withoutFragment(u), allowInsecureUris) === undefined), "request_uris_malformed");
+    metadata.request_uris = uris;
+  }
   const alg = input.request_object_signing_alg;
   if (alg !== undefined) {
     ensure(typeof alg === "string" && (alg === "none" || isAsymmetricAlg(alg)), "request_object_signing_alg_unsupported");

@@ -157,7 +157,6 @@ export const OPERATOR_METADATA_MEMBERS: readonly string[] = [...Object.keys(OPER
 const UNSUPPORTED: Readonly<Record<string, (value: unknown) => boolean>> = {
   default_max_age: () => true,
   default_acr_values: () => true,
-  request_uris: () => true,
   frontchannel_logout_uri: () => true,
   authorization_signed_response_alg: () => true,
   require_signed_request_object: (v) => v === true,
@@ -188,7 +187,7 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
     ensure(input[field] === undefined, "encrypted_responses_unsupported", `${field}: encryption is not supported; omit it.`);
   }
   ensure(input.userinfo_signed_response_alg === undefined, "userinfo_signed_response_alg_unsupported");
-  requestObjectMetadata(input, metadata);
+  requestObjectMetadata(input, metadata, deps.allowInsecureUris);
 
   // ── grant types, response types and the authentication method (RFC 7591 §2, §2.1) ────────
   const grantTypes = input.grant_types ?? ["authorization_code"];

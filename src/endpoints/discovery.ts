@@ -48,9 +48,9 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     id_token_signing_alg_values_supported: [...SERVER_SIGNING_ALGS],
     authorization_response_iss_parameter_supported: true,
     claims_parameter_supported: false,
-    // RFC 9101 / OIDC Core §6: request objects by value; request_uri only as PAR's (by reference is not fetched).
+    // RFC 9101 / OIDC Core §6: request objects by value and by reference (registered request_uris only).
     request_parameter_supported: true,
-    request_uri_parameter_supported: false,
+    request_uri_parameter_supported: true,
     require_request_uri_registration: true,
     request_object_signing_alg_values_supported: [...ASYMMETRIC_ASSERTION_ALGS, "none"],
     token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.map((m) => m.name),
