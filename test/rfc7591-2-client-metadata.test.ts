@@ -109,7 +109,7 @@ const metadataRules: Rule[] = [
   ["software_id (RFC 7591 §2): a string", { ...webClient(), software_id: 4 }, "invalid_client_metadata", "software_id_malformed", "software_id"],
   ["software_version (RFC 7591 §2): a string", { ...webClient(), software_version: { v: 1 } }, "invalid_client_metadata", "software_version_malformed", "software_version"],
   ["default_max_age (OIDC Registration §2): not supported, refused rather than ignored", { ...webClient(), default_max_age: 3600 }, "invalid_client_metadata", "client_metadata_unsupported", "default_max_age"],
-  ["request_uris (OIDC Registration §2, RFC 9101 §10.4): a private host is refused (the outbound policy's URL rule)", { ...webClient(), request_uris: ["https://10.0.0.1/req"] }, "invalid_client_metadata", "request_uris_malformed", "request_uris"],
+  ["request_uris (OIDC Registration §2, RFC 9101 §10.4): a private host is refused (the outbound policy's URL rule)", { ...webClient(), request_uris: ["https://10.0.0.1/req"] }, "invalid_client_metadata", "client_uri_forbidden_host", "request_uris"],
   ["tls_client_certificate_bound_access_tokens (RFC 8705 §3.4): true or false", { ...webClient(), tls_client_certificate_bound_access_tokens: "yes" }, "invalid_client_metadata", "sender_constraint_metadata_malformed", "tls_client_certificate_bound_access_tokens"],
   ["dpop_bound_access_tokens (RFC 9449 §5.2): true or false", { ...webClient(), dpop_bound_access_tokens: 1 }, "invalid_client_metadata", "sender_constraint_metadata_malformed", "dpop_bound_access_tokens"],
 ];

@@ -133,7 +133,7 @@ describe("RFC 9101 §5.2 / OIDC Core §6.2: request objects by reference (reques
   });
 
   it("a private host is never registered as a request_uri (RFC 9101 §10.4: the outbound policy's URL rule)", async () => {
-    await expect(keyClient({ request_uris: ["https://169.254.169.254/latest/meta-data/"] })).rejects.toThrow(/request_uris_malformed/);
+    await expect(keyClient({ request_uris: ["https://169.254.169.254/latest/meta-data/"] })).rejects.toThrow(/client_uri_forbidden_host/);
     await expect(keyClient({ request_uris: ["http://rp.example/request.jwt"] })).rejects.toThrow(/request_uris_malformed/);
   });
 });

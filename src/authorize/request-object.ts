@@ -2,12 +2,12 @@ import type { ProtectedHeaderParameters } from "jose";
 import { clientVerificationKey } from "../client-auth/client-keys";
 import type { ClientAuthDeps } from "../client-auth/types";
 import type { Client } from "../clients/model";
-import { MAX_URI_LENGTH } from "../clients/register-uris";
+import { MAX_URI_LENGTH, validFetchedUri } from "../clients/register-uris";
 import { decodeJsonObject, decodeUtf8, fromBase64url } from "../crypto/encoding";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { isAsymmetricAlg } from "../keys/algorithms";
 import type { Params } from "../http/form";
-import { OutboundError, outboundFetch, outboundUrlProblem } from "../http/outbound";
+import { OutboundError, outboundFetch } from "../http/outbound";
 import { log } from "../log";
 import { checkJwt, decodeJwt, type JwtFailure, type JwtRules } from "../tokens/verify-jwt";
 
@@ -217,8 +217,9 @@ export async function requestUriParams(requestUri: string, outside: Params, clie
 export function requestObjectMetadata(input: Readonly<Record<string, unknown>>, metadata: Record<string, unknown>, allowInsecureUris = false): void {
   const uris = input.request_uris;
   if (uris !== undefined) {
-    ensure(Array.isArray(uris) && uris.length <= 16 && uris.every((u) => typeof u === "string" && u.length <= MAX_URI_LENGTH
-      && outboundUrlProblem(withoutFragment(u), allowInsecureUris) === undefined), "request_uris_malformed");
+    ensure(Array.isArray(uris) && uris.length <= 16, "request_uris_malformed");
+    // The outbound policy's URL rule, as for every URL the server fetches; the fragment is the client's (OIDC Core §6.2).
+    for (const uri of uris) validFetchedUri("request_uris", typeof uri === "string" ? withoutFragment(uri) : uri, allowInsecureUris);
     metadata.request_uris = uris;
   }
   const alg = input.request_object_signing_alg;

@@ -129,7 +129,7 @@ const BACK_CHANNEL_PROBLEM_TEXT: Record<RedirectProblem, string> = {
 };
 
 /** The members holding a URL that the server itself fetches (docs/security.md, "Outbound fetches"). */
-export type FetchedMember = "jwks_uri" | "sector_identifier_uri" | "backchannel_logout_uri" | "backchannel_client_notification_endpoint";
+export type FetchedMember = "jwks_uri" | "sector_identifier_uri" | "backchannel_logout_uri" | "backchannel_client_notification_endpoint" | "request_uris";
 
 /**
  * A URL the server will fetch: it must pass the outbound-fetch policy (src/http/outbound.ts), so

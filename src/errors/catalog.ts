@@ -254,7 +254,7 @@ export const catalog = {
   introspection_signed_response_alg_unsupported: entry("invalid_client_metadata", 400, "introspection_signed_response_alg is not one this server signs with.", "RFC 9701 6"),
   userinfo_signed_response_alg_unsupported: entry("invalid_client_metadata", 400, "Signed UserInfo responses are not supported; omit userinfo_signed_response_alg.", "OIDC Registration 2"),
   request_object_signing_alg_unsupported: entry("invalid_client_metadata", 400, "request_object_signing_alg must be an asymmetric JWS algorithm this server verifies, or none.", "OIDC Registration 2; RFC 9101 10.2"),
-  request_uris_malformed: entry("invalid_client_metadata", 400, "request_uris must be at most 16 https URLs at public hosts.", "OIDC Registration 2; RFC 9101 10.4"),
+  request_uris_malformed: entry("invalid_client_metadata", 400, "request_uris must be an array of at most 16 https URLs.", "OIDC Registration 2; RFC 9101 10.4"),
   require_pushed_authorization_requests_malformed: entry("invalid_client_metadata", 400, "require_pushed_authorization_requests must be true or false.", "RFC 9126 6"),
   encrypted_responses_unsupported: entry("invalid_client_metadata", 400, "Encryption of ID tokens, UserInfo, authorization and introspection responses and request objects is not supported.", "OIDC Registration 2; RFC 9701 6"),
   client_name_malformed: entry("invalid_client_metadata", 400, "client_name must be a string of 1 to 256 characters without control characters.", "RFC 7591 2, 2.2"),
