@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../src/env";
+import type { PollOutcome } from "../src/replay/polled-exchange";
 import { cibaDelivery, keepForRetry, keptCallbackAt, pushMinter, retryDue, type DeliveryDeps } from "../src/ciba/delivery";
 import { pollOnly, type CibaApproval, type CibaDelivery, type CibaOutcome, type CibaRequestState, type DeliveryMode } from "../src/ciba/model";
 import { d1ClientStore } from "../src/clients/store";
@@ -7,22 +8,8 @@ import { configFrom } from "../src/config";
 import { keyring } from "../src/keys/keyring";
 import { d1KeyStore } from "../src/keys/store";
 
-/**
- * What one poll found (CIBA §11), decided under the object's serialization — the device grant's
- * outcomes (workers/device-authorization.ts): pending, slow_down (the interval grows by 5 s and
- * stays grown), denied, expired, unknown, another client's, held by another poll, used, or held
- * by this poll with the approval.
- */
-export type CibaPolled =
-  | { outcome: "pending" }
-  | { outcome: "slow_down"; interval: number }
-  | { outcome: "denied" }
-  | { outcome: "expired" }
-  | { outcome: "unknown" }
-  | { outcome: "wrong_client" }
-  | { outcome: "in_use" }
-  | { outcome: "used" }
-  | { outcome: "held"; approval: CibaApproval; scope: string[] };
+/** What one poll found (CIBA §11), decided under the object's serialization: the device grant's outcomes (src/replay/polled-exchange.ts). */
+export type CibaPolled = PollOutcome<CibaApproval>;
 
 /** What the person's decision found: made, or the request is gone/expired, decided already, or names someone else. */
 export type CibaDecided = "done" | "expired" | "decided" | "not_found";

@@ -1,8 +1,8 @@
 import { randomToken } from "../crypto/encoding";
 import { hashForStorage } from "../crypto/hash";
 import { OAuthError } from "../errors/oauth-error";
-import type { Held, ReplayCache, ReplayNamespace } from "../replay/replay-cache";
-import { LEASE_SECONDS } from "../replay/replay-cache";
+import { polledExchange, type PolledExchange } from "../replay/polled-exchange";
+import type { ReplayNamespace } from "../replay/replay-cache";
 import type { CibaDecided, CibaPolled, CibaRequest } from "../../workers/ciba-request";
 import type { CibaApproval, CibaRequestState } from "./model";
 
@@ -25,11 +25,7 @@ export interface CibaRequests {
   exchange(authReqId: string, clientId: string): Promise<CibaExchange>;
 }
 
-export interface CibaExchange {
-  port: ReplayCache;
-  key: string;
-  polled(): CibaPolled | undefined;
-}
+export type CibaExchange = PolledExchange<CibaApproval>;
 
 const CIBA_NAMESPACE: ReplayNamespace = { name: "ciba", shardHexDigits: 0 };
 
@@ -59,32 +55,7 @@ export function durableCibaRequests(namespace: DurableObjectNamespace<CibaReques
     deny: (id, sub) => request(id).deny(sub, now),
     async exchange(authReqId, clientId) {
       const key = await hashForStorage(authReqId);
-      const stub = request(key);
-      let polled: CibaPolled | undefined;
-      const port: ReplayCache = {
-        reserve: () => Promise.reject(new Error("CIBA requests are exchanged in two phases")),
-        async begin() {
-          const holder = crypto.randomUUID();
-          polled = await stub.poll(clientId, holder, now + LEASE_SECONDS, now);
-          switch (polled.outcome) {
-            case "held":
-              return { outcome: "held", namespace: CIBA_NAMESPACE, key, holder };
-            case "in_use":
-              return { outcome: "in_use" };
-            case "used":
-              return { outcome: "used", record: null };
-            default:
-              throw pollError(polled);
-          }
-        },
-        async complete(held: Held) {
-          return (await stub.complete(held.holder)) === "done" ? "done" : "lost";
-        },
-        async release(held: Held) {
-          await stub.release(held.holder);
-        },
-      };
-      return { port, key, polled: () => polled };
+      return polledExchange<CibaApproval>(request(key), CIBA_NAMESPACE, key, clientId, now, pollError);
     },
   };
 }

@@ -1,8 +1,8 @@
 import { randomToken } from "../crypto/encoding";
 import { OAuthError } from "../errors/oauth-error";
 import { hashForStorage } from "../crypto/hash";
-import type { Held, ReplayCache, ReplayNamespace } from "../replay/replay-cache";
-import { LEASE_SECONDS } from "../replay/replay-cache";
+import { polledExchange, type PolledExchange } from "../replay/polled-exchange";
+import type { ReplayNamespace } from "../replay/replay-cache";
 import type { Decided, DeviceApproval, DeviceAuthorization, DeviceRequestState, Polled } from "../../workers/device-authorization";
 import { newUserCode } from "./user-code";
 
@@ -31,13 +31,8 @@ export interface DeviceRequests {
   exchange(deviceCode: string, clientId: string): Promise<DeviceExchange>;
 }
 
-/** One poll's port for issueOnce, and what the poll found. */
-export interface DeviceExchange {
-  port: ReplayCache;
-  key: string;
-  /** What `begin` found, once it ran (the approval and scope when it holds the request). */
-  polled(): Polled | undefined;
-}
+/** One poll's port for issueOnce, and what the poll found (src/replay/polled-exchange.ts). */
+export type DeviceExchange = PolledExchange<DeviceApproval>;
 
 /** The request's key: its device_code's hash (base64url SHA-256, 43 characters). */
 export const deviceRequestId = (deviceCode: string): Promise<string> => hashForStorage(deviceCode);
@@ -76,33 +71,7 @@ export function durableDeviceRequests(namespace: DurableObjectNamespace<DeviceAu
     deny: (id) => request(id).deny(now),
     async exchange(deviceCode, clientId) {
       const key = await deviceRequestId(deviceCode);
-      const stub = request(key);
-      let polled: Polled | undefined;
-      const port: ReplayCache = {
-        reserve: () => Promise.reject(new Error("device requests are exchanged in two phases")),
-        async begin() {
-          const holder = crypto.randomUUID();
-          polled = await stub.poll(clientId, holder, now + LEASE_SECONDS, now);
-          switch (polled.outcome) {
-            case "held":
-              return { outcome: "held", namespace: DEVICE_NAMESPACE, key, holder };
-            case "in_use":
-              return { outcome: "in_use" };
-            case "used":
-              return { outcome: "used", record: null };
-            default:
-              // Not approved (yet), or not this client's: nothing is held; the poll's error is the answer.
-              throw pollError(polled);
-          }
-        },
-        async complete(held: Held) {
-          return (await stub.complete(held.holder)) === "done" ? "done" : "lost";
-        },
-        async release(held: Held) {
-          await stub.release(held.holder);
-        },
-      };
-      return { port, key, polled: () => polled };
+      return polledExchange<DeviceApproval>(request(key), DEVICE_NAMESPACE, key, clientId, now, pollError);
     },
   };
 }
