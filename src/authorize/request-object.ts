@@ -151,9 +151,10 @@ function unsigned(jwt: string): ReturnType<typeof decodeJwt> {
   const parts = jwt.split(".");
   if (parts.length !== 3 || parts[2] !== "") return undefined;
   const header = decodeJsonObject(fromBase64url(parts[0]!));
-  const claims = decodeJsonObject(fromBase64url(parts[1]!));
+  const payload = fromBase64url(parts[1]!);
+  const claims = decodeJsonObject(payload);
   if (header?.alg !== "none" || claims === undefined) return undefined;
-  return { jws: { header, payload: new Uint8Array(), signingInput: "", signature: new Uint8Array() } as never, claims };
+  return { jws: { token: jwt, header, payload: payload! }, claims };
 }
 
 // ── By reference (RFC 9101 §5.2, OIDC Core §6.2) ───────────────────────────────────────────────
