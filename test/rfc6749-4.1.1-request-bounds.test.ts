@@ -36,14 +36,14 @@ describe("the arithmetic: bounds, sealed JSON, AEAD and base64url (src/authorize
     expect(sealedBytes("\u0000")).toBe(6);
   });
 
-  it("the longest code is 6063 characters and the longest transaction 7956, within an 8 KiB request line", () => {
-    expect(MAX_CODE_PLAINTEXT).toBe(4516);
-    expect(MAX_CODE_LENGTH).toBe(20 + Math.ceil(((4516 + 16) * 4) / 3));
-    expect(MAX_CODE_LENGTH).toBe(6063);
+  it("the longest code is 6138 characters and the longest transaction 8031, within an 8 KiB request line", () => {
+    expect(MAX_CODE_PLAINTEXT).toBe(4572);
+    expect(MAX_CODE_LENGTH).toBe(20 + Math.ceil(((4572 + 16) * 4) / 3));
+    expect(MAX_CODE_LENGTH).toBe(6138);
     // The transaction holds one completion; the redirect completion is the longer kind.
-    expect(MAX_COMPLETION_PLAINTEXT).toEqual({ redirect: 3870, device: 102, backchannel: 272 });
-    expect(MAX_TRANSACTION_PLAINTEXT).toBe(5936);
-    expect(MAX_SEALED_TRANSACTION).toBe(7956);
+    expect(MAX_COMPLETION_PLAINTEXT).toEqual({ redirect: 3926, device: 102, backchannel: 272 });
+    expect(MAX_TRANSACTION_PLAINTEXT).toBe(5992);
+    expect(MAX_SEALED_TRANSACTION).toBe(8031);
     expect("/verify-email/needed?txn=".length + MAX_SEALED_TRANSACTION).toBeLessThanOrEqual(MAX_INTERACTION_TARGET);
     expect(MAX_INTERACTION_TARGET).toBe(8192);
   });
@@ -62,6 +62,7 @@ describe("the arithmetic: bounds, sealed JSON, AEAD and base64url (src/authorize
       nonce: "\\".repeat(REQUEST_BOUNDS.nonce.bytes / 2),
       codeChallenge: "c".repeat(128),
       codeChallengeMethod: "plain",
+      dpopJkt: "j".repeat(43),
       prompt: "consent",
       maxAge: 9_999_999_999,
       loginHint: "\u0000".repeat(85) + "\\",

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { currentNonce } from "../src/dpop/nonce";
 import { jwkThumbprint } from "../src/dpop/thumbprint";
 import { ISSUER, basic, call, createClient, expectError, nowSeconds } from "./helpers";
-import { workerWithEnv } from "./oidc-helpers";
+import { clientRedirect, codeRequest, workerWithEnv } from "./oidc-helpers";
 import { dpopKey, personsCode, proof, tokenPost } from "./rfc9449-helpers";
 
 /**
@@ -290,5 +290,38 @@ describe("RFC 9449 §5.1 discovery and CORS", () => {
     const res = await tokenPost({ grant_type: "authorization_code", code: "x", client_id: c.client_id, redirect_uri: `${origin}/cb` }, { origin });
     expect(res.headers.get("access-control-allow-origin")).toBe(origin);
     expect(res.headers.get("access-control-expose-headers")).toMatch(/DPoP-Nonce/i);
+  });
+});
+
+describe("RFC 9449 §10 authorization code binding (dpop_jkt)", () => {
+  async function boundCode(jkt: string) {
+    const c = await createClient({
+      grant_types: ["authorization_code"], token_endpoint_auth_method: "none", redirect_uris: ["https://rp.example/callback"], scope: "openid",
+    });
+    return personsCode(c.client_id, { scope: "openid", dpop_jkt: jkt });
+  }
+
+  it("a code bound to a key: another key or no proof → 400 invalid_grant (sender_key_mismatch), the code not spent; that key → 200 DPoP", async () => {
+    const key = await dpopKey();
+    const { form } = await boundCode(key.jkt);
+    await expectError(await tokenPost(form, { dpop: await proof(await dpopKey()) }), 400, "invalid_grant", "sender_key_mismatch");
+    await expectError(await tokenPost(form), 400, "invalid_grant", "sender_key_mismatch");
+    const res = await tokenPost(form, { dpop: await proof(key) });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const body = (await res.json()) as { access_token: string; token_type: string };
+    expect(body.token_type).toBe("DPoP");
+    expect(decodeJwt(body.access_token).cnf).toEqual({ jkt: key.jkt });
+  });
+
+  it("a malformed dpop_jkt is a redirected invalid_request (dpop_jkt_malformed)", async () => {
+    const c = await createClient({
+      grant_types: ["authorization_code"], token_endpoint_auth_method: "none", redirect_uris: ["https://rp.example/callback"], scope: "openid",
+    });
+    const { params } = await codeRequest(c.client_id, { dpop_jkt: "not a thumbprint" });
+    const res = await call(`/authorize?${new URLSearchParams(params)}`, { redirect: "manual" });
+    expect([302, 303], await res.clone().text()).toContain(res.status);
+    const back = clientRedirect(res);
+    expect(back.get("error")).toBe("invalid_request");
+    expect(back.get("error_description")).toContain("dpop_jkt");
   });
 });

@@ -24,6 +24,8 @@ export interface CodePayload {
   nonce?: string;
   codeChallenge?: string;
   codeChallengeMethod?: "S256" | "plain";
+  /** RFC 9449 §10: the DPoP key (JWK thumbprint) the code must be redeemed with. */
+  dpopJkt?: string;
   sub: string;
   authTime: number;
   sid: string;
@@ -41,7 +43,7 @@ export interface CodePayload {
 export const CODE_NAMESPACE: ReplayNamespace = { name: "authorization_code", shardHexDigits: 1 };
 
 /** What a code is bound to from its authorization: the request's client and scope, and its redirect completion. */
-export type CodeBinding = Pick<CodePayload, "clientId" | "redirectUri" | "redirectUriSent" | "scope" | "nonce" | "codeChallenge" | "codeChallengeMethod">;
+export type CodeBinding = Pick<CodePayload, "clientId" | "redirectUri" | "redirectUriSent" | "scope" | "nonce" | "codeChallenge" | "codeChallengeMethod" | "dpopJkt">;
 
 export async function issueCode(
   request: CodeBinding,
@@ -56,6 +58,7 @@ export async function issueCode(
     scope: request.scope,
     ...(request.nonce !== undefined && { nonce: request.nonce }),
     ...(request.codeChallenge !== undefined && { codeChallenge: request.codeChallenge, codeChallengeMethod: request.codeChallengeMethod }),
+    ...(request.dpopJkt !== undefined && { dpopJkt: request.dpopJkt }),
     ...who,
     exp: deps.now + deps.ttl,
   };

@@ -57,22 +57,22 @@ export function ensureWithinBound(name: BoundedParameter, value: string | undefi
 // strings empty, arrays empty, numbers at their longest) plus the longest value of each member.
 // AES-GCM then adds a 16-byte tag, and base64url makes 4 characters of every 3 bytes (sealedLength).
 //
-//   code        = skeleton 227
+//   code        = skeleton 240
 //               + redirect_uri 2048 + nonce 512 + scope 2·512+1 = 1025
-//               + client_id 256 + code_challenge 128
-//               + jti, sub, sid, grantId 4·64 + amr 64                        = 4516 bytes
-//               → sealedLength(4516) = 20 + ⌈(4516 + 16)·4/3⌉                 = 6063 characters
+//               + client_id 256 + code_challenge 128 + dpop_jkt 43
+//               + jti, sub, sid, grantId 4·64 + amr 64                        = 4572 bytes
+//               → sealedLength(4572) = 20 + ⌈(4572 + 16)·4/3⌉                 = 6138 characters
 //   transaction = skeleton 209 + the longest completion + login_hint 512 + scope 1025
 //               + client_id 256 + authenticatedSid 64
-//     redirect  = skeleton 158 + redirect_uri 2048 + state 1024 + nonce 512
-//               + code_challenge 128                                         = 3870 bytes
+//     redirect  = skeleton 171 + redirect_uri 2048 + state 1024 + nonce 512
+//               + code_challenge 128 + dpop_jkt 43                           = 3926 bytes
 //     device    = skeleton 38 + deviceRequestId 64                           =  102 bytes
-//               → 209 + 3870 + 512 + 1025 + 256 + 64                         = 5936 bytes
-//               → sealedLength(5936) = 20 + ⌈(5936 + 16)·4/3⌉                 = 7956 characters
+//               → 209 + 3926 + 512 + 1025 + 256 + 64                         = 5992 bytes
+//               → sealedLength(5992) = 20 + ⌈(5992 + 16)·4/3⌉                 = 8031 characters
 //
-// The longest interaction URL, "/verify-email/needed?txn=" + 7956, is 7981 characters: within the
+// The longest interaction URL, "/verify-email/needed?txn=" + 8031, is 8056 characters: within the
 // 8 KiB request line most servers and proxies accept (MAX_INTERACTION_TARGET), and half of the
-// 16 KB URL Cloudflare accepts. The redirect back to the client, redirect_uri 2048 + code 6063 +
+// 16 KB URL Cloudflare accepts. The redirect back to the client, redirect_uri 2048 + code 6138 +
 // state 3·1024 (%XX) + iss, stays under 11.5 KB at the very worst. test/rfc6749-4.1.1-request-bounds.test.ts asserts these numbers.
 
 /** Server-chosen values, bounded generously: ids are randomToken(16) (22 characters), amr is ["pwd"]. */
@@ -82,6 +82,8 @@ const AMR = 64;
 const CLIENT_ID = 2 * 128;
 /** code_challenge: at most 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.2), none escaped. */
 const CODE_CHALLENGE = 128;
+/** dpop_jkt: a SHA-256 JWK thumbprint, 43 base64url characters (RFC 9449 §10, the dpop_jkt step). */
+const DPOP_JKT = 43;
 /** scope as a JSON array: n bytes hold at most (n + 1) / 2 values, each quoted: 2n + 1 bytes within the brackets. */
 const SCOPE_ARRAY = 2 * REQUEST_BOUNDS.scope.bytes + 1;
 const TIME = Number.MAX_SAFE_INTEGER;
@@ -90,7 +92,7 @@ const json = (value: unknown): number => utf8(JSON.stringify(value)).byteLength;
 
 const CODE_SKELETON = {
   jti: "", clientId: "", redirectUri: "", redirectUriSent: false, scope: [], nonce: "", codeChallenge: "",
-  codeChallengeMethod: "plain", sub: "", authTime: TIME, sid: "", amr: [], grantId: "", exp: TIME,
+  codeChallengeMethod: "plain", dpopJkt: "", sub: "", authTime: TIME, sid: "", amr: [], grantId: "", exp: TIME,
 } satisfies Record<keyof CodePayload, unknown>;
 
 const REQUEST_SKELETON = {
@@ -99,7 +101,7 @@ const REQUEST_SKELETON = {
 
 const REDIRECT_COMPLETION_SKELETON = {
   kind: "redirect", redirectUri: "", responseMode: "form_post", state: "", redirectUriSent: false, nonce: "", codeChallenge: "",
-  codeChallengeMethod: "plain",
+  codeChallengeMethod: "plain", dpopJkt: "",
 } satisfies Record<keyof RedirectCompletion, unknown>;
 
 const DEVICE_COMPLETION_SKELETON = { kind: "device", deviceRequestId: "" } satisfies Record<keyof DeviceCompletion, unknown>;
@@ -115,13 +117,13 @@ const TRANSACTION_SKELETON = {
 const { redirect_uri, state, nonce, login_hint } = REQUEST_BOUNDS;
 
 export const MAX_CODE_PLAINTEXT =
-  json(CODE_SKELETON) + redirect_uri.bytes + nonce.bytes + SCOPE_ARRAY + CLIENT_ID + CODE_CHALLENGE + 4 * SERVER_ID + AMR;
+  json(CODE_SKELETON) + redirect_uri.bytes + nonce.bytes + SCOPE_ARRAY + CLIENT_ID + CODE_CHALLENGE + DPOP_JKT + 4 * SERVER_ID + AMR;
 /** The longest code issueCode can produce: the longest openCode accepts. */
 export const MAX_CODE_LENGTH = sealedLength(MAX_CODE_PLAINTEXT);
 
 /** The longest completion of each kind, sealed in a transaction (a transaction holds one; a new kind adds its line). */
 export const MAX_COMPLETION_PLAINTEXT = {
-  redirect: json(REDIRECT_COMPLETION_SKELETON) + redirect_uri.bytes + state.bytes + nonce.bytes + CODE_CHALLENGE,
+  redirect: json(REDIRECT_COMPLETION_SKELETON) + redirect_uri.bytes + state.bytes + nonce.bytes + CODE_CHALLENGE + DPOP_JKT,
   device: json(DEVICE_COMPLETION_SKELETON) + SERVER_ID,
   backchannel: json(BACKCHANNEL_COMPLETION_SKELETON) + 3 * SERVER_ID,
 } as const satisfies Record<CompletionKind, number>;

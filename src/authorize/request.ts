@@ -34,6 +34,8 @@ export interface RedirectCompletion extends RedirectTarget {
   nonce?: string;
   codeChallenge?: string;
   codeChallengeMethod?: "S256" | "plain";
+  /** RFC 9449 §10 `dpop_jkt`: the code is redeemed only with a DPoP proof of this key. */
+  dpopJkt?: string;
 }
 
 /** The device grant's end (RFC 8628 §3.3): the device authorization request the person approves or denies. */
@@ -79,13 +81,14 @@ export function validateAuthorizationRequest(
   target: RedirectTarget & { redirectUriSent: boolean },
   config: Config,
 ): CodeFlowRequest {
-  const { scope, nonce, codeChallenge, codeChallengeMethod, ...signIn } = runSteps(authorizationEndpointSteps, { params, client, config });
+  const { scope, nonce, codeChallenge, codeChallengeMethod, dpopJkt, ...signIn } = runSteps(authorizationEndpointSteps, { params, client, config });
   return {
     request: { clientId: client.clientId, scope, ...signIn },
     completion: {
       kind: "redirect", ...target,
       ...(nonce !== undefined && { nonce }),
       ...(codeChallenge !== undefined && { codeChallenge, codeChallengeMethod }),
+      ...(dpopJkt !== undefined && { dpopJkt }),
     },
   };
 }

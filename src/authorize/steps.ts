@@ -34,6 +34,8 @@ export interface Draft {
   nonce?: string;
   codeChallenge?: string;
   codeChallengeMethod?: "S256" | "plain";
+  /** RFC 9449 §10: the JWK thumbprint of the DPoP key the code is bound to. */
+  dpopJkt?: string;
   prompt?: "none" | "login" | "consent";
   maxAge?: number;
   loginHint?: string;
@@ -161,6 +163,15 @@ export const pkce = step(
   },
 );
 
+/** RFC 9449 §10: `dpop_jkt`, a JWK SHA-256 thumbprint (RFC 7638: 43 base64url characters), binds the code to that DPoP key. */
+export const dpopJkt = step("dpop_jkt", ["dpop_jkt_malformed"], ({ params }, draft) => {
+  const jkt = params.get("dpop_jkt");
+  if (jkt === undefined) return;
+  ensure(DPOP_JKT.test(jkt), "dpop_jkt_malformed");
+  draft.dpopJkt = jkt;
+});
+const DPOP_JKT = /^[A-Za-z0-9_-]{43}$/;
+
 /** OIDC Core §3.1.2.1: one of none, login, consent (select_account is not supported). */
 export const promptValue = step("prompt_value", ["invalid_prompt"], ({ params }, draft) => {
   const value = params.get("prompt");
@@ -267,6 +278,7 @@ export const STEP_TABLE: readonly (readonly [ValidationStep, readonly EntryPoint
   [requestedExpiry, [BC]],
   [acrValues, [BC]],
   [pkce, [A, P]],
+  [dpopJkt, [A]],
   [promptValue, [A, P]],
   [maxAgeValue, [A, DA, P]],
 ];

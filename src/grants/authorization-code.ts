@@ -7,6 +7,7 @@ import { issueOnce, type UndoStep } from "../replay/issue-once";
 import { revokeRefreshToken } from "../tokens/refresh-token";
 import { allAttempted, revokeAccessToken } from "../tokens/revocation";
 import { ensureGrantHolds, mintForApproval } from "./approved-tokens";
+import { ensureSameKey } from "../dpop/binding";
 import type { Grant, GrantContext, TokenResponse } from "./grant";
 
 /** What a redeemed code produced, recorded when its reservation completes so a reuse can revoke it (RFC 6749 §4.1.2). */
@@ -39,6 +40,8 @@ export const authorizationCode: Grant = {
     const redirectUri = params.get("redirect_uri");
     if (code.redirectUriSent || redirectUri !== undefined) ensure(redirectUri === code.redirectUri, "redirect_uri_mismatch");
     await checkPkce(code, params.get("code_verifier"));
+    // RFC 9449 §10: a code bound with dpop_jkt is redeemed only with a proof of that key.
+    if (code.dpopJkt !== undefined) ensureSameKey({ jkt: code.dpopJkt }, ctx.binding, "The authorization code");
 
     await ensureGrantHolds(ctx, code.sub, code.clientId, code.grantId);
 
