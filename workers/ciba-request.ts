@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../src/env";
 import type { PollOutcome } from "../src/replay/polled-exchange";
+import { completeHeld, pollRequest, releaseHeld } from "./polled-request";
 import { cibaDelivery, keepForRetry, keptCallbackAt, pushMinter, retryDue, type DeliveryDeps } from "../src/ciba/delivery";
 import { pollOnly, type CibaApproval, type CibaDelivery, type CibaOutcome, type CibaRequestState, type DeliveryMode } from "../src/ciba/model";
 import { d1ClientStore } from "../src/clients/store";
@@ -138,50 +139,20 @@ export class CibaRequest extends DurableObject<Env> {
     this.ctx.waitUntil(this.delivery(request.deliveryMode).notify(request, outcome).catch(() => undefined));
   }
 
-  /** One poll by `clientId` (CIBA §10.1, §11); see CibaPolled. */
+  /** One poll by `clientId` (CIBA §10.1, §11): workers/polled-request.ts, the device grant's rule. */
   poll(clientId: string, holder: string, leaseUntil: number, now: number): CibaPolled {
     const row = this.current();
     if (row === undefined) return { outcome: "unknown" };
     const request = this.stateOf(row);
-    // Another client's auth_req_id changes nothing here (not even the poll time).
-    if (request.clientId !== clientId) return { outcome: "wrong_client" };
-    if (row.expires_at <= now) return { outcome: "expired" };
-    const sql = this.sql;
-    switch (row.state) {
-      case "denied":
-        return { outcome: "denied" };
-      case "consumed":
-        return { outcome: "used" };
-      case "pending": {
-        // CIBA §11: slow_down while pending, when polled faster than the interval, which grows by 5 s.
-        if (row.last_poll !== null && now - row.last_poll < row.interval) {
-          const interval = row.interval + 5;
-          sql.exec("UPDATE request SET interval = ?, last_poll = ?", interval, now);
-          return { outcome: "slow_down", interval };
-        }
-        sql.exec("UPDATE request SET last_poll = ?", now);
-        return { outcome: "pending" };
-      }
-      case "approved": {
-        if (row.holder !== null && row.lease_until !== null && row.lease_until > now) return { outcome: "in_use" };
-        sql.exec("UPDATE request SET holder = ?, lease_until = ?, last_poll = ?", holder, leaseUntil, now);
-        return { outcome: "held", approval: JSON.parse(row.approval!) as CibaApproval, scope: request.scope };
-      }
-    }
+    return pollRequest<CibaApproval>(this.sql, { ...row, client_id: request.clientId }, request.scope, clientId, holder, leaseUntil, now);
   }
 
-  /** The holder issued the tokens: the request is used up. "lost": its lease ran out and another holds it. */
   complete(holder: string): "done" | "lost" {
-    const done = this.sql.exec(
-      "UPDATE request SET state = 'consumed', approval = NULL, holder = NULL, lease_until = NULL WHERE holder = ? AND state = 'approved'",
-      holder,
-    ).rowsWritten;
-    return done > 0 ? "done" : "lost";
+    return completeHeld(this.sql, holder);
   }
 
-  /** The holder's issue failed: the approval is given back, for the client's next poll. */
   release(holder: string): void {
-    this.sql.exec("UPDATE request SET holder = NULL, lease_until = NULL WHERE holder = ? AND state = 'approved'", holder);
+    releaseHeld(this.sql, holder);
   }
 
   /** Handle objects: point this handle at a request (a fresh random handle: false only on a collision). */

@@ -1,5 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../src/env";
+import type { PollOutcome } from "../src/replay/polled-exchange";
+import { completeHeld, pollRequest, releaseHeld } from "./polled-request";
 
 /** Who approved a device request (RFC 8628 §3.3), as the tokens bind it. */
 export interface DeviceApproval {
@@ -28,16 +30,7 @@ export interface DeviceRequestState {
  * it unheld holds it (`held`, with the approval) until it completes or releases it; a poll that
  * comes while another holds it is `in_use`.
  */
-export type Polled =
-  | { outcome: "pending" }
-  | { outcome: "slow_down"; interval: number }
-  | { outcome: "denied" }
-  | { outcome: "expired" }
-  | { outcome: "unknown" }
-  | { outcome: "wrong_client" }
-  | { outcome: "in_use" }
-  | { outcome: "used" }
-  | { outcome: "held"; approval: DeviceApproval; scope: string[] };
+export type Polled = PollOutcome<DeviceApproval>;
 
 /** What a decision on the person's side found: made, or the request is gone/expired or decided already. */
 export type Decided = "done" | "expired" | "decided";
@@ -147,50 +140,22 @@ export class DeviceAuthorization extends DurableObject<Env> {
     return "done";
   }
 
-  /** One poll by `clientId` (RFC 8628 §3.4–3.5); see Polled. */
+  /** One poll by `clientId` (RFC 8628 §3.4–3.5): workers/polled-request.ts, shared with CIBA. */
   poll(clientId: string, holder: string, leaseUntil: number, now: number): Polled {
     if (!this.stored) return { outcome: "unknown" };
-    const sql = this.sql;
-    const all = sql.exec<Row & Record<string, SqlStorageValue>>("SELECT * FROM request").toArray()[0];
-    if (all === undefined) return { outcome: "unknown" };
-    // Another client's device_code changes nothing here (not even the poll time).
-    if (all.client_id !== clientId) return { outcome: "wrong_client" };
-    if (all.expires_at <= now) return { outcome: "expired" };
-    switch (all.state) {
-      case "denied":
-        return { outcome: "denied" };
-      case "consumed":
-        return { outcome: "used" };
-      case "pending": {
-        // §3.5 slow_down is a variant of authorization_pending: it applies while the request is pending.
-        if (all.last_poll !== null && now - all.last_poll < all.interval) {
-          const interval = all.interval + 5;
-          sql.exec("UPDATE request SET interval = ?, last_poll = ?", interval, now);
-          return { outcome: "slow_down", interval };
-        }
-        sql.exec("UPDATE request SET last_poll = ?", now);
-        return { outcome: "pending" };
-      }
-      case "approved": {
-        if (all.holder !== null && all.lease_until !== null && all.lease_until > now) return { outcome: "in_use" };
-        sql.exec("UPDATE request SET holder = ?, lease_until = ?, last_poll = ?", holder, leaseUntil, now);
-        return { outcome: "held", approval: JSON.parse(all.approval!) as DeviceApproval, scope: all.scope ? all.scope.split(" ") : [] };
-      }
-    }
+    const row = this.sql.exec<Row & Record<string, SqlStorageValue>>("SELECT * FROM request").toArray()[0];
+    if (row === undefined) return { outcome: "unknown" };
+    return pollRequest<DeviceApproval>(this.sql, row, row.scope ? row.scope.split(" ") : [], clientId, holder, leaseUntil, now);
   }
 
   /** The holder issued the tokens: the request is used up (later polls: `used`). "lost": the holder's lease ran out and another holds it. */
   complete(holder: string): "done" | "lost" {
-    const done = this.sql.exec(
-      "UPDATE request SET state = 'consumed', approval = NULL, holder = NULL, lease_until = NULL WHERE holder = ? AND state = 'approved'",
-      holder,
-    ).rowsWritten;
-    return done > 0 ? "done" : "lost";
+    return completeHeld(this.sql, holder);
   }
 
   /** The holder's issue failed: the approval is given back, for the client's next poll. */
   release(holder: string): void {
-    this.sql.exec("UPDATE request SET holder = NULL, lease_until = NULL WHERE holder = ? AND state = 'approved'", holder);
+    releaseHeld(this.sql, holder);
   }
 
   /** User-code objects: points this code at a device request; false while the code points at another live one. */
