@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../src/env";
 import type { PollOutcome } from "../src/replay/polled-exchange";
-import { completeHeld, pollRequest, releaseHeld } from "./polled-request";
+import { completeHeld, pollRequest, releaseHeld, type PolledRow } from "./polled-request";
 import { cibaDelivery, keepForRetry, keptCallbackAt, pushMinter, retryDue, type DeliveryDeps } from "../src/ciba/delivery";
 import { pollOnly, type CibaApproval, type CibaDelivery, type CibaOutcome, type CibaRequestState, type DeliveryMode } from "../src/ciba/model";
 import { d1ClientStore } from "../src/clients/store";
@@ -15,15 +15,9 @@ export type CibaPolled = PollOutcome<CibaApproval>;
 /** What the person's decision found: made, or the request is gone/expired, decided already, or names someone else. */
 export type CibaDecided = "done" | "expired" | "decided" | "not_found";
 
-interface Row {
+/** The object's row: the poll columns both request objects share, and the request as JSON. */
+interface Row extends Omit<PolledRow, "client_id"> {
   state_json: string;
-  state: CibaRequestState["state"];
-  expires_at: number;
-  interval: number;
-  last_poll: number | null;
-  approval: string | null;
-  holder: string | null;
-  lease_until: number | null;
 }
 
 /**
