@@ -45,6 +45,14 @@ describe("RFC 9101 §4–§6 / OIDC Core §6.1: request objects by value at the 
     expect(back.get("code")).toBeTruthy();
   });
 
+  it("OIDC Core §6.1: an OIDC object's response_type and the one outside must match", async () => {
+    const client = await keyClient();
+    const { claims } = await flowClaims(client);
+    const jwt = await requestObject(client, claims, { header: { typ: "JWT" } });
+    const html = await expectErrorPage(await authorizeRequest(new Browser(), client.client_id, jwt, { response_type: "token" }), "request_object_invalid");
+    expect(html).toContain("response_type outside the request object must match");
+  });
+
   it("invalid request objects are invalid_request_object (shown as a page: the redirect URI is inside)", async () => {
     const client = await keyClient();
     const other = await keyPair("ES256");

@@ -136,6 +136,10 @@ export async function requestObjectParams(
 
   const params = new Map<string, string>();
   if (!opts.pushed && typ !== JAR_TYP) {
+    // OIDC Core §6.1: response_type sent both outside and inside must be the same value.
+    const inside = claims.response_type;
+    ensure(inside === undefined || !outside.has("response_type") || outside.get("response_type") === inside, "request_object_invalid",
+      "response_type outside the request object must match the one inside.");
     for (const [name, value] of outside) if (name !== "request" && name !== "request_uri") params.set(name, value);
   }
   for (const [name, value] of Object.entries(claims)) {
