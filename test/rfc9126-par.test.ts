@@ -61,6 +61,8 @@ describe("RFC 9126 §2: the pushed authorization request", () => {
       [{ code_challenge: "short" }, "invalid_request", "pkce_invalid_challenge"],
       [{ scope: "openid admin" }, "invalid_scope", "invalid_scope"],
       [{ prompt: "select_account" }, "invalid_request", "invalid_prompt"],
+      // RFC 9449 §10.1: dpop_jkt in a pushed request is checked as at the authorization endpoint.
+      [{ dpop_jkt: "not-a-thumbprint" }, "invalid_request", "dpop_jkt_malformed"],
     ];
     for (const [extra, error, code] of cases) {
       const { params } = await codeRequest(client.client_id, extra);

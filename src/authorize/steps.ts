@@ -278,7 +278,7 @@ export const STEP_TABLE: readonly (readonly [ValidationStep, readonly EntryPoint
   [requestedExpiry, [BC]],
   [acrValues, [BC]],
   [pkce, [A, P]],
-  [dpopJkt, [A]],
+  [dpopJkt, [A, P]],
   [promptValue, [A, P]],
   [maxAgeValue, [A, DA, P]],
 ];
