@@ -2,7 +2,11 @@ import { env } from "cloudflare:workers";
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { currentNonce } from "../src/dpop/nonce";
+import { TOKEN_ENDPOINT_PROOF_ERRORS, proofDeps } from "../src/dpop/binding";
+import { validateProof } from "../src/dpop/proof";
 import { jwkThumbprint } from "../src/dpop/thumbprint";
+import { configFrom } from "../src/config";
+import { durableReplayCache } from "../src/replay/replay-cache";
 import { ISSUER, basic, call, createClient, expectError, nowSeconds } from "./helpers";
 import { clientRedirect, codeRequest, workerWithEnv } from "./oidc-helpers";
 import { dpopKey, personsCode, proof, tokenPost } from "./rfc9449-helpers";
@@ -48,6 +52,26 @@ describe("RFC 7638 §3.1 JWK thumbprint", () => {
       expect(await jwkThumbprint({ ...key.jwk, kid: "x", use: "sig" })).toBe(key.jkt);
     }
     expect(await jwkThumbprint({ kty: "oct", k: "abc" })).toBeUndefined();
+  });
+});
+
+describe("RFC 9449 §4.1 the RFC's example proof", () => {
+  // Figure 2 of RFC 9449 §4.1 (and §5's token request): ES256, htm POST, htu https://server.example.com/token.
+  const EXAMPLE =
+    "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19" +
+    ".eyJqdGkiOiItQndDM0VTYzZhY2MybFRjIiwiaHRtIjoiUE9TVCIsImh0dSI6Imh0dHBzOi8vc2VydmVyLmV4YW1wbGUuY29tL3Rva2VuIiwiaWF0IjoxNTYyMjYyNjE2fQ" +
+    ".2-GxA6T8lP4vfrg8v-FdWP0A0zdrj8igiMLvqRMUvwnQg4PtFLbdLXiOSsX0x7NVY-FNyJK70nfbV37xRZT3Lg";
+  const IAT = 1562262616;
+  const validate = (now: number) =>
+    validateProof(
+      { header: EXAMPLE, method: "POST", url: "https://server.example.com/token", nonceRequired: false },
+      proofDeps(configFrom(env), { now, encryptionKey: env.ENCRYPTION_KEY, replay: durableReplayCache(env.REPLAY_GUARD, now) }, TOKEN_ENDPOINT_PROOF_ERRORS),
+    );
+
+  it("is valid at its iat, its key's thumbprint is §6.1's cnf.jkt; once only; stale an hour later", async () => {
+    expect(await validate(IAT + 1)).toEqual({ jkt: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", jti: "-BwC3ESc6acc2lTc" });
+    await expect(validate(IAT + 2)).rejects.toMatchObject({ code: "dpop_proof_replayed" });
+    await expect(validate(IAT + 3600)).rejects.toMatchObject({ code: "invalid_dpop_proof" });
   });
 });
 
