@@ -124,4 +124,22 @@ describe("CIBA §7.1, the person's side: who may approve", () => {
     expect(env).toBeDefined();
     expect((await call("/ciba/done?result=approved")).status).toBe(200);
   });
+  it("the account page lists the person's pending requests (with the binding message), not anyone else's, not decided ones", async () => {
+    const owner = await person();
+    const other = await person();
+    const { browser } = await signedIn(owner);
+    const otherSession = await signedIn(other);
+    const client = await cibaClient({ client_name: "Pending Bank" });
+    await startCiba(client, owner.email, { binding_message: "Pay 12 EUR" });
+    const { path } = await mailedApproval(owner.email);
+    const page = await (await browser.fetch("/account")).text();
+    expect(page).toContain("Sign-in requests waiting for you");
+    expect(page).toContain(`href="${path}"`);
+    expect(page).toContain("Pay 12 EUR");
+    const theirs = await (await otherSession.browser.fetch("/account")).text();
+    expect(theirs).not.toContain("Pay 12 EUR");
+    expect(theirs).not.toContain(path);
+    await decideOnApprovalPage(browser, path, owner, "deny");
+    expect(await (await browser.fetch("/account")).text()).not.toContain("Pay 12 EUR");
+  });
 });

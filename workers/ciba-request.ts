@@ -64,6 +64,7 @@ export class CibaRequest extends DurableObject<Env> {
            interval INTEGER NOT NULL, last_poll INTEGER, approval TEXT, holder TEXT, lease_until INTEGER)`,
       );
       sql.exec("CREATE TABLE IF NOT EXISTS handle (id INTEGER PRIMARY KEY CHECK (id = 1), request_key TEXT NOT NULL, expires_at INTEGER NOT NULL)");
+      sql.exec("CREATE TABLE IF NOT EXISTS pending (handle TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
       this.ready = true;
     }
     return sql;
@@ -166,6 +167,20 @@ export class CibaRequest extends DurableObject<Env> {
     return row === undefined || row.expires_at <= now ? null : row.request_key;
   }
 
+  /** Person objects (`person/<sub>`): remembers a request's page handle for the person's account page. */
+  async addPending(handle: string, expiresAt: number): Promise<void> {
+    this.sql.exec("INSERT INTO pending (handle, expires_at) VALUES (?, ?)", handle, expiresAt);
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm < (expiresAt + 1) * 1000) await this.ctx.storage.setAlarm((expiresAt + 1) * 1000);
+  }
+
+  /** Person objects: the page handles of the person's live requests, newest first (at most 20). */
+  listPending(now: number): string[] {
+    if (!this.stored) return [];
+    return this.sql.exec<{ handle: string }>("SELECT handle FROM pending WHERE expires_at > ? ORDER BY expires_at DESC LIMIT 20", now)
+      .toArray().map((r) => r.handle);
+  }
+
   /** After expiry nothing is kept; a request that expired undecided is reported to ping/push clients first. */
   override async alarm(): Promise<void> {
     if (!this.stored) return;
@@ -174,7 +189,7 @@ export class CibaRequest extends DurableObject<Env> {
     // A ping/push callback kept for a retry (src/ciba/delivery.ts): its next attempt, when due.
     let callback = await retryDue(this.ctx.storage, this.callbackDeps());
     const latest = sql.exec<{ at: number | null }>(
-      "SELECT MAX(expires_at) AS at FROM (SELECT expires_at FROM request UNION ALL SELECT expires_at FROM handle)",
+      "SELECT MAX(expires_at) AS at FROM (SELECT expires_at FROM request UNION ALL SELECT expires_at FROM handle UNION ALL SELECT expires_at FROM pending)",
     ).one().at;
     if (latest !== null && latest > now) {
       await this.ctx.storage.setAlarm(Math.min(latest + 1, callback ?? Infinity) * 1000);

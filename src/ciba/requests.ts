@@ -17,6 +17,8 @@ export type { CibaDecided, CibaPolled };
 export interface CibaRequests {
   /** A new request: an auth_req_id and a page handle of 256 random bits each, live until `expiresAt`. */
   create(request: Omit<CibaRequestState, "id" | "state" | "createdAt">): Promise<{ authReqId: string; handle: string; id: string }>;
+  /** The page handles of the live requests naming person `sub` (their account page lists them). */
+  pendingFor(sub: string): Promise<string[]>;
   /** The request a page handle names, if it is live. */
   findByHandle(handle: string): Promise<CibaRequestState | null>;
   approve(id: string, sub: string, approval: CibaApproval): Promise<CibaDecided>;
@@ -31,6 +33,7 @@ const CIBA_NAMESPACE: ReplayNamespace = { name: "ciba", shardHexDigits: 0 };
 
 export function durableCibaRequests(namespace: DurableObjectNamespace<CibaRequest>, now: number): CibaRequests {
   const request = (id: string) => namespace.get(namespace.idFromName(`ciba/${id}`));
+  const personObject = (sub: string) => namespace.get(namespace.idFromName(`person/${sub}`));
   const handleObject = async (handle: string) => namespace.get(namespace.idFromName(`handle/${await hashForStorage(handle)}`));
 
   return {
@@ -44,8 +47,10 @@ export function durableCibaRequests(namespace: DurableObjectNamespace<CibaReques
       const kept = input.deliveryMode === "poll" ? {} : { authReqId };
       const started = await request(id).start({ ...input, ...kept, id, state: "pending", createdAt: now });
       if (!started) throw new Error("auth_req_id collision");
+      await personObject(input.sub).addPending(handle, input.expiresAt);
       return { authReqId, handle, id };
     },
+    pendingFor: (sub) => personObject(sub).listPending(now),
     async findByHandle(handle) {
       if (handle.length > 64) return null;
       const id = await (await handleObject(handle)).resolveHandle(now);

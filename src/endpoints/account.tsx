@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { pendingCibaRequests } from "./ciba-approval";
 import { currentSession } from "../authorize/flow";
 import { d1ClientStore } from "../clients/store";
 import { grantedClients } from "../consent/grants";
@@ -65,11 +66,12 @@ export const account = new Hono<AppEnv>()
       updatedAt: consent.updatedAt,
     }));
     const notice = c.req.query("notice");
+    const cibaPending = await pendingCibaRequests(c, user.id);
     const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
     return renderPage(
       c,
       (nonce) => (
-        <AccountPage nonce={nonce} csrf={csrf.token} userEmail={user.email} grants={grants} {...(isAccountNotice(notice) && { notice })} />
+        <AccountPage nonce={nonce} csrf={csrf.token} userEmail={user.email} grants={grants} cibaPending={cibaPending} {...(isAccountNotice(notice) && { notice })} />
       ),
       { setCookies: [csrf.setCookie] },
     );

@@ -8,7 +8,7 @@ import type { AppContext, AppEnv } from "../http/context";
 import { postedForm, seeOther } from "../http/page-form";
 import { csrfFor, renderPage } from "../http/page-security";
 import { clientInfo, describeScopes } from "../pages";
-import { CibaApprovalPage, CibaDonePage, isCibaResult } from "../pages/ciba";
+import { CibaApprovalPage, CibaDonePage, isCibaResult, type CibaPendingItem } from "../pages/ciba";
 import { cibaRequests, encryptionKey, uncachedClientStore } from "../services";
 import type { Session } from "../sessions/model";
 import { pageErrors } from "./authorize";
@@ -45,6 +45,19 @@ function transaction(c: AppContext, request: CibaRequestState, handle: string, c
     c.get("config"),
     c.get("now"),
   );
+}
+
+/** The person's live, pending requests for their account page (src/endpoints/account.tsx). */
+export async function pendingCibaRequests(c: AppContext, sub: string): Promise<CibaPendingItem[]> {
+  const requests = cibaRequests(c);
+  const found = await Promise.all((await requests.pendingFor(sub)).map(async (handle) => ({ handle, request: await requests.findByHandle(handle) })));
+  const live = found.filter((f): f is { handle: string; request: CibaRequestState } => f.request !== null && f.request.state === "pending" && f.request.sub === sub);
+  const clients = uncachedClientStore(c);
+  return Promise.all(live.map(async ({ handle, request }) => ({
+    handle,
+    clientName: (await clients.get(request.clientId))?.clientName ?? request.clientId,
+    ...(request.bindingMessage !== undefined && { bindingMessage: request.bindingMessage }),
+  })));
 }
 
 const donePage = (c: AppContext, result: "approved" | "denied" | "expired" | "decided") =>

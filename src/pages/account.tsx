@@ -1,4 +1,5 @@
 import { ClientLinks, type ClientInfo } from "./links";
+import { CibaPendingList, type CibaPendingItem } from "./ciba";
 import { CsrfField, Layout } from "./layout";
 import { ScopeList } from "./scope-list";
 import type { ScopeDescription } from "./scopes";
@@ -34,13 +35,15 @@ export interface AccountPageProps {
   userEmail: string;
   grants: readonly AccountGrant[];
   notice?: AccountNotice;
+  /** CIBA requests waiting for this person (src/pages/ciba.tsx). */
+  cibaPending?: readonly CibaPendingItem[];
 }
 
 /**
  * GET /account: the apps the signed-in person allowed, each with a Revoke form (POST /account/revoke),
  * and Sign out (POST /account/sign-out: ends the session at once, no second question).
  */
-export function AccountPage({ nonce, csrf, userEmail, grants, notice }: AccountPageProps) {
+export function AccountPage({ nonce, csrf, userEmail, grants, notice, cibaPending = [] }: AccountPageProps) {
   return (
     <Layout title="Your account" nonce={nonce}>
       <h1>Your account</h1>
@@ -56,6 +59,7 @@ export function AccountPage({ nonce, csrf, userEmail, grants, notice }: AccountP
           {NOTICES[notice]}
         </p>
       ) : null}
+      <CibaPendingList items={cibaPending} />
       <h2>Passkeys, password and sessions</h2>
       <p>
         <a href="/account/passkeys">Passkeys</a> · <a href="/account/password">Change password</a> ·{" "}

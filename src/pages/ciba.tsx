@@ -65,3 +65,28 @@ export function CibaDonePage({ nonce, result }: { nonce: string; result: CibaRes
     </Layout>
   );
 }
+
+/** One request waiting for the signed-in person, as their account page lists it. */
+export interface CibaPendingItem {
+  handle: string;
+  clientName: string;
+  bindingMessage?: string;
+}
+
+/** The account page's "Sign-in requests waiting for you" list (nothing when there are none). */
+export function CibaPendingList({ items }: { items: readonly CibaPendingItem[] }) {
+  if (items.length === 0) return null;
+  return (
+    <>
+      <h2>Sign-in requests waiting for you</h2>
+      <ul class="ciba-pending">
+        {items.map((item) => (
+          <li>
+            <a href={`/ciba/${item.handle}`}>{item.clientName}</a>
+            {item.bindingMessage !== undefined ? <> — “{item.bindingMessage}”</> : null}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
