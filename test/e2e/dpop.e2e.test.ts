@@ -6,9 +6,6 @@
  * `dpop_jkt` (§10), the refresh (its refresh token bound to the key, §5) and UserInfo with the
  * DPoP scheme and `ath` (§7).
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { calculateJwkThumbprint, decodeJwt, exportJWK } from "jose";
 import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,7 +16,6 @@ import { HttpBrowser, signInAndConsent } from "./http-browser.js";
 type Worker = Awaited<ReturnType<typeof startLocalWorker>>;
 
 let worker: Worker;
-let stateDir: string;
 let as: oauth.AuthorizationServer;
 let userId: string;
 
@@ -48,7 +44,6 @@ async function withNonceRetry<T>(request: () => Promise<Response>, process: (res
 
 beforeAll(async () => {
   worker = await startLocalWorker({ vars: { ALLOW_INSECURE_CLIENT_URIS: "true", DPOP_NONCE_REQUIRED: "true" } });
-  stateDir = await mkdtemp(join(tmpdir(), "latchkey-e2e-dpop-"));
   userId = (await seedDemoUser({ url: worker.url, adminToken: worker.adminToken })).id;
   const issuer = new URL(worker.url);
   as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: "oidc", ...insecure }));
@@ -56,7 +51,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.dispose();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
 });
 
 describe("RFC 9449 with oauth4webapi DPoP()", () => {
