@@ -63,8 +63,10 @@ describe("CIBA §7.1, the person's side: who may approve", () => {
     const client = await cibaClient();
     const started = await startCiba(client, owner.email);
     const { path } = await mailedApproval(owner.email);
-    const { res } = await decideOnApprovalPage(new Browser(), path, other);
+    const { res, pages } = await decideOnApprovalPage(new Browser(), path, other);
     expect(res.status).toBe(404);
+    // Nothing of the request is shown to them: no consent page naming the app and the scopes.
+    expect(pages).toEqual(["login"]);
     await expectError(await pollCiba(client, started.auth_req_id), 400, "authorization_pending");
   });
 

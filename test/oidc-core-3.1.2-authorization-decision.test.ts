@@ -39,9 +39,10 @@ function input(request: Partial<AuthorizationRequest> = {}, over: Partial<Omit<D
 const granted = { kind: "granted", session, user, consent, recordConsent: false };
 
 describe("the policy (src/authorize/decision.ts)", () => {
-  it("prompts in order — login, account, verify_email, consent — each of named checks", () => {
+  it("prompts in order — login, account (the named person, then the account's state), verify_email, consent — each of named checks", () => {
     expect(POLICY.map((p) => [p.name, p.checks.map((c) => c.name)])).toEqual([
       ["login", ["no_session", "prompt_login", "max_age"]],
+      ["account", ["other_person"]],
       ["account", ["user_disabled"]],
       ["verify_email", ["email_unverified"]],
       ["consent", ["consent_missing", "prompt_consent"]],
@@ -50,6 +51,23 @@ describe("the policy (src/authorize/decision.ts)", () => {
 
   it("RFC 6749 §4.1.1: a signed-in, verified person whose consent covers the scope → granted, nothing recorded", () => {
     expect(decide(input())).toEqual(granted);
+  });
+});
+
+describe("CIBA Core §7.1: an authorization meant for one person", () => {
+  const backchannel = (sub: string): DecisionInput => {
+    const base = input();
+    return { ...base, txn: { ...base.txn, completion: { kind: "backchannel", cibaRequestId: "r", handle: "h", sub, confirmed: false } } };
+  };
+
+  it("a session of another person ends it as a request that does not exist, before any consent page", () => {
+    const decision = decide({ ...backchannel("someone-else"), consent: null });
+    expect(decision).toMatchObject({ kind: "error", prompt: "account", code: "ciba_request_invalid", reasons: ["other_person"] });
+  });
+
+  it("the person it names goes on as any authorization does", () => {
+    expect(decide(backchannel("u-1"))).toEqual(granted);
+    expect(decide({ ...backchannel("u-1"), consent: null })).toMatchObject({ kind: "interaction", prompt: "consent" });
   });
 });
 
@@ -135,7 +153,7 @@ describe("the completion, by kind (src/authorize/completions.ts)", () => {
   const c = {} as AppContext;
 
   it("a kind no module registered ends in server_error", () => {
-    const unknown = { ...deviceTxn, completion: { kind: "backchannel" } } as unknown as Transaction;
+    const unknown = { ...deviceTxn, completion: { kind: "no-such-kind" } } as unknown as Transaction;
     expect(() => complete(c, unknown, who)).toThrow(expect.objectContaining({ code: "server_error" }));
     expect(() => fail(c, unknown, new OAuthError("access_denied"))).toThrow(expect.objectContaining({ code: "server_error" }));
   });

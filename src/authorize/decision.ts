@@ -17,7 +17,7 @@ import type { Transaction } from "./request";
  */
 export interface DecisionInput {
   /** The request, and what this transaction already established (a sign-in here, the consent page approved here). */
-  txn: Pick<Transaction, "request" | "authenticatedSid" | "consented">;
+  txn: Pick<Transaction, "request" | "authenticatedSid" | "consented"> & Partial<Pick<Transaction, "completion">>;
   /** This browser's live session, if any. */
   session: Session | null;
   /** The session's person (null without a session, or when the account is gone). */
@@ -30,7 +30,7 @@ export interface DecisionInput {
 
 export type PromptName = "login" | "account" | "verify_email" | "consent";
 export type CheckName =
-  | "no_session" | "prompt_login" | "max_age" | "user_disabled" | "email_unverified" | "consent_missing" | "prompt_consent";
+  | "no_session" | "prompt_login" | "max_age" | "other_person" | "user_disabled" | "email_unverified" | "consent_missing" | "prompt_consent";
 
 export type Decision =
   /** Show the prompt's page (the reasons are the checks that held). */
@@ -78,6 +78,23 @@ const login: Prompt = {
   ],
 };
 
+/**
+ * An authorization meant for one person (CIBA's backchannel completion names the person the
+ * request is for, CIBA Core §7.1) is nobody else's to see: a session of another person ends it as
+ * if it did not exist, before any page names the client, the scopes or the binding message.
+ */
+const namedPerson: Prompt = {
+  name: "account",
+  error: "ciba_request_invalid",
+  interactive: false,
+  checks: [
+    {
+      name: "other_person",
+      holds: ({ txn, session }) => txn.completion?.kind === "backchannel" && session!.userId !== txn.completion.sub,
+    },
+  ],
+};
+
 /** RFC 6749 §4.1.2.1 access_denied: a disabled or deleted account authorizes nothing. */
 const account: Prompt = {
   name: "account",
@@ -106,7 +123,7 @@ const consent: Prompt = {
 };
 
 /** In order: a later prompt's checks may rely on an earlier one's having passed (a session, then its person). */
-export const POLICY: readonly Prompt[] = [login, account, verifyEmail, consent];
+export const POLICY: readonly Prompt[] = [login, namedPerson, account, verifyEmail, consent];
 
 export function decide(input: DecisionInput): Decision {
   const silent = input.txn.request.prompt === "none";
