@@ -29,6 +29,11 @@
 //   POST /device-exchange  the crypto of an approved device request's poll: one SHA-256 of the
 //                       device_code, one ES256 signature (the access token), one SHA-256 (at_hash) and
 //                       one RS256 signature (the ID token, no nonce).
+//   POST /ciba-poll     client_secret_basic's floor (one SHA-256 of the secret: Latchkey compares its
+//                       storage hash), then /device-poll's work for the form's auth_req_id (the floor
+//                       of a pending CIBA poll, CIBA §11).
+//   POST /ciba-exchange the same client authentication, then /device-exchange's work for the
+//                       auth_req_id (the floor of an approved CIBA request's poll, CIBA §10.1.1).
 //   POST /introspect    one ES256 verification of the form's `token` (an access token from /exchange),
 //                       then its claims as an RFC 7662 answer (the floor of introspection).
 //
@@ -183,6 +188,39 @@ function tokenResponse(token, extra = {}) {
   );
 }
 
+/** client_secret_basic's floor: one SHA-256 of the secret in the Authorization header (Latchkey compares its storage hash). */
+async function basicClientAuth(request) {
+  const header = request.headers.get("authorization") ?? "";
+  const decoded = header.startsWith("Basic ") ? atob(header.slice(6)) : "";
+  await sha256b64(decodeURIComponent(decoded.slice(decoded.indexOf(":") + 1).replace(/\+/g, " ")));
+}
+
+/**
+ * A pending poll (the device grant's, CIBA's): the confidential client's authentication when
+ * `authenticated`, one SHA-256 of the form's `field` (the key of its request), then
+ * authorization_pending (RFC 8628 §3.5, CIBA §11).
+ */
+async function pendingPoll(request, field, authenticated) {
+  if (authenticated) await basicClientAuth(request);
+  const form = new URLSearchParams(await request.text());
+  await sha256b64(form.get(field) ?? "");
+  return Response.json(
+    { error: "authorization_pending", error_description: "The user has not yet approved or denied the request; keep polling at the interval." },
+    { status: 400, headers: { "cache-control": "no-store", pragma: "no-cache" } },
+  );
+}
+
+/** An approved request's poll: pendingPoll's hashing, then an access token and an ID token (no nonce) for the query's grant. */
+async function approvedPoll(request, env, field, authenticated, defaults) {
+  const k = await setup(env);
+  if (authenticated) await basicClientAuth(request);
+  const form = new URLSearchParams(await request.text());
+  await sha256b64(form.get(field) ?? "");
+  const approval = { ...grantOf(request, defaults), amr: ["pwd"] };
+  const accessToken = await signAccessToken(k, env.ISSUER, approval.clientId, approval);
+  return tokenResponse(accessToken, { scope: approval.scope, id_token: await signIdToken(k, env.ISSUER, approval, accessToken) });
+}
+
 const routes = {
   "POST /sign": async (request, env) => {
     await request.arrayBuffer();
@@ -251,22 +289,10 @@ const routes = {
     const { gid: _gid, ...visible } = claims;
     return Response.json({ active: true, token_type: "Bearer", ...visible }, { headers: { "cache-control": "no-store", pragma: "no-cache" } });
   },
-  "POST /device-poll": async (request) => {
-    const form = new URLSearchParams(await request.text());
-    await sha256b64(form.get("device_code") ?? "");
-    return Response.json(
-      { error: "authorization_pending", error_description: "The user has not yet approved or denied the request; keep polling at the interval." },
-      { status: 400, headers: { "cache-control": "no-store", pragma: "no-cache" } },
-    );
-  },
-  "POST /device-exchange": async (request, env) => {
-    const k = await setup(env);
-    const form = new URLSearchParams(await request.text());
-    await sha256b64(form.get("device_code") ?? "");
-    const approval = { ...grantOf(request, { clientId: "bench-tv", scope: "openid" }), amr: ["pwd"] };
-    const accessToken = await signAccessToken(k, env.ISSUER, approval.clientId, approval);
-    return tokenResponse(accessToken, { scope: approval.scope, id_token: await signIdToken(k, env.ISSUER, approval, accessToken) });
-  },
+  "POST /device-poll": (request) => pendingPoll(request, "device_code", false),
+  "POST /device-exchange": (request, env) => approvedPoll(request, env, "device_code", false, { clientId: "bench-tv", scope: "openid" }),
+  "POST /ciba-poll": (request) => pendingPoll(request, "auth_req_id", true),
+  "POST /ciba-exchange": (request, env) => approvedPoll(request, env, "auth_req_id", true, { clientId: "bench-call-centre", scope: "openid" }),
   "POST /refresh": async (request, env) => {
     const k = await setup(env);
     const form = new URLSearchParams(await request.text());

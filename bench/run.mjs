@@ -1,5 +1,6 @@
 // `npm run bench`: Latchkey's token, UserInfo, introspection and sign-in endpoints — and the device
-// grant's polls (RFC 8628: pending, and the exchange of an approval) — against a "floor" Worker that
+// grant's and CIBA's polls (RFC 8628, CIBA Core in poll mode: pending, and the exchange of an
+// approval) — against a "floor" Worker that
 // does only the same cryptographic work, and its token requests (client_credentials, code exchange,
 // refresh) against node-oidc-provider doing the same work (the peer), in the same run on the same
 // machine. See docs/performance.md.
@@ -17,14 +18,18 @@
 // router instead, for what the router adds. With --pin auto (the default, when taskset and two
 // CPUs are there) every server runs on the last CPU and the load generator on the others.
 // --duration/--warmup size the token-endpoint windows (a)–(d), --flow-* the code-exchange,
-// UserInfo, refresh, introspection and device windows (e)–(h), (k)–(n), (t)–(w): authorization codes are single use and live 60 s, and minting them is
+// UserInfo, refresh, introspection, device and CIBA windows (e)–(h), (k)–(n), (t)–(aa): authorization codes are single use and live 60 s, and minting them is
 // slower than redeeming them, so each round mints a fresh supply (prompt=none requests on a
 // signed-in session) just before the code-exchange pair, sized for a shorter window. The refresh
 // scenario runs one chain of rotations per connection: each request presents the refresh token
 // the previous answer of its chain returned. The device polls: pending polls (t) spread over many
 // device requests, each polled no sooner than its interval (and a second) after its last answer, so
 // that none answers slow_down; exchanges (v) of requests started and approved (POST /device/confirm
-// with the person's session) just before their pair, each round. The sign-in
+// with the person's session) just before their pair, each round. CIBA's the same way (bench/lib/ciba.mjs):
+// pending polls (x) of requests naming a person who never approves, each polled no sooner than its
+// interval and a second after its last answer; exchanges (z) of requests started (POST /bc-authorize)
+// and approved (POST /ciba/{handle}, the handle from the request's mail, with the person's session)
+// just before their pair. The sign-in
 // pair (i)/(j) is measured once, after the rounds (--signin-*; --signin-duration 0 skips it).
 //
 // Exit status: 0 when every request succeeded (targets are reported as PASS/MISS, not enforced);
@@ -48,8 +53,9 @@ import {
   FORM, JWT_BEARER, basicAuth, expectActive, expectIdToken, expectOk, expectOkStatus, expectRotation, expectSignedIn, expectSub, signAssertions,
 } from "./lib/requests.mjs";
 import { parseOptions } from "./lib/options.mjs";
-import { APP_CLIENT, BENCH_PASSWORD, DEVICE_CLIENT, PERSON_CLAIMS, WEB_CLIENT, registerFixtures } from "./lib/fixtures.mjs";
-import { approveDeviceRequests, approveThroughPages, expectPending, pollBody, pollRing, startDeviceRequests } from "./lib/device.mjs";
+import { APP_CLIENT, BENCH_PASSWORD, CIBA_CLIENT, CIBA_PENDING_EMAIL, DEVICE_CLIENT, PERSON_CLAIMS, WEB_CLIENT, registerFixtures } from "./lib/fixtures.mjs";
+import { approveDeviceRequests, approveThroughPages, expectPending, pollBody, polledGrant, startDeviceRequests } from "./lib/device.mjs";
+import { approveCibaRequests, approveCibaThroughPages, mailedHandles, startCibaRequests } from "./lib/ciba.mjs";
 import { mintCodes, signInAndConsent, signInForm } from "./lib/signin.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -69,17 +75,25 @@ const CODE_SUPPLY_FACTOR = 1.3;
 const FIRST_CODE_SUPPLY_FACTOR = 2;
 const MAX_CODES = 60_000;
 /**
- * Device requests live 600 s (config.deviceCodeTtl); the pending polls' requests are replaced before a
- * pair when less than this is left of it (a pair lasts at most 2 × 12.5 s).
+ * Device requests live 600 s (config.deviceCodeTtl), CIBA requests as long (requested_expiry); the
+ * pending polls' requests are replaced before a pair when less than this is left of it (a pair lasts
+ * at most 2 × 12.5 s).
  */
-const DEVICE_TTL_SECONDS = 600;
-const DEVICE_RING_MIN_LEFT_SECONDS = 60;
-/** A device request is polled again no sooner than its interval plus this after its previous answer. */
-const DEVICE_POLL_MARGIN_MS = 1000;
+const POLLED_TTL_SECONDS = 600;
+const RING_MIN_LEFT_SECONDS = 60;
+/** A device or CIBA request is polled again no sooner than its interval plus this after its previous answer. */
+const POLL_MARGIN_MS = 1000;
 /** Pending-poll requests: this many times what the fastest pending-poll rate uses in one gap, plus 100 (a pair
- * alternates its sides, so (t) polls about half of the time). */
-const DEVICE_RING_FACTOR = 1.2;
-const MAX_DEVICE_REQUESTS = 20_000;
+ * alternates its sides, so (t) or (x) polls about half of the time). */
+const RING_FACTOR = 1.2;
+/**
+ * At most this many requests in a ring: workerd holds an open file for every live Durable Object
+ * (two a request: the device request's and its user code's, CIBA's request and its page handle),
+ * and 20,000 open files is the hard limit here — a ring of 9,654 device requests (a quiet
+ * machine's pilot rate) failed with SQLITE_CANTOPEN. A rate beyond what the ring serves shortens
+ * the window (and the report warns) instead.
+ */
+const MAX_POLLED_REQUESTS = 5_000;
 
 const { args, durationMs, warmupMs, concurrency, rounds, flowMs, flowWarmupMs, signinMs, signinWarmupMs, signinConcurrency, sliceMs } = parseOptions({
   defaultOut: join(ROOT, "bench", "results", "latest.json"),
@@ -89,7 +103,7 @@ const { args, durationMs, warmupMs, concurrency, rounds, flowMs, flowWarmupMs, s
 
 // The longest the run should take (minting at its deadline, 60 s for set-up), twice over.
 const expectedMs =
-  rounds * (8 * (warmupMs + durationMs) + 16 * (flowWarmupMs + flowMs) + 5 * MINT_DEADLINE_SECONDS * 1000) +
+  rounds * (8 * (warmupMs + durationMs) + 24 * (flowWarmupMs + flowMs) + 9 * MINT_DEADLINE_SECONDS * 1000) +
   2 * (warmupMs + durationMs) + 2 * (signinWarmupMs + signinMs) + 60_000;
 const watchdogMs = Math.max(WATCHDOG_MS, 2 * expectedMs);
 const watchdog = setTimeout(() => {
@@ -129,7 +143,7 @@ async function main() {
     const issuer = discovery.issuer;
 
     const origin = new URL(latchkey.url).origin;
-    const { basicClient, signer, publicJwk, webClient, appClient, person, signinUsers } = await registerFixtures({
+    const { basicClient, signer, publicJwk, webClient, appClient, cibaClient, person, signinUsers } = await registerFixtures({
       origin, adminToken: latchkey.adminToken, issuer, signinAccounts: Math.max(2, signinConcurrency),
     });
     const floor = await startFloorWorker({ clientJwk: publicJwk, issuer });
@@ -265,34 +279,99 @@ async function main() {
     // through every /device page in the signed-in browser (consenting for the client, once), and
     // keeps the confirmation form, with which every later approval is one POST /device/confirm; the
     // device's first poll of it gets the tokens. The second's first poll is pending.
-    const deviceStart = (count, deadlineSeconds) =>
-      startDeviceRequests({ origin, client: DEVICE_CLIENT, count, concurrency, deadlineSeconds });
-    const { requests: firstDevices, interval: deviceInterval } = await deviceStart(2);
-    const deviceGapMs = deviceInterval * 1000 + DEVICE_POLL_MARGIN_MS;
-    const deviceApproval = await approveThroughPages({ browser: signedIn.browser, userCode: firstDevices[0].userCode, user: person });
-    const devicePoll = (deviceCode) => fetch(`${origin}/token`, { method: "POST", headers: FORM, body: pollBody(DEVICE_CLIENT.clientId, deviceCode) });
-    const deviceTokens = await expectOk("device_code (approved)", await devicePoll(firstDevices[0].deviceCode));
-    const deviceIdTokenAlg = deviceTokens.id_token ? JSON.parse(Buffer.from(deviceTokens.id_token.split(".")[0], "base64url")).alg : undefined;
-    if (deviceIdTokenAlg !== "RS256") throw new Error(`the device exchange answered no RS256 ID token (alg ${deviceIdTokenAlg})`);
-    for (const [label, res] of [
-      ["device_code (pending)", await devicePoll(firstDevices[1].deviceCode)],
-      ["floor /device-poll", await fetch(`${floor.url}/device-poll`, { method: "POST", headers: FORM, body: pollBody(DEVICE_CLIENT.clientId, firstDevices[1].deviceCode) })],
-    ]) {
-      const problem = expectPending(res.status, await res.text());
-      if (problem) throw new Error(`${label}: ${problem}`);
-    }
-    const floorDeviceExchangePath = `/device-exchange?${new URLSearchParams({ client_id: DEVICE_CLIENT.clientId, sub: person.id, scope: DEVICE_CLIENT.scope })}`;
-    const floorDeviceBody = pollBody(DEVICE_CLIENT.clientId, firstDevices[0].deviceCode);
-    await expectOk("floor /device-exchange", await fetch(`${floor.url}${floorDeviceExchangePath}`, { method: "POST", headers: FORM, body: floorDeviceBody }));
-    /** The pending polls' device requests (replaced before they expire), and when they were started. */
-    let ring = pollRing({ clientId: DEVICE_CLIENT.clientId, requests: [], gapMs: deviceGapMs });
-    let ringStartedAt = -Infinity;
-    /** The report's record of the current pending-poll requests. */
-    let ringRecord;
-    /** Approved device requests for the round's (v) window, each exchanged once. */
-    let approvedDevices = [];
-    let deviceNext = 0;
+    const deviceStart = async (count, deadlineSeconds) => {
+      const started = await startDeviceRequests({ origin, client: DEVICE_CLIENT, count, concurrency, deadlineSeconds });
+      return { ...started, bodies: started.requests.map((r) => pollBody(DEVICE_CLIENT.clientId, r.deviceCode)) };
+    };
+    const firstDevices = await deviceStart(2);
+    const deviceApproval = await approveThroughPages({ browser: signedIn.browser, userCode: firstDevices.requests[0].userCode, user: person });
+    /**
+     * A polled grant's set-up checks: an approved request's first poll answers an RS256 ID token, a
+     * pending one's (and the floor's) authorization_pending, the floor's exchange its tokens.
+     */
+    const checkPolled = async ({ name, headers, approvedBody, pendingBody, floorPoll, floorExchange }) => {
+      const tokens = await expectOk(`${name} (approved)`, await fetch(`${origin}/token`, { method: "POST", headers, body: approvedBody }));
+      const alg = tokens.id_token ? JSON.parse(Buffer.from(tokens.id_token.split(".")[0], "base64url")).alg : undefined;
+      if (alg !== "RS256") throw new Error(`the ${name} exchange answered no RS256 ID token (alg ${alg})`);
+      for (const [label, url] of [[`${name} (pending)`, `${origin}/token`], [`floor ${floorPoll}`, `${floor.url}${floorPoll}`]]) {
+        const res = await fetch(url, { method: "POST", headers, body: pendingBody });
+        const problem = expectPending(res.status, await res.text());
+        if (problem) throw new Error(`${label}: ${problem}`);
+      }
+      await expectOk(`floor ${floorExchange}`, await fetch(`${floor.url}${floorExchange}`, { method: "POST", headers, body: approvedBody }));
+    };
+    /** The floor's exchange route for `client`'s grant of the person (it has no storage: the query names it). */
+    const floorExchangePath = (route, client) => `${route}?${new URLSearchParams({ client_id: client.clientId, sub: person.id, scope: client.scope })}`;
+    const floorDeviceExchangePath = floorExchangePath("/device-exchange", DEVICE_CLIENT);
+    const floorDeviceBody = firstDevices.bodies[0];
+    await checkPolled({
+      name: "device_code", headers: FORM, approvedBody: floorDeviceBody, pendingBody: firstDevices.bodies[1], floorPoll: "/device-poll", floorExchange: floorDeviceExchangePath,
+    });
+    /** The device grant's pending polls (t) and exchanges (v): pollRing and polledGrant, bench/lib/device.mjs. */
+    const device = polledGrant({
+      name: "device",
+      gapMs: firstDevices.interval * 1000 + POLL_MARGIN_MS,
+      log,
+      start: deviceStart,
+      approve: (started, deadlineSeconds) =>
+        approveDeviceRequests({ origin, approval: deviceApproval, userCodes: started.requests.map((r) => r.userCode), concurrency, deadlineSeconds }),
+    });
+    // CIBA in poll mode (bench/lib/ciba.mjs): the call-centre client asks for the person with their
+    // email; the person approves the first request through its mailed link and page in the signed-in
+    // browser (consenting for the client, once), and keeps the approval form, with which every later
+    // approval is one POST /ciba/{handle} (the handle read from the request's mail). The pending
+    // polls' requests name another person, who never approves.
+    const cibaHeaders = { ...FORM, authorization: basicAuth(CIBA_CLIENT.clientId, cibaClient.client_secret) };
+    const cibaStart = (loginHint) => (count, deadlineSeconds) =>
+      startCibaRequests({ origin, headers: cibaHeaders, scope: CIBA_CLIENT.scope, loginHint, expirySeconds: POLLED_TTL_SECONDS, count, concurrency, deadlineSeconds });
+    const cibaHandles = mailedHandles({ mailTo: latchkey.mailTo, recipient: person.email });
+    /** The approval pages' handles of `started` requests, in their order, from their mail. */
+    const handlesOf = async (started) => {
+      const mailed = await cibaHandles();
+      const handles = started.bindingMessages.map((m) => mailed.get(m));
+      if (handles.includes(undefined)) throw new Error(`${handles.filter((h) => h === undefined).length} CIBA request(s) mailed no approval link`);
+      return handles;
+    };
+    const firstCiba = await cibaStart(person.email)(1);
+    const cibaApproval = await approveCibaThroughPages({ browser: signedIn.browser, handle: (await handlesOf(firstCiba))[0], user: person });
+    const floorCibaExchangePath = floorExchangePath("/ciba-exchange", CIBA_CLIENT);
+    const floorCibaBody = firstCiba.bodies[0];
+    const pendingCiba = await cibaStart(CIBA_PENDING_EMAIL)(1);
+    await checkPolled({
+      name: "CIBA", headers: cibaHeaders, approvedBody: floorCibaBody, pendingBody: pendingCiba.bodies[0], floorPoll: "/ciba-poll", floorExchange: floorCibaExchangePath,
+    });
+    /** CIBA's pending polls (x) and exchanges (z). */
+    const ciba = polledGrant({
+      name: "CIBA",
+      gapMs: firstCiba.interval * 1000 + POLL_MARGIN_MS,
+      log,
+      start: cibaStart(CIBA_PENDING_EMAIL),
+      startToApprove: cibaStart(person.email),
+      approve: async (started, deadlineSeconds) =>
+        approveCibaRequests({ origin, approval: cibaApproval, handles: await handlesOf(started), concurrency, deadlineSeconds }),
+    });
 
+    /**
+     * A polled grant's four scenarios, `${key}Poll`, `${key}Exchange` and their floors (`floor${Key}Poll`,
+     * `floor${Key}Exchange`): the pending polls of its ring and the exchanges of its approvals
+     * (polledGrant), each request sent with `headers`; the floors get the same body every time.
+     */
+    const polledScenarios = (key, grant, { headers, pollLabel, exchangeLabel, floorPoll, floorExchange }) => {
+      const Key = key[0].toUpperCase() + key.slice(1);
+      const flow = { warmupMs: flowWarmupMs, durationMs: flowMs };
+      const token = (body) => (body === null ? null : { path: "/token", headers, body });
+      const onFloor = ({ label, path, body }, check) => ({ label, origin: floor.url, serverPid: floor.pid, check, ...flow, next: () => ({ path, headers, body }) });
+      return {
+        [`${key}Poll`]: {
+          label: pollLabel, origin, serverPid: latchkeyPid, check: expectPending, ...flow,
+          next: (loop) => token(grant.nextPoll(loop)),
+          answered: grant.answered,
+        },
+        [`floor${Key}Poll`]: onFloor(floorPoll, expectPending),
+        [`${key}Exchange`]: { label: exchangeLabel, origin, serverPid: latchkeyPid, check: expectIdToken, ...flow, next: () => token(grant.nextExchange()) },
+        [`floor${Key}Exchange`]: onFloor(floorExchange, expectIdToken),
+      };
+    };
     const scenarios = {
       basic: {
         label: "client_secret_basic",
@@ -432,47 +511,20 @@ async function main() {
         durationMs: flowMs,
         next: () => ({ path: "/introspect", headers: webHeaders, body: floorIntrospectionBody }),
       },
-      devicePoll: {
-        label: "device_code poll, pending (spread over many requests)",
-        origin,
-        serverPid: latchkeyPid,
-        check: expectPending,
-        warmupMs: flowWarmupMs,
-        durationMs: flowMs,
-        next: (loop) => {
-          const body = ring.next(loop);
-          return body === null ? null : { path: "/token", headers: FORM, body };
-        },
-        answered: (loop) => ring.answered(loop),
-      },
-      floorDevicePoll: {
-        label: "floor /device-poll (1 SHA-256)",
-        origin: floor.url,
-        serverPid: floor.pid,
-        check: expectPending,
-        warmupMs: flowWarmupMs,
-        durationMs: flowMs,
-        next: () => ({ path: "/device-poll", headers: FORM, body: floorDeviceBody }),
-      },
-      deviceExchange: {
-        label: "device_code exchange + ID token (fresh approval per request)",
-        origin,
-        serverPid: latchkeyPid,
-        check: expectIdToken,
-        warmupMs: flowWarmupMs,
-        durationMs: flowMs,
-        next: () =>
-          deviceNext < approvedDevices.length ? { path: "/token", headers: FORM, body: pollBody(DEVICE_CLIENT.clientId, approvedDevices[deviceNext++].deviceCode) } : null,
-      },
-      floorDeviceExchange: {
-        label: "floor /device-exchange (2 SHA-256, ES256 + RS256 sign)",
-        origin: floor.url,
-        serverPid: floor.pid,
-        check: expectIdToken,
-        warmupMs: flowWarmupMs,
-        durationMs: flowMs,
-        next: () => ({ path: floorDeviceExchangePath, headers: FORM, body: floorDeviceBody }),
-      },
+      ...polledScenarios("device", device, {
+        headers: FORM,
+        pollLabel: "device_code poll, pending (spread over many requests)",
+        exchangeLabel: "device_code exchange + ID token (fresh approval per request)",
+        floorPoll: { label: "floor /device-poll (1 SHA-256)", path: "/device-poll", body: floorDeviceBody },
+        floorExchange: { label: "floor /device-exchange (2 SHA-256, ES256 + RS256 sign)", path: floorDeviceExchangePath, body: floorDeviceBody },
+      }),
+      ...polledScenarios("ciba", ciba, {
+        headers: cibaHeaders,
+        pollLabel: "CIBA poll, pending (spread over many requests)",
+        exchangeLabel: "CIBA exchange + ID token (fresh approval per request)",
+        floorPoll: { label: "floor /ciba-poll (2 SHA-256)", path: "/ciba-poll", body: pendingCiba.bodies[0] },
+        floorExchange: { label: "floor /ciba-exchange (3 SHA-256, ES256 + RS256 sign)", path: floorCibaExchangePath, body: floorCibaBody },
+      }),
       signIn: {
         label: "POST /login (correct password)",
         origin,
@@ -547,28 +599,33 @@ async function main() {
       codeNext = 0;
     };
 
-    const devices = [];
-    /** Starts the device requests the pending polls (t) are spread over, sized from `rate` (polls/s). */
-    const startRing = async (rate, round) => {
-      const wanted = Math.min(MAX_DEVICE_REQUESTS, Math.ceil(rate * (deviceGapMs / 1000) * DEVICE_RING_FACTOR) + 100);
-      const startedAt = performance.now();
-      const { requests, seconds } = await deviceStart(wanted, MINT_DEADLINE_SECONDS);
-      ring = pollRing({ clientId: DEVICE_CLIENT.clientId, requests, gapMs: deviceGapMs });
-      ringStartedAt = startedAt;
-      ringRecord = { round, use: "pending polls", wanted, started: requests.length, startSeconds: seconds, gapSeconds: deviceGapMs / 1000, polled: 0 };
-      devices.push(ringRecord);
-      log(`  round ${round}  started ${requests.length} device requests for the pending polls in ${fmt(seconds, 1)} s, each to be polled at most every ${deviceGapMs / 1000} s`);
+    /** Codes (and device or CIBA requests) for one flow window at `rate` req/s, with a margin, plus 100. */
+    const supplyFor = (rate) => Math.min(MAX_CODES, Math.ceil(rate * ((flowWarmupMs + flowMs) / 1000) * CODE_SUPPLY_FACTOR) + 100);
+    /** A polled grant's pilot: 600 fresh requests, each polled once, and 200 approved ones, each exchanged once; their rates. */
+    const pilotPolled = async (grant, keys) => {
+      await grant.pilotRing(600);
+      const poll = await pilot(keys.poll);
+      await grant.prepareExchanges(200, "pilot");
+      return { poll, exchange: await pilot(keys.exchange) };
     };
-    /** Starts `count` device requests and approves them, for the next (v) window. */
-    const prepareExchanges = async (count, round) => {
-      const started = await deviceStart(count, MINT_DEADLINE_SECONDS);
-      const userCodes = started.requests.map((r) => r.userCode);
-      const { approved, seconds } = await approveDeviceRequests({ origin, approval: deviceApproval, userCodes, concurrency, deadlineSeconds: MINT_DEADLINE_SECONDS });
-      approvedDevices = started.requests.slice(0, approved);
-      deviceNext = 0;
-      devices.push({ round, use: "exchange", wanted: count, started: started.requests.length, startSeconds: started.seconds, approved, approveSeconds: seconds });
-      log(`  round ${round}  started ${started.requests.length} device requests in ${fmt(started.seconds, 1)} s and approved ${approved} in ${fmt(seconds, 1)} s`);
+    /**
+     * A polled grant's two pairs in a round: pending polls spread over requests that outlive the pair
+     * (replaced when less than RING_MIN_LEFT_SECONDS is left of them; as many as the fastest pending
+     * rate uses in a gap), then this round's approvals exchanged. `rates` keeps the fastest of each.
+     */
+    const measurePolled = async (grant, keys, rates, round) => {
+      if (grant.ringAge() > POLLED_TTL_SECONDS - RING_MIN_LEFT_SECONDS) {
+        await grant.startRing(Math.min(MAX_POLLED_REQUESTS, Math.ceil(rates.poll * (grant.gapMs / 1000) * RING_FACTOR) + 100), round, MINT_DEADLINE_SECONDS);
+      }
+      const { flowRate: pollRate } = await measurePair(keys.pollPair, round);
+      rates.poll = Math.max(rates.poll, pollRate);
+      grant.polled(round);
+      await grant.prepareExchanges(supplyFor(round === 1 ? FIRST_CODE_SUPPLY_FACTOR * rates.exchange : rates.exchange), round, MINT_DEADLINE_SECONDS);
+      const { flowRate: exchangeRate } = await measurePair(keys.exchangePair, round);
+      rates.exchange = Math.max(rates.exchange, exchangeRate);
     };
+    const DEVICE_KEYS = { poll: "devicePoll", exchange: "deviceExchange", pollPair: "devicePollToFloor", exchangePair: "deviceExchangeToFloor" };
+    const CIBA_KEYS = { poll: "cibaPoll", exchange: "cibaExchange", pollPair: "cibaPollToFloor", exchangePair: "cibaExchangeToFloor" };
 
     // A short unmeasured run of code exchanges: warms the path (the first 200) and estimates its rate
     // (the next 400), from which the first round's code supply is sized; later rounds use the fastest
@@ -590,14 +647,13 @@ async function main() {
     let codeRate = await pilotRun(supply.slice(200));
     let peerCodeRate = 0;
     log(`pilot: 600 code exchanges, the last 400 at ${fmt(codeRate)} req/s`);
-    // The same for pending device polls: 600 fresh requests, each polled once (a gap without end);
-    // their rate sizes the requests the (t) windows spread their polls over. And for device
-    // exchanges: 200 approved requests, each exchanged once; their rate sizes the first (v) supply.
-    ring = pollRing({ clientId: DEVICE_CLIENT.clientId, requests: (await deviceStart(600)).requests, gapMs: Infinity });
-    let devicePollRate = await pilot("devicePoll");
-    await prepareExchanges(200, "pilot");
-    let deviceExchangeRate = await pilot("deviceExchange");
-    log(`pilot: 600 pending device polls at ${fmt(devicePollRate)} req/s, 200 device exchanges at ${fmt(deviceExchangeRate)} req/s`);
+    // The same for pending device and CIBA polls: 600 fresh requests each, each polled once; their
+    // rate sizes the requests the (t) and (x) windows spread their polls over. And for exchanges:
+    // 200 approved requests each, each exchanged once; their rate sizes the first (v) and (z) supply.
+    const deviceRates = await pilotPolled(device, DEVICE_KEYS);
+    log(`pilot: 600 pending device polls at ${fmt(deviceRates.poll)} req/s, 200 device exchanges at ${fmt(deviceRates.exchange)} req/s`);
+    const cibaRates = await pilotPolled(ciba, CIBA_KEYS);
+    log(`pilot: 600 pending CIBA polls at ${fmt(cibaRates.poll)} req/s, 200 CIBA exchanges at ${fmt(cibaRates.exchange)} req/s`);
     // The peer's JIT gets the same head start, unmeasured: its token endpoint (client_credentials,
     // 600 code exchanges, refreshes) warmed as Latchkey's was by the set-up and the pilot.
     peerCodes = await peer.mintCodes(WEB_CLIENT.clientId, 600);
@@ -642,7 +698,6 @@ async function main() {
       // (e) against the peer: a fresh supply of Latchkey codes (the first is spent), and the peer's
       // from its set-up listener (cheap to make: sized from twice the fastest rate seen, at least
       // 600/s).
-      const supplyFor = (rate) => Math.min(MAX_CODES, Math.ceil(rate * ((flowWarmupMs + flowMs) / 1000) * CODE_SUPPLY_FACTOR) + 100);
       await mint(supplyFor(codeRate), round);
       peerCodes = await peer.mintCodes(WEB_CLIENT.clientId, supplyFor(FIRST_CODE_SUPPLY_FACTOR * Math.max(codeRate, peerCodeRate, 600)));
       peerCodeNext = 0;
@@ -653,15 +708,9 @@ async function main() {
       await measurePair("refreshToPeer", round);
       introspectionBody = `token=${tokens.access_token}&token_type_hint=access_token`;
       await measurePair("introspectionToFloor", round);
-      // (t)/(u): pending polls spread over requests that outlive the pair; (v)/(w): this round's approvals.
-      if ((performance.now() - ringStartedAt) / 1000 > DEVICE_TTL_SECONDS - DEVICE_RING_MIN_LEFT_SECONDS) await startRing(devicePollRate, round);
-      const { flowRate: pollRate } = await measurePair("devicePollToFloor", round);
-      devicePollRate = Math.max(devicePollRate, pollRate);
-      ringRecord.polled = ring.used;
-      log(`  round ${round}  ${ring.used} of ${ring.size} device requests polled so far`);
-      await prepareExchanges(supplyFor(round === 1 ? FIRST_CODE_SUPPLY_FACTOR * deviceExchangeRate : deviceExchangeRate), round);
-      const { flowRate: exchangeRate } = await measurePair("deviceExchangeToFloor", round);
-      deviceExchangeRate = Math.max(deviceExchangeRate, exchangeRate);
+      // (t)/(u), (v)/(w): the device grant's polls; (x)/(y), (z)/(aa): CIBA's.
+      await measurePolled(device, DEVICE_KEYS, deviceRates, round);
+      await measurePolled(ciba, CIBA_KEYS, cibaRates, round);
     }
     // What Miniflare's router adds: (a) through it and on the direct socket, once.
     await measurePair("directToRouted", "once");
@@ -682,7 +731,7 @@ async function main() {
       signin: signinMeasured ? { durationMs: signinMs, warmupMs: signinWarmupMs, concurrency: signinConcurrency } : null,
     };
     const document = report({
-      measured, settings, results, pairResults, roundRatios, minting, devices, bundle, started,
+      measured, settings, results, pairResults, roundRatios, minting, polled: { device: device.records, ciba: ciba.records }, bundle, started,
       peer: { name: "oidc-provider", version: peerVersion(), node: peer.node },
     });
     document.freePlan = freePlanCheck(pairResults);

@@ -11,7 +11,7 @@ import { makeMany, signInOnPages } from "./signin.mjs";
 export const pollBody = (clientId, deviceCode) =>
   `grant_type=${encodeURIComponent(DEVICE_GRANT)}&device_code=${encodeURIComponent(deviceCode)}&client_id=${encodeURIComponent(clientId)}`;
 
-/** A pending poll's answer (RFC 8628 §3.5): 400 authorization_pending — slow_down is a failure here. */
+/** A pending poll's answer (RFC 8628 §3.5, CIBA §11): 400 authorization_pending — slow_down is a failure here. */
 export const expectPending = (status, text) =>
   status === 400 && text.includes('"error":"authorization_pending"') ? undefined : `${status} (expected 400 authorization_pending) ${text.slice(0, 300)}`;
 
@@ -54,30 +54,38 @@ export async function approveThroughPages({ browser, userCode, user }) {
 }
 
 /**
- * Approves each of `userCodes` as the confirmation page's Approve button does (POST /device/confirm
- * with the person's session; the client's consent is already given, so each answers a 303 to the
- * result page), `concurrency` at a time, none after `deadlineSeconds`. Returns how many were
- * approved (the first ones of `userCodes`) and the time it took.
+ * Approves each of `forms` as an approval page's Approve button does (a form POST to its `path` with
+ * the person's session, the page's hidden fields, its own `fields` and decision=approve; the client's
+ * consent is already given, so each answers a 303 to `doneLocation`), `concurrency` at a time, none
+ * after `deadlineSeconds`. Serves the device grant (POST /device/confirm with the user_code) and
+ * CIBA (POST /ciba/{handle}: bench/lib/ciba.mjs). Returns how many were approved (the first ones of
+ * `forms`) and the time it took.
  */
-export async function approveDeviceRequests({ origin, approval, userCodes, concurrency, deadlineSeconds }) {
+export async function approveRequests({ origin, approval, forms, doneLocation, concurrency, deadlineSeconds }) {
   const headers = { ...FORM, cookie: approval.cookie, origin, "sec-fetch-site": "same-origin" };
   let next = 0;
-  const { items, seconds } = await makeMany({ origin, count: userCodes.length, concurrency, deadlineSeconds }, async (pool) => {
+  const { items, seconds } = await makeMany({ origin, count: forms.length, concurrency, deadlineSeconds }, async (pool) => {
+    const { path, fields: own = {} } = forms[next++];
     const fields = new URLSearchParams(approval.fields);
-    fields.set("user_code", userCodes[next++]);
+    for (const [name, value] of Object.entries(own)) fields.set(name, value);
     fields.set("decision", "approve");
-    const res = await pool.request({ method: "POST", path: "/device/confirm", headers, body: fields.toString() });
+    const res = await pool.request({ method: "POST", path, headers, body: fields.toString() });
     const text = await res.body.text();
-    if (res.statusCode !== 303 || res.headers.location !== "/device/done?result=approved") {
-      throw new Error(`POST /device/confirm answered ${res.statusCode} (location ${res.headers.location}): ${text.slice(0, 300)}`);
+    if (res.statusCode !== 303 || res.headers.location !== doneLocation) {
+      throw new Error(`POST ${path} answered ${res.statusCode} (location ${res.headers.location}): ${text.slice(0, 300)}`);
     }
     return true;
   });
   return { approved: items.length, seconds };
 }
 
+/** Approves device requests by their `userCodes` (POST /device/confirm: approveRequests). */
+export const approveDeviceRequests = ({ userCodes, ...rest }) =>
+  approveRequests({ ...rest, forms: userCodes.map((userCode) => ({ path: "/device/confirm", fields: { user_code: userCode } })), doneLocation: "/device/done?result=approved" });
+
 /**
- * Pending polls spread over many device requests, each polled as a device at its interval polls:
+ * Pending polls spread over many requests (device requests, or CIBA's: `bodies` holds each one's
+ * poll form), each polled as a device (or a CIBA client) at its interval polls:
  * a request answered is due again `gapMs` later (the server's interval and a margin), and the
  * loops take the request due longest, or, when none is due yet, one not polled so far. So no poll
  * is too fast and every answer is authorization_pending — never slow_down, which would also raise
@@ -87,16 +95,16 @@ export async function approveDeviceRequests({ origin, approval, userCodes, concu
  * the report warns). `next(loop)` answers the poll's form body; `answered(loop)` records the
  * answer to that loop's poll. A failed poll's request is not polled again.
  */
-export function pollRing({ clientId, requests, gapMs }) {
-  const unused = requests.map(({ deviceCode }) => ({ body: pollBody(clientId, deviceCode) }));
+export function pollRing({ bodies, gapMs }) {
+  const unused = bodies.map((body) => ({ body }));
   /** Requests answered, in the order of their answers (and so of when they are due again). */
   const waiting = [];
   const inFlight = [];
   return {
-    size: requests.length,
+    size: bodies.length,
     /** How many requests have been polled at least once. */
     get used() {
-      return requests.length - unused.length;
+      return bodies.length - unused.length;
     },
     next(loop) {
       const entry = waiting.length && waiting[0].due <= performance.now() ? waiting.shift() : unused.pop();
@@ -109,5 +117,60 @@ export function pollRing({ clientId, requests, gapMs }) {
       entry.due = performance.now() + gapMs;
       waiting.push(entry);
     },
+  };
+}
+
+/**
+ * One polled grant's two scenarios (the device grant's, CIBA's): pending polls spread over a ring of
+ * requests (pollRing), replaced by `startRing` before they expire, and exchanges of requests started
+ * and approved just before their window (`prepareExchanges`), each exchanged once. `start(count,
+ * deadlineSeconds)` starts requests and answers `{ bodies, seconds, ... }` (each request's poll form
+ * body); `startToApprove` (by default `start`) the exchanges' requests; `approve(started, deadlineSeconds)` approves them and answers `{ approved, seconds }` (the
+ * first `approved` of `started.bodies`). `records` is what the report and its JSON keep.
+ */
+export function polledGrant({ name, start, startToApprove = start, approve, gapMs, log }) {
+  const records = [];
+  let ring = pollRing({ bodies: [], gapMs });
+  let ringStartedAt = -Infinity;
+  let ringRecord;
+  let approved = [];
+  let next = 0;
+  return {
+    records,
+    gapMs,
+    /** Seconds since the pending polls' requests were started. */
+    ringAge: () => (performance.now() - ringStartedAt) / 1000,
+    /** The pilot's ring: `count` fresh requests, each polled once (a gap without end). */
+    async pilotRing(count) {
+      ring = pollRing({ bodies: (await start(count)).bodies, gapMs: Infinity });
+    },
+    /** Starts `wanted` requests for the pending polls, each to be polled at most every `gapMs`. */
+    async startRing(wanted, round, deadlineSeconds) {
+      const startedAt = performance.now();
+      const { bodies, seconds } = await start(wanted, deadlineSeconds);
+      ring = pollRing({ bodies, gapMs });
+      ringStartedAt = startedAt;
+      ringRecord = { round, use: "pending polls", wanted, started: bodies.length, startSeconds: seconds, gapSeconds: gapMs / 1000, polled: 0 };
+      records.push(ringRecord);
+      log(`  round ${round}  started ${bodies.length} ${name} requests for the pending polls in ${seconds.toFixed(1)} s, each to be polled at most every ${gapMs / 1000} s`);
+    },
+    /** After a pending-poll window: how many of the ring's requests were polled. */
+    polled(round) {
+      ringRecord.polled = ring.used;
+      log(`  round ${round}  ${ring.used} of ${ring.size} ${name} requests polled so far`);
+    },
+    /** Starts `count` requests and approves them, for the next exchange window. */
+    async prepareExchanges(count, round, deadlineSeconds) {
+      const started = await startToApprove(count, deadlineSeconds);
+      const { approved: n, seconds } = await approve(started, deadlineSeconds);
+      approved = started.bodies.slice(0, n);
+      next = 0;
+      records.push({ round, use: "exchange", wanted: count, started: started.bodies.length, startSeconds: started.seconds, approved: n, approveSeconds: seconds });
+      log(`  round ${round}  started ${started.bodies.length} ${name} requests in ${started.seconds.toFixed(1)} s and approved ${n} in ${seconds.toFixed(1)} s`);
+    },
+    /** The load generator's hooks: a pending poll's body (null: the ring is used up), its answer, an exchange's body. */
+    nextPoll: (loop) => ring.next(loop),
+    answered: (loop) => ring.answered(loop),
+    nextExchange: () => (next < approved.length ? approved[next++] : null),
   };
 }

@@ -13,14 +13,23 @@ export const APP_CLIENT = { clientId: "bench-app", redirectUri: "https://bench.e
  */
 export const DEVICE_CLIENT = { clientId: "bench-tv", scope: "openid profile email" };
 export const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+/**
+ * The CIBA client (poll mode): a confidential call-centre app (client_secret_basic), the CIBA grant
+ * alone, the code flow's scopes so that its exchange answers the same access and ID tokens.
+ */
+export const CIBA_CLIENT = { clientId: "bench-call-centre", scope: "openid profile email" };
+export const CIBA_GRANT = "urn:openid:params:grant-type:ciba";
+/** The person the pending CIBA polls' requests name (never approved; the exchanges' person is the signed-in one). */
+export const CIBA_PENDING_EMAIL = "bench-ciba-pending@example.com";
 export const BENCH_PASSWORD = "bench-password-not-for-production";
 /** The profile claims of every person the bench creates (the peer is given the same). */
 export const PERSON_CLAIMS = Object.freeze({ name: "Bench Person", given_name: "Bench", family_name: "Person" });
 
 /**
- * Registers the five clients — client_secret_basic and private_key_jwt (ES256) for
- * client_credentials, the code-flow web client, the refresh app client, the device client — and creates the person who
- * signs in to the code flow plus `signinAccounts` accounts for the sign-in scenario.
+ * Registers the six clients — client_secret_basic and private_key_jwt (ES256) for
+ * client_credentials, the code-flow web client, the refresh app client, the device client, the CIBA
+ * client — and creates the person who signs in to the code flow, the person of the pending CIBA
+ * requests, and `signinAccounts` accounts for the sign-in scenario.
  */
 export async function registerFixtures({ origin, adminToken, issuer, signinAccounts }) {
   // The two client_credentials clients.
@@ -69,8 +78,15 @@ export async function registerFixtures({ origin, adminToken, issuer, signinAccou
     token_endpoint_auth_method: "none",
     grant_types: [DEVICE_GRANT],
   });
+  const cibaClient = await register(CIBA_CLIENT.clientId, {
+    client_name: "Bench Call Centre",
+    token_endpoint_auth_method: "client_secret_basic",
+    grant_types: [CIBA_GRANT],
+    backchannel_token_delivery_mode: "poll",
+  });
+  await createUser(CIBA_PENDING_EMAIL);
   // Sign-in scenario: one account per concurrent loop, used round robin.
   const signinUsers = [];
   for (let i = 1; i <= signinAccounts; i++) signinUsers.push(await createUser(`bench-signin-${i}@example.com`));
-  return { basicClient, signer, publicJwk, webClient, appClient, person, signinUsers };
+  return { basicClient, signer, publicJwk, webClient, appClient, cibaClient, person, signinUsers };
 }

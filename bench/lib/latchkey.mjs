@@ -13,8 +13,10 @@ import { startDirectWorker } from "./workerd.mjs";
 
 /**
  * @param {{ persistTo?: string, inspectorPort?: number }} o  local storage directory; a V8 inspector port (bench/profile.mjs)
- * @returns {Promise<{ url: string, routedUrl: string, adminToken: string, pid: number | undefined, dispose: () => Promise<void> }>}
- *          `url` is the direct socket (the issuer), `routedUrl` the same Worker behind Miniflare's router.
+ * @returns {Promise<{ url: string, routedUrl: string, adminToken: string, pid: number | undefined, dispose: () => Promise<void>,
+ *          mailTo: (recipient: string, afterRowid?: number) => Promise<{ rowid: number, body: string }[]> }>}
+ *          `url` is the direct socket (the issuer), `routedUrl` the same Worker behind Miniflare's router,
+ *          `mailTo` the outbox's mail to a recipient after a rowid, oldest first.
  */
 export async function startBenchLatchkey({ persistTo, inspectorPort } = {}) {
   const [scriptPath, directPort] = await Promise.all([buildWorker(), freePort()]);
@@ -31,5 +33,9 @@ export async function startBenchLatchkey({ persistTo, inspectorPort } = {}) {
       if (res.status !== 200) throw new Error(`POST /admin/keys answered ${res.status}: ${await res.text()}`);
     },
   });
-  return { url: worker.url, routedUrl: worker.routedUrl, adminToken, pid: worker.pid, dispose: worker.dispose };
+  // The mail the Worker wrote to its outbox (MAIL_PROVIDER=outbox): CIBA's approval links (bench/lib/ciba.mjs).
+  const db = await worker.mf.getD1Database("DB");
+  const mailTo = async (recipient, afterRowid = 0) =>
+    (await db.prepare("SELECT rowid, body FROM outbox WHERE recipient = ? AND rowid > ? ORDER BY rowid").bind(recipient, afterRowid).all()).results;
+  return { url: worker.url, routedUrl: worker.routedUrl, adminToken, pid: worker.pid, dispose: worker.dispose, mailTo };
 }

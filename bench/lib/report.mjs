@@ -31,6 +31,8 @@ export const PAIRS = [
   { ratio: "introspectionToFloor", flow: "introspection", floor: "floorIntrospection", letters: ["m", "n"], name: "introspection" },
   { ratio: "devicePollToFloor", flow: "devicePoll", floor: "floorDevicePoll", letters: ["t", "u"], name: "device poll (pending)", target: false },
   { ratio: "deviceExchangeToFloor", flow: "deviceExchange", floor: "floorDeviceExchange", letters: ["v", "w"], name: "device_code exchange" },
+  { ratio: "cibaPollToFloor", flow: "cibaPoll", floor: "floorCibaPoll", letters: ["x", "y"], name: "CIBA poll (pending)", target: false },
+  { ratio: "cibaExchangeToFloor", flow: "cibaExchange", floor: "floorCibaExchange", letters: ["z", "aa"], name: "CIBA exchange" },
   { ratio: "signInToPbkdf2", flow: "signIn", floor: "floorPbkdf2", letters: ["i", "j"], name: "sign-in", target: false },
   { ratio: "directToRouted", flow: "basic", floor: "basicRouted", letters: ["a", "q"], name: "router overhead", against: "router", target: false },
 ].map((p) => ({ against: "floor", target: TARGET_RATIO, ...p }));
@@ -77,9 +79,10 @@ const shown = (p, r) => (p.against === "floor" ? pct(r) : Number.isFinite(r) ? `
  * @param {Record<string, { flow: object, floor: object }>} o.pairResults  summarize() of each side of each pair,
  *        over that pair's windows only (a flow measured in several pairs has its windows in each)
  * @param {Record<string, number[]>} o.roundRatios  each pair's ratio per round
+ * @param {{ device: object[], ciba: object[] }} o.polled  each polled grant's requests: started for the pending polls, and started and approved for the exchanges
  * @param {object | null} o.peer  the peer measured: name, version, Node version
  */
-export function report({ measured, settings, results, pairResults, roundRatios, minting, devices, bundle, started, peer }) {
+export function report({ measured, settings, results, pairResults, roundRatios, minting, polled, bundle, started, peer }) {
   const letterOf = Object.fromEntries(PAIRS.flatMap((p) => [[p.flow, p.letters[0]], [p.floor, p.letters[1]]]));
   const measuredPairs = PAIRS.filter((p) => pairResults[p.ratio]);
   const ratios = Object.fromEntries(measuredPairs.map((p) => [p.ratio, median(roundRatios[p.ratio] ?? [])]));
@@ -101,7 +104,7 @@ export function report({ measured, settings, results, pairResults, roundRatios, 
   console.log();
   console.log(`Latchkey bench — ${new Date().toISOString()} — commit ${measured}`);
   console.log(`${rounds} round(s) of ${durationMs / 1000} s per scenario (after ${warmupMs / 1000} s warm-up each), concurrency ${concurrency}, storage on ${storage}, ${cpus().length} CPUs`);
-  console.log(`(e)–(h), (k)–(n), (r), (s), (t)–(w): ${flowMs / 1000} s per scenario per round (after ${flowWarmupMs / 1000} s warm-up each), same concurrency`);
+  console.log(`(e)–(h), (k)–(n), (r), (s), (t)–(aa): ${flowMs / 1000} s per scenario per round (after ${flowWarmupMs / 1000} s warm-up each), same concurrency`);
   if (signin) console.log(`(i) and (j): once, ${signin.durationMs / 1000} s each (after ${signin.warmupMs / 1000} s warm-up), concurrency ${signin.concurrency}`);
   console.log(`each flow and what it is held against measured in alternating slices of at most ${sliceMs / 1000} s, an even number per side (floor, flow, flow, floor, …)`);
   console.log(`Workers served on sockets bound directly to them (Miniflare unsafeDirectSockets); (q) is (a) through Miniflare's router, measured once`);
@@ -159,17 +162,20 @@ export function report({ measured, settings, results, pairResults, roundRatios, 
         `of which ${results.codeExchange?.sent ?? 0} were redeemed.`,
     );
   }
-  const ring = devices.filter((d) => d.use === "pending polls");
-  const supplies = devices.filter((d) => d.use === "exchange" && d.round !== "pilot");
-  if (ring.length && supplies.length) {
+  const polledLine = (records, name, [pollLetter, exchangeLetter], approvedWith, exchanged) => {
+    const ring = records.filter((d) => d.use === "pending polls");
+    const supplies = records.filter((d) => d.use === "exchange" && d.round !== "pilot");
+    if (!ring.length || !supplies.length) return;
     const rate = (ds, n, t) => fmt(ds.reduce((a, d) => a + d[n], 0) / ds.reduce((a, d) => a + d[t], 0));
     console.log(
-      `Device requests: ${ring.map((d) => d.started).join(" + ")} started for (t) (${rate(ring, "started", "startSeconds")}/s), of which ` +
+      `${name} requests: ${ring.map((d) => d.started).join(" + ")} started for (${pollLetter}) (${rate(ring, "started", "startSeconds")}/s), of which ` +
         `${ring.map((d) => d.polled).join(" + ")} were polled, each every ${fmt(ring[0].gapSeconds, 1)} s at most; ` +
-        `${supplies.map((d) => d.approved).join(" + ")} started and approved for (v) (${rate(supplies, "started", "startSeconds")}/s started, ` +
-        `${rate(supplies, "approved", "approveSeconds")}/s approved with POST /device/confirm), of which ${results.deviceExchange?.sent ?? 0} were exchanged.`,
+        `${supplies.map((d) => d.approved).join(" + ")} started and approved for (${exchangeLetter}) (${rate(supplies, "started", "startSeconds")}/s started, ` +
+        `${rate(supplies, "approved", "approveSeconds")}/s approved with ${approvedWith}), of which ${exchanged ?? 0} were exchanged.`,
     );
-  }
+  };
+  polledLine(polled.device, "Device", ["t", "v"], "POST /device/confirm", results.deviceExchange?.sent);
+  polledLine(polled.ciba, "CIBA", ["x", "z"], "POST /ciba/{handle}", results.cibaExchange?.sent);
   console.log(`Worker bundle ${bundle.file}: ${kib(bundle.bytes)}, gzip ${kib(bundle.gzipBytes)}   [target ${targets.bundleGzip.target}: ${mark(targets.bundleGzip)}]`);
   const lg = Object.values(results).map((r) => r.cpu?.loadGeneratorCores ?? NaN).filter(Number.isFinite);
   if (lg.length) console.log(`Load generator (Node) used ${fmt(Math.min(...lg), 2)}–${fmt(Math.max(...lg), 2)} of this machine's cores during the windows.`);
@@ -186,7 +192,7 @@ export function report({ measured, settings, results, pairResults, roundRatios, 
   console.log(
     failures
       ? `FAILED: ${failures} request(s) were not answered as expected.`
-      : "All requests answered as expected: token requests 200 with an access token (and ID and refresh tokens where due), UserInfo 200, introspection active, sign-in 303, pending device polls 400 authorization_pending (never slow_down).",
+      : "All requests answered as expected: token requests 200 with an access token (and ID and refresh tokens where due), UserInfo 200, introspection active, sign-in 303, pending device and CIBA polls 400 authorization_pending (never slow_down).",
   );
   for (const r of Object.values(results)) for (const sample of r.failureSamples) console.log(`  ${r.label}: ${sample}`);
 
@@ -209,7 +215,8 @@ export function report({ measured, settings, results, pairResults, roundRatios, 
     roundRatios,
     cpuRatios,
     codeMinting: minting,
-    deviceRequests: devices,
+    deviceRequests: polled.device,
+    cibaRequests: polled.ciba,
     bundle,
     targets,
     failures,
