@@ -4,7 +4,7 @@
 // LOGIN_THROTTLE → LoginThrottle), and the D1 database gets the migrations in migrations/ as
 // `wrangler d1 migrations apply` gives them (scripts/migrations.mjs).
 //
-//   const { url, adminToken, mf, dispose } = await startLocalWorker({ vars: { … } });
+//   const { url, adminToken, mf, dispose, admin } = await startLocalWorker({ vars: { … } });
 //
 // `url` is the issuer (http://127.0.0.1:PORT) and a real listening HTTP server; `mf.dispatchFetch`
 // reaches the same Worker and can attach a `cf` object (e.g. cf.tlsClientAuth for mTLS tests).
@@ -186,5 +186,12 @@ export async function startLocalWorker({ vars = {}, persistTo = undefined, port 
     await dispose();
     throw error;
   }
-  return { url, adminToken: bindings.ADMIN_TOKEN, mf, dispose };
+  /** A call to the operator API (/admin/…) with the Worker's admin token and a JSON body. */
+  const admin = (path, method, body) =>
+    fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${bindings.ADMIN_TOKEN}`, "content-type": "application/json" },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+  return { url, adminToken: bindings.ADMIN_TOKEN, mf, dispose, admin };
 }

@@ -25,13 +25,7 @@ const callbacks: { authorization: string | undefined; body: Record<string, unkno
 const person = { email: `ciba-${randomBytes(4).toString("hex")}@example.com`, password: `pw-${randomBytes(12).toString("base64url")}` };
 let personId: string;
 
-async function admin(path: string, method: string, body: unknown): Promise<Response> {
-  return fetch(`${worker.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${worker.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
+const admin = (path: string, method: string, body: unknown): Promise<Response> => worker.admin(path, method, body);
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

@@ -29,11 +29,7 @@ let jwksRequests = 0;
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
 async function adminPut(clientId: string, metadata: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${worker.url}/admin/clients/${clientId}`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${worker.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify(metadata),
-  });
+  const res = await worker.admin(`/admin/clients/${clientId}`, "PUT", metadata);
   expect(res.status, await res.clone().text()).toBe(200);
 }
 

@@ -19,13 +19,7 @@ let worker: Worker;
 const person = { email: `tv-${randomBytes(4).toString("hex")}@example.com`, password: `pw-${randomBytes(12).toString("base64url")}` };
 let personId: string;
 
-async function admin(path: string, method: string, body: unknown): Promise<Response> {
-  return fetch(`${worker.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${worker.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
+const admin = (path: string, method: string, body: unknown): Promise<Response> => worker.admin(path, method, body);
 
 beforeAll(async () => {
   worker = await startLocalWorker();

@@ -23,11 +23,7 @@ const insecure = { [oauth.allowInsecureRequests]: true } as const;
 const REDIRECT_URI = "http://127.0.0.1:8080/callback";
 
 async function adminPut(clientId: string, metadata: Record<string, unknown>): Promise<{ client_secret?: string }> {
-  const res = await fetch(`${worker.url}/admin/clients/${clientId}`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${worker.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify(metadata),
-  });
+  const res = await worker.admin(`/admin/clients/${clientId}`, "PUT", metadata);
   expect(res.status, await res.clone().text()).toBe(200);
   return res.json();
 }
