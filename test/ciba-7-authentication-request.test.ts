@@ -91,10 +91,10 @@ describe("CIBA §7.1–7.3: the backchannel authentication request", () => {
     await expectError(await backchannelRequest(client, { scope: "openid admin", login_hint: user.email }), 400, "invalid_scope");
   });
 
-  it("§7.1 user_code is not supported server-wide; §7.1.1 signed requests are refused (none advertised)", async () => {
+  it("§7.1 user_code is not supported server-wide; §7.1.1 a signed request from a client that registered no signing alg is refused", async () => {
     const { client, base } = await setup();
     await expectError(await backchannelRequest(client, { ...base, user_code: "1234" }), 400, "invalid_request", "ciba_user_code_unsupported");
-    await expectError(await backchannelRequest(client, { ...base, request: "e30.e30.sig" }), 400, "invalid_request", "ciba_signed_request_unsupported");
+    await expectError(await backchannelRequest(client, { ...base, request: "e30.e30.sig" }), 400, "invalid_request", "ciba_request_not_registered");
   });
 
   it("§7.1 client authentication: required, and the client must hold the CIBA grant (§13 unauthorized_client)", async () => {

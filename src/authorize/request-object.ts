@@ -35,7 +35,7 @@ export const JAR_TYP = "oauth-authz-req+jwt";
 /** FAPI 2.0 Security Profile §5.3.2.1 (and the checklist): exp − nbf ≤ 60 min, nbf ≤ 60 min old. */
 export const MAX_REQUEST_OBJECT_LIFETIME = 3600;
 /** The JWT's own claims, never authorization request parameters. */
-const JWT_CLAIMS = new Set(["iss", "aud", "exp", "nbf", "iat", "jti", "sub"]);
+export const JWT_CLAIMS: ReadonlySet<string> = new Set(["iss", "aud", "exp", "nbf", "iat", "jti", "sub"]);
 
 /** The client's registered `request_object_signing_alg` (OIDC Registration §2), kept in its metadata. */
 export function requestObjectSigningAlg(client: Client): string | undefined {
@@ -51,7 +51,7 @@ export function pushRequired(client: Client, config: { requirePushedAuthorizatio
 interface RequestObjectRules extends JwtRules {
   readonly issuer: string;
 }
-const audienceIsIssuer = (aud: unknown, rules: RequestObjectRules) =>
+export const audienceIsIssuer = (aud: unknown, rules: { readonly issuer: string }) =>
   aud === rules.issuer || (Array.isArray(aud) && aud.includes(rules.issuer));
 
 const invalid = (detail: string) => new OAuthError("request_object_invalid", detail);
@@ -121,7 +121,7 @@ export async function requestObjectParams(
   if (header.alg === "none") {
     // The verifier never sees alg none: the same claim rules by hand.
     ensure(claims.iss === undefined || claims.iss === client.clientId, "request_object_invalid", FAILURES.iss);
-    ensure(claims.aud === undefined || audienceIsIssuer(claims.aud, { issuer: config.issuer } as RequestObjectRules), "request_object_invalid", FAILURES.aud);
+    ensure(claims.aud === undefined || audienceIsIssuer(claims.aud, { issuer: config.issuer }), "request_object_invalid", FAILURES.aud);
     ensure(typeof claims.exp !== "number" || claims.exp > now - config.clockSkew, "request_object_invalid", FAILURES.expired);
   }
   const { nbf, exp } = claims;

@@ -206,11 +206,6 @@ export const noLoginHintToken = step("no_login_hint_token", ["login_hint_token_u
   ensure(!params.has("login_hint_token"), "login_hint_token_unsupported");
 });
 
-/** CIBA §7.1.1: signed authentication requests are not supported (none advertised). */
-export const noSignedAuthenticationRequest = step("no_signed_authentication_request", ["ciba_signed_request_unsupported"], ({ params }) => {
-  ensure(!params.has("request"), "ciba_signed_request_unsupported");
-});
-
 /** CIBA §7.1 binding_message: shown to the person beside what the client's device shows; 1–64 printable characters. */
 export const BINDING_MESSAGE = /^[\p{L}\p{N}\p{P}\p{S}\p{Zs}]{1,64}$/u;
 export const bindingMessage = step("binding_message", ["invalid_binding_message"], ({ params }, draft) => {
@@ -260,7 +255,6 @@ export const STEP_TABLE: readonly (readonly [ValidationStep, readonly EntryPoint
   [loginHintWithinBound, [A, BC, P]],
   [scopeWithinBound, [A, DA, BC, P]],
   [noRequestObject, [DA]],
-  [noSignedAuthenticationRequest, [BC]],
   [noRequestUri, [A, DA, BC, P]],
   [noRegistrationParameter, [A, DA, P]],
   [responseTypeCode, [A, P]],

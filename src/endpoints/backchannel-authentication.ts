@@ -4,7 +4,8 @@ import { mailCibaNotice } from "../ciba/notice";
 import { isPublic, type Client } from "../clients/model";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { NO_STORE, type AppContext, type Step } from "../http/context";
-import { cibaRequests, mailer, requestKeyring, userStore } from "../services";
+import { backchannelRequestParams } from "../ciba/signed-request";
+import { clientAuthDeps, cibaRequests, mailer, requestKeyring, userStore } from "../services";
 import { verifyOwnIdToken } from "../tokens/verify-id-token";
 import type { User } from "../users/model";
 import { normalizeEmail } from "../users/store";
@@ -14,6 +15,7 @@ import { authenticateTokenClient, parseTokenRequest } from "./token";
 /**
  * The backchannel authentication endpoint (CIBA Core §7) as a pipeline of named steps: the body
  * read and the client authenticated exactly as at the token endpoint, confidential clients only;
+ * a signed request (§7.1.1) verified and its claims taken as the parameters;
  * the request checked by the `backchannel` column of the validation table (src/authorize/steps.ts:
  * the CIBA grant, scope with openid, exactly one hint, binding_message, user_code, requested_expiry,
  * acr_values); the person resolved from the hint; then a new request in its Durable Object, the
@@ -42,6 +44,15 @@ async function personOf(c: AppContext, client: Client): Promise<User> {
   if (user === null || user.disabled) throw new OAuthError("unknown_user_id");
   return user;
 }
+
+/**
+ * CIBA §7.1.1: a client that registered backchannel_authentication_request_signing_alg sends its
+ * request signed (src/ciba/signed-request.ts); from here on its parameters are the JWT's claims.
+ */
+export const signedAuthenticationRequest: Step = async function signedAuthenticationRequest(c, next) {
+  c.set("params", await backchannelRequestParams(c.get("params"), c.get("client").client, clientAuthDeps(c)));
+  await next();
+};
 
 export const startBackchannelAuthentication: Step = async function startBackchannelAuthentication(c) {
   const config = c.get("config");
@@ -79,5 +90,5 @@ export const rejectOtherBackchannelMethods: Step = async function rejectOtherBac
 };
 
 export const backchannelAuthenticationEndpoint = [
-  parseTokenRequest, authenticateTokenClient, confidentialClientOnly, startBackchannelAuthentication,
+  parseTokenRequest, authenticateTokenClient, confidentialClientOnly, signedAuthenticationRequest, startBackchannelAuthentication,
 ] as const;

@@ -70,9 +70,11 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     end_session_endpoint: url("/logout"),
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,
-    // CIBA Core §4: poll, ping and push (src/ciba/delivery.ts); user codes are not supported, nor signed authentication requests (no algs advertised).
+    // CIBA Core §4: poll, ping and push (src/ciba/delivery.ts); signed authentication requests (§7.1.1,
+    // src/ciba/signed-request.ts) with the asymmetric algs of the table; user codes are not supported.
     backchannel_authentication_endpoint: url("/bc-authorize"),
     backchannel_token_delivery_modes_supported: ["poll", "ping", "push"],
+    backchannel_authentication_request_signing_alg_values_supported: [...ASYMMETRIC_ASSERTION_ALGS],
     backchannel_user_code_parameter_supported: false,
   };
 }

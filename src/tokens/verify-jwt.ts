@@ -14,6 +14,7 @@ import { decodeJws, verifyJws, type CompactJws } from "./jws";
  * | access tokens (verify-access-token.ts)   | at+jwt                | ours                | our keyring (by kid)       | signature first |
  * | id_token_hint (verify-id-token.ts)       | JWT                   | ours                | our keyring (by kid)       | signature first |
  * | software statements (src/registration/)  | —                     | asymmetric          | the operator's JWK Set     | signature first |
+ * | CIBA signed requests (src/ciba/)         | —                     | the registered one  | the client's (client-keys) | signature first |
  *
  * Next (docs/architecture.md "One JWT verifier"): request objects (JAR, RFC 9101: typ
  * oauth-authz-req+jwt, the client's keys, `aud` = the issuer, `iss` = the client), DPoP proofs
