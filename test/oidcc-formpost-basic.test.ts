@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ISSUER, call, expectError, tokenRequest } from "./helpers";
 import {
-  Browser, REDIRECT_URI, authorize, codeRequest, expectFormPost, expectTokenResponse, frozenClock, oidcClient, person, redeem,
+  Browser, REDIRECT_URI, authorize, codeRequest, expectErrorPage, expectFormPost, expectTokenResponse, frozenClock, oidcClient, person, redeem,
   signIn, verifyIdToken,
 } from "./oidc-helpers";
 
@@ -155,11 +155,15 @@ describe("error modules (form_post)", () => {
     await formPostError(await new Browser().fetch(`/authorize?${new URLSearchParams(params)}`), "invalid_request", params.state);
   });
 
-  it("request / request_uri: request_not_supported, request_uri_not_supported form-posted", async () => {
+  it("a refused request object or request_uri is an error page, never form-posted: the redirect URI may be the object's (RFC 9101 §6.3, OIDC Core §6.3)", async () => {
     const client = await oidcClient();
-    for (const [name, error] of [["request", "request_not_supported"], ["request_uri", "request_uri_not_supported"]] as const) {
-      const { params } = await codeRequest(client.client_id, { ...FORM_POST, [name]: "eyJhbGciOiJub25lIn0.e30." });
-      await formPostError(await new Browser().fetch(`/authorize?${new URLSearchParams(params)}`), error, params.state);
+    for (const [name, value, code] of [
+      ["request", "eyJhbGciOiJub25lIn0.e30.", "request_object_invalid"],
+      ["request_uri", "https://rp.example/request.jwt", "request_uri_not_registered"],
+    ] as const) {
+      const { params } = await codeRequest(client.client_id, { ...FORM_POST, [name]: value });
+      const html = await expectErrorPage(await new Browser().fetch(`/authorize?${new URLSearchParams(params)}`), code);
+      expect(html).not.toContain("<form method=\"post\" action=\"https://");
     }
   });
 
