@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../src/env";
 import type { PollOutcome } from "../src/replay/polled-exchange";
-import { completeHeld, pollRequest, releaseHeld, type PolledRow } from "./polled-request";
+import { LazyTables, completeHeld, pollRequest, releaseHeld, type PolledRow } from "./polled-request";
 import { cibaDelivery, keepForRetry, keptCallbackAt, pushMinter, retryDue, type DeliveryDeps } from "../src/ciba/delivery";
 import { pollOnly, type CibaApproval, type CibaDelivery, type CibaOutcome, type CibaRequestState, type DeliveryMode } from "../src/ciba/model";
 import { d1ClientStore } from "../src/clients/store";
@@ -33,7 +33,6 @@ interface Row extends Omit<PolledRow, "client_id"> {
  * alarm of a request that expired undecided tells the client through its delivery mode.
  */
 export class CibaRequest extends DurableObject<Env> {
-  private ready = false;
   /** How the client is told of the outcome (ping/push: src/ciba/delivery.ts); poll needs nothing. */
   protected delivery(mode: DeliveryMode): CibaDelivery {
     return mode === "poll" ? pollOnly : cibaDelivery(this.callbackDeps());
@@ -55,27 +54,21 @@ export class CibaRequest extends DurableObject<Env> {
     };
   }
 
+  /** The object's tables, created on its first write (workers/polled-request.ts LazyTables). */
+  private readonly tables = new LazyTables(this.ctx.storage, [
+    `CREATE TABLE IF NOT EXISTS request (
+       id INTEGER PRIMARY KEY CHECK (id = 1), state_json TEXT NOT NULL, state TEXT NOT NULL, expires_at INTEGER NOT NULL,
+       interval INTEGER NOT NULL, last_poll INTEGER, approval TEXT, holder TEXT, lease_until INTEGER)`,
+    "CREATE TABLE IF NOT EXISTS handle (id INTEGER PRIMARY KEY CHECK (id = 1), request_key TEXT NOT NULL, expires_at INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS pending (handle TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)",
+  ], "request");
+
   private get sql(): SqlStorage {
-    const sql = this.ctx.storage.sql;
-    if (!this.ready) {
-      sql.exec(
-        `CREATE TABLE IF NOT EXISTS request (
-           id INTEGER PRIMARY KEY CHECK (id = 1), state_json TEXT NOT NULL, state TEXT NOT NULL, expires_at INTEGER NOT NULL,
-           interval INTEGER NOT NULL, last_poll INTEGER, approval TEXT, holder TEXT, lease_until INTEGER)`,
-      );
-      sql.exec("CREATE TABLE IF NOT EXISTS handle (id INTEGER PRIMARY KEY CHECK (id = 1), request_key TEXT NOT NULL, expires_at INTEGER NOT NULL)");
-      sql.exec("CREATE TABLE IF NOT EXISTS pending (handle TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
-      this.ready = true;
-    }
-    return sql;
+    return this.tables.sql;
   }
 
-  /** Whether this object ever stored anything (reads of a guessed name create no tables). */
   private get stored(): boolean {
-    if (!this.ready) {
-      this.ready = this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'request'").toArray().length > 0;
-    }
-    return this.ready;
+    return this.tables.stored;
   }
 
   private current(): Row | undefined {
@@ -210,7 +203,7 @@ export class CibaRequest extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(callback * 1000);
       return;
     }
-    this.ready = false;
+    this.tables.forget();
     await this.ctx.storage.deleteAll();
   }
 }

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../src/env";
 import type { PollOutcome } from "../src/replay/polled-exchange";
-import { completeHeld, pollRequest, releaseHeld } from "./polled-request";
+import { LazyTables, completeHeld, pollRequest, releaseHeld } from "./polled-request";
 
 /** Who approved a device request (RFC 8628 §3.3), as the tokens bind it. */
 export interface DeviceApproval {
@@ -63,35 +63,21 @@ interface Row {
  * share a code. Both kinds delete their state with an alarm once the request has expired.
  */
 export class DeviceAuthorization extends DurableObject<Env> {
-  /** Whether this instance has created its tables (again, after an alarm's deleteAll). */
-  private ready = false;
+  /** The object's tables, created on its first write (workers/polled-request.ts LazyTables). */
+  private readonly tables = new LazyTables(this.ctx.storage, [
+    `CREATE TABLE IF NOT EXISTS request (
+       id INTEGER PRIMARY KEY CHECK (id = 1), client_id TEXT NOT NULL, scope TEXT NOT NULL, user_code_hash TEXT NOT NULL,
+       state TEXT NOT NULL, expires_at INTEGER NOT NULL, interval INTEGER NOT NULL, last_poll INTEGER,
+       approval TEXT, max_age INTEGER, holder TEXT, lease_until INTEGER)`,
+    "CREATE TABLE IF NOT EXISTS user_code (id INTEGER PRIMARY KEY CHECK (id = 1), device_key TEXT NOT NULL, expires_at INTEGER NOT NULL)",
+  ], "request");
 
-  /** The object's SQL, its two tables created on first use. */
   private get sql(): SqlStorage {
-    const sql = this.ctx.storage.sql;
-    if (!this.ready) {
-      sql.exec(
-        `CREATE TABLE IF NOT EXISTS request (
-           id INTEGER PRIMARY KEY CHECK (id = 1), client_id TEXT NOT NULL, scope TEXT NOT NULL, user_code_hash TEXT NOT NULL,
-           state TEXT NOT NULL, expires_at INTEGER NOT NULL, interval INTEGER NOT NULL, last_poll INTEGER,
-           approval TEXT, max_age INTEGER, holder TEXT, lease_until INTEGER)`,
-      );
-      sql.exec("CREATE TABLE IF NOT EXISTS user_code (id INTEGER PRIMARY KEY CHECK (id = 1), device_key TEXT NOT NULL, expires_at INTEGER NOT NULL)");
-      this.ready = true;
-    }
-    return sql;
+    return this.tables.sql;
   }
 
-  /**
-   * Whether this object has ever stored anything: reads of an object that has not (a poll with a
-   * made-up device_code, a mistyped user code) answer from this, without creating tables, so
-   * guesses leave no storage behind.
-   */
   private get stored(): boolean {
-    if (!this.ready) {
-      this.ready = this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'request'").toArray().length > 0;
-    }
-    return this.ready;
+    return this.tables.stored;
   }
 
   private row(now: number): Row | undefined {
@@ -188,7 +174,7 @@ export class DeviceAuthorization extends DurableObject<Env> {
       await this.ctx.storage.setAlarm((latest + 1) * 1000);
       return;
     }
-    this.ready = false;
+    this.tables.forget();
     await this.ctx.storage.deleteAll();
   }
 }

@@ -60,3 +60,42 @@ export function completeHeld(sql: SqlStorage, holder: string): "done" | "lost" {
 export function releaseHeld(sql: SqlStorage, holder: string): void {
   sql.exec("UPDATE request SET holder = NULL, lease_until = NULL WHERE holder = ? AND state = 'approved'", holder);
 }
+
+/**
+ * Tables an object creates on its first write only: reads of an object that never stored anything
+ * (a poll with a made-up device_code or auth_req_id, a mistyped user code, a guessed page handle)
+ * answer from `stored` without creating them, so guesses leave no storage behind. After the
+ * alarm's deleteAll, `forget()` makes the next write create them again.
+ */
+export class LazyTables {
+  private ready = false;
+
+  /** `ddl`: the CREATE TABLE statements; `marker`: the table whose presence means "stored". */
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly ddl: readonly string[],
+    private readonly marker: string,
+  ) {}
+
+  /** The object's SQL, its tables created first if need be. */
+  get sql(): SqlStorage {
+    if (!this.ready) {
+      for (const statement of this.ddl) this.storage.sql.exec(statement);
+      this.ready = true;
+    }
+    return this.storage.sql;
+  }
+
+  /** Whether the tables exist, without creating them. */
+  get stored(): boolean {
+    if (!this.ready) {
+      this.ready = this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", this.marker).toArray().length > 0;
+    }
+    return this.ready;
+  }
+
+  /** The tables are gone (deleteAll): the next write creates them again. */
+  forget(): void {
+    this.ready = false;
+  }
+}
