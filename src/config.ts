@@ -170,6 +170,31 @@ export interface Config {
    * any passkey, none for a password. Its values are discovery's `acr_values_supported`.
    */
   readonly acrTable: AcrTable;
+  /**
+   * Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document; src/clients/metadata-document.ts):
+   * a `client_id` that is an https URL names a document the server fetches for the client's metadata.
+   * - `enabled` (CLIENT_ID_METADATA_DOCUMENTS, default true; discovery advertises it): MCP's
+   *   authorization rules ask for it (SHOULD), and each fetch is bounded by the outbound policy.
+   * - `hostsAllowed` (CLIENT_ID_METADATA_DOCUMENT_HOSTS_ALLOWED: hosts separated by spaces or commas,
+   *   `*.example.com` for its subdomains; default none = any public host) and `hostsBlocked`
+   *   (…_HOSTS_BLOCKED, same form, wins over allowed): the draft's domain trust policy (§6.8).
+   * - `timeoutMs` 3000 and `maxBytes` 5 KiB: the draft recommends 5 KB at most (§6.6).
+   * - `minTtl` 60 s and `maxTtl` 24 h: the bounds its HTTP caching headers are clamped to (§4.4); a
+   *   document without freshness (no max-age or Expires, or no-store / no-cache) gets `minTtl`, so a
+   *   sign-in's several lookups share one fetch while a change is seen within a minute.
+   * - `refetchInterval` 30 s: an unknown `kid` in a client assertion refetches the document at most
+   *   this often (as for a registered jwks_uri), so random kids cannot make us a request amplifier.
+   */
+  readonly clientIdMetadataDocuments: {
+    readonly enabled: boolean;
+    readonly hostsAllowed: readonly string[];
+    readonly hostsBlocked: readonly string[];
+    readonly timeoutMs: number;
+    readonly maxBytes: number;
+    readonly minTtl: number;
+    readonly maxTtl: number;
+    readonly refetchInterval: number;
+  };
 }
 
 /** A failure budget: at most `limit` failures within `windowSeconds` of the first one. */
@@ -234,6 +259,16 @@ export function configFrom(env: Env): Config {
     logoutTokenTtl: 120,
     backChannelLogoutTimeoutMs: 3000,
     acrTable: parseAcrTable(env.ACR_TABLE),
+    clientIdMetadataDocuments: {
+      enabled: flag(env.CLIENT_ID_METADATA_DOCUMENTS, true, "CLIENT_ID_METADATA_DOCUMENTS"),
+      hostsAllowed: hostPatterns(env.CLIENT_ID_METADATA_DOCUMENT_HOSTS_ALLOWED, "CLIENT_ID_METADATA_DOCUMENT_HOSTS_ALLOWED"),
+      hostsBlocked: hostPatterns(env.CLIENT_ID_METADATA_DOCUMENT_HOSTS_BLOCKED, "CLIENT_ID_METADATA_DOCUMENT_HOSTS_BLOCKED"),
+      timeoutMs: 3000,
+      maxBytes: 5 * 1024,
+      minTtl: 60,
+      maxTtl: 24 * 3600,
+      refetchInterval: 30,
+    },
   };
   parsed.set(env, config);
   return config;
@@ -252,6 +287,15 @@ function flag(value: string | undefined, fallback: boolean, name: string): boole
   if (value === undefined || value === "") return fallback;
   if (value !== "true" && value !== "false") throw new Error(`${name} must be "true" or "false"`);
   return value === "true";
+}
+
+/** A list of host names (`*.example.com`: its subdomains), separated by spaces or commas, lower-cased. */
+function hostPatterns(value: string | undefined, name: string): string[] {
+  const hosts = (value ?? "").toLowerCase().split(/[\s,]+/).filter(Boolean);
+  if (!hosts.every((h) => /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$|^\[[0-9a-f:.]+\]$/.test(h))) {
+    throw new Error(`${name} must be host names separated by spaces or commas (*.example.com for subdomains)`);
+  }
+  return hosts;
 }
 
 /** MAIL_PROVIDER=cloudflare needs the `send_email` binding and a sender; refuse to run without them. */

@@ -59,6 +59,11 @@ export interface Env {
   REFRESH_TOKEN_REUSE_GRACE?: string;
   /** Optional: the sign-in → `acr` table as JSON (src/acr.ts); default phrh/phr for passkeys. */
   ACR_TABLE?: string;
+  /** "false" turns off client ID metadata documents (https URLs as client_id); default on (src/config.ts). */
+  CLIENT_ID_METADATA_DOCUMENTS?: string;
+  /** Hosts whose client ID metadata documents are accepted / refused (spaces or commas, `*.example.com`); src/config.ts. */
+  CLIENT_ID_METADATA_DOCUMENT_HOSTS_ALLOWED?: string;
+  CLIENT_ID_METADATA_DOCUMENT_HOSTS_BLOCKED?: string;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ClientAuthDeps } from "./client-auth/types";
+import { metadataDocumentClientStore } from "./clients/metadata-document";
 import { cachedClientStore, d1ClientStore, type ClientStore } from "./clients/store";
 import { d1ConsentStore, type ConsentStore } from "./consent/store";
 import { d1GrantStateStore, type GrantStateStore } from "./consent/grant-state";
@@ -49,14 +50,26 @@ export function replayCache(c: AppContext): ReplayCache {
   return durableReplayCache(c.env.REPLAY_GUARD, c.get("now"));
 }
 
-/** Client registrations through the isolate cache (src/clients/store.ts cachedClientStore). */
+/**
+ * Client registrations through the isolate cache (src/clients/store.ts cachedClientStore), and
+ * client ID metadata documents (an https URL as client_id, src/clients/metadata-document.ts).
+ */
 export function clientStore(c: AppContext): ClientStore {
-  return cachedClientStore(d1ClientStore(c.env.DB), c.get("now"), c.get("config").clientCacheTtl);
+  return cachedClientStore(documentClientStore(c, false), c.get("now"), c.get("config").clientCacheTtl);
 }
 
-/** Client registrations read straight from D1, past the isolate cache (operator API, interaction pages). */
+/** Client registrations, and client ID metadata documents fetched when not fresh (src/clients/metadata-document.ts). */
+function documentClientStore(c: AppContext, offline: boolean) {
+  return metadataDocumentClientStore(d1ClientStore(c.env.DB), { db: c.env.DB, config: c.get("config"), now: c.get("now"), offline });
+}
+
+/**
+ * Client registrations read straight from D1, past the isolate cache (operator API, interaction
+ * pages); a client ID metadata document's client as last fetched, never fetching (the endpoint
+ * that started the interaction resolved it).
+ */
 export function uncachedClientStore(c: AppContext): ClientStore {
-  return d1ClientStore(c.env.DB);
+  return documentClientStore(c, true);
 }
 
 export function userStore(c: AppContext): UserStore {

@@ -87,6 +87,17 @@ const keyTable = (keys) => table(keys, [
 
 const secretNote = (secret) => `\nclient_secret: ${secret}\n(shown once: store it now; the server keeps only a hash)`;
 
+/** `client-documents block|unblock <client_id URL>`: PATCH { blocked }. */
+function documentBlock(blocked, verb, effect) {
+  return {
+    summary: `${blocked ? "block" : "unblock"} a client ID metadata document's client`, args: ["client_id"],
+    async run({ api, out }, [clientId]) {
+      const doc = await api("PATCH", `/admin/client-metadata-documents/${enc(clientId)}`, { blocked });
+      return out(doc, (d) => `${verb} ${d.client_id}: ${effect}.`);
+    },
+  };
+}
+
 // ── commands ──────────────────────────────────────────────────────────────────────────────────
 
 export const COMMANDS = {
@@ -195,6 +206,20 @@ export const COMMANDS = {
         return out({ user: user.id, revoked: clientId }, () => `Withdrew ${user.email}'s grant to ${clientId}; its refresh tokens are revoked.`);
       },
     },
+  },
+  "client-documents": {
+    list: {
+      summary: "list clients known by their client ID metadata document (an https URL as client_id)", options: ["limit", "after"],
+      async run({ api, out }, [], opts) {
+        const { items, next } = await listPages(api, "/admin/client-metadata-documents", "documents", opts);
+        return out({ documents: items, next }, () => table(items, [
+          ["CLIENT_ID", (d) => d.client_id], ["NAME", (d) => d.client_name], ["FIRST SEEN", (d) => time(d.first_seen)],
+          ["LAST SEEN", (d) => time(d.last_seen)], ["BLOCKED", (d) => d.blocked],
+        ]) + (next ? `\n(more: --after ${next})` : ""));
+      },
+    },
+    block: documentBlock(true, "Blocked", "it is refused everywhere (other server instances follow within 30 s)"),
+    unblock: documentBlock(false, "Unblocked", "it may be used again"),
   },
   registration: {
     "create-token": {

@@ -15,6 +15,9 @@ import type { ClientAuthDeps } from "./types";
  * kept in an isolate-level cache. An assertion whose `kid` is not in a cached set triggers
  * one refetch (the client may have rotated); such forced refetches happen at most once per
  * `REFETCH_FLOOR` seconds per URI, so random kids cannot turn us into a request amplifier.
+ * A client ID metadata document's client whose keys still lack the `kid` has its document
+ * refetched (ClientStore.refresh: at most once per config.clientIdMetadataDocuments.refetchInterval),
+ * since its `jwks` or `jwks_uri` may have changed, and the key is chosen from what it says now.
  */
 const REFETCH_FLOOR = 30;
 const MAX_JWKS_BYTES = 64 * 1024;
@@ -39,6 +42,17 @@ export async function clientVerificationKey(
   header: ProtectedHeaderParameters,
   deps: ClientAuthDeps,
 ): Promise<CryptoKey> {
+  try {
+    return await verificationKey(client, header, deps);
+  } catch (err) {
+    if (!(err instanceof OAuthError && err.code === "client_assertion_invalid_kid") || deps.clients.refresh === undefined) throw err;
+    const refreshed = await deps.clients.refresh(client.clientId);
+    if (refreshed === null || refreshed.disabled) throw err;
+    return verificationKey(refreshed, header, deps);
+  }
+}
+
+async function verificationKey(client: Client, header: ProtectedHeaderParameters, deps: ClientAuthDeps): Promise<CryptoKey> {
   const alg = header.alg!;
   const kid = header.kid;
   if (kid !== undefined && typeof kid !== "string") throw new OAuthError("client_assertion_invalid_kid");

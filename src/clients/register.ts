@@ -29,6 +29,10 @@ import type { ClientStore } from "./store";
  * - "dynamic": a client registering itself. Those members are unknown to it and ignored like any
  *   other unknown member (RFC 7591 §2); its `scope` is limited to the OpenID Connect scopes plus
  *   config.registrationScopes.
+ * - "document": a client ID metadata document (draft-ietf-oauth-client-id-metadata-document §4.1;
+ *   src/clients/metadata-document.ts): as "dynamic", and since no secret can be shared with it,
+ *   `token_endpoint_auth_method` is `none` (the default here) or `private_key_jwt`, and
+ *   `client_secret` / `client_secret_expires_at` are refused (§4.1, §6.2).
  *
  * Every rule has its own internal error code (src/errors/catalog.ts): redirect URI rules answer
  * `invalid_redirect_uri`, software statement rules `invalid_software_statement` /
@@ -89,7 +93,7 @@ export interface ClientInput {
 }
 
 /** Who is registering. */
-export type RegistrationOrigin = "operator" | "dynamic";
+export type RegistrationOrigin = "operator" | "dynamic" | "document";
 
 export interface RegisterDeps {
   store: ClientStore;
@@ -205,11 +209,12 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
       ? "response_types code needs the authorization_code grant in grant_types."
       : "grant_types authorization_code needs response_types code.");
 
-  const method = input.token_endpoint_auth_method ?? "client_secret_basic";
+  const method = input.token_endpoint_auth_method ?? (origin === "document" ? "none" : "client_secret_basic");
   ensure(isAuthMethod(method), "token_endpoint_auth_method_unsupported",
     `token_endpoint_auth_method must be one of client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none.`);
+  if (origin === "document") documentAuthentication(input, method);
   // The operator may register such a client (the token endpoint refuses it anyway, public_client_not_allowed).
-  if (origin === "dynamic") ensure(!(method === "none" && grantTypes.includes("client_credentials")), "auth_method_grant_inconsistent");
+  if (origin !== "operator") ensure(!(method === "none" && grantTypes.includes("client_credentials")), "auth_method_grant_inconsistent");
 
   const alg = input.token_endpoint_auth_signing_alg ?? null;
   if (alg !== null) {
@@ -247,7 +252,7 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
   ensure(applicationType === "web" || applicationType === "native", "application_type_unsupported");
   const redirectUris = validRedirectUris(input.redirect_uris, applicationType, deps.allowInsecureUris);
   // OIDC Registration §2: REQUIRED. The operator may add them later (until then /authorize shows an error page).
-  if (origin === "dynamic" && grantTypes.includes("authorization_code")) ensure(redirectUris.length > 0, "redirect_uris_required");
+  if (origin !== "operator" && grantTypes.includes("authorization_code")) ensure(redirectUris.length > 0, "redirect_uris_required");
 
   // ── logout (OIDC RP-Initiated Logout §3.1, Back-Channel Logout §2.2) ───────────────────────
   const postLogoutRedirectUris = validPostLogoutRedirectUris(input.post_logout_redirect_uris, applicationType, deps.allowInsecureUris);
@@ -321,7 +326,7 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
   ensure(typeof scopeText === "string" && scopeText.length <= 2048, "scope_malformed");
   const scope = [...new Set(scopeText.split(" ").filter(Boolean))];
   ensure(scope.every((s) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)), "scope_malformed");
-  if (origin === "dynamic") {
+  if (origin !== "operator") {
     const allowed = new Set<string>([...STANDARD_SCOPES, ...(deps.registrationScopes ?? [])]);
     const refused = scope.find((s) => !allowed.has(s));
     ensure(refused === undefined, "scope_not_allowed", `scope: ${refused} may not be registered by a client itself; ask the operator.`);
@@ -396,6 +401,16 @@ function operatorExtensions(input: ClientInput, method: AuthMethod, metadata: Re
     plainOAuth2: input.plain_oauth2 === true,
     allowedCorsOrigins: origins,
   };
+}
+
+/**
+ * draft-ietf-oauth-client-id-metadata-document §4.1, §6.2: no shared secret with a client that
+ * publishes its own metadata — only `none` or `private_key_jwt` (its keys in jwks or jwks_uri).
+ */
+function documentAuthentication(input: ClientInput, method: AuthMethod): void {
+  ensure(method === "none" || method === "private_key_jwt", "client_id_metadata_document_auth_method",
+    `token_endpoint_auth_method ${method} cannot be used by a client ID metadata document; use none or private_key_jwt.`);
+  ensure(input.client_secret === undefined && input.client_secret_expires_at === undefined, "client_id_metadata_document_secret");
 }
 
 /** JSON null means "not given" (a PUT that clears a member sends null or leaves it out). */

@@ -8,6 +8,12 @@ export interface ClientStore {
   put(client: Client): Promise<void>;
   /** Whether any client may call the token endpoint from this browser origin (CORS preflight). */
   allowsOrigin(origin: string): Promise<boolean>;
+  /**
+   * Looks again at a client whose keys may have changed (an unknown `kid`): a client ID metadata
+   * document is refetched (src/clients/metadata-document.ts, at most once per interval); null when
+   * there is nothing to look at again. Stores without such clients leave it out.
+   */
+  refresh?(clientId: string): Promise<Client | null>;
 }
 
 interface ClientRow {
@@ -187,6 +193,11 @@ export function cachedClientStore(inner: ClientStore, now: number, ttl: number):
     async put(client) {
       await inner.put(client);
       forget(client.clientId);
+    },
+    async refresh(clientId) {
+      const client = (await inner.refresh?.(clientId)) ?? null;
+      if (client !== null) clientCache.set(clientId, client, now);
+      return client;
     },
     async allowsOrigin(origin) {
       if (allowedOrigins.get(origin, now, ttl)) return true;

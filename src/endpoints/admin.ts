@@ -4,6 +4,7 @@ import { OAuthError, ensure } from "../errors/oauth-error";
 import { NO_STORE, type AppEnv, type Step } from "../http/context";
 import { createInitialAccessToken } from "../registration/initial-access-token";
 import { adminToken, database } from "../services";
+import { adminClientDocuments } from "./admin-client-documents";
 import { adminClients } from "./admin-clients";
 import { jsonObject } from "./admin-input";
 import { adminKeys } from "./admin-keys";
@@ -17,6 +18,8 @@ import { adminUsers } from "./admin-users";
  *
  *   /admin/keys      signing keys: provision, list, rotate          (admin-keys.ts)
  *   /admin/clients   clients: list, create, show, replace, patch, delete, rotate secret (admin-clients.ts)
+ *   /admin/client-metadata-documents  clients known by their client ID metadata document: list,
+ *                    show, block (admin-client-documents.ts)
  *   /admin/users     people: create, list, show, change, and their grants (admin-users.ts)
  *   POST /admin/initial-access-tokens  { ttl?, max_uses? } → 201 { token, expires_at, max_uses, created_at }:
  *                    a Bearer token for /register when REGISTRATION_POLICY is initial_access_token
@@ -40,6 +43,7 @@ export const admin = new Hono<AppEnv>()
   .use("*", requireOperator)
   .route("/keys", adminKeys)
   .route("/clients", adminClients)
+  .route("/client-metadata-documents", adminClientDocuments)
   .route("/users", adminUsers)
   .post("/initial-access-tokens", async (c) => {
     const body = await jsonObject(c, ["ttl", "max_uses"], { optional: true });

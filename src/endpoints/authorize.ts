@@ -1,3 +1,4 @@
+import { unusableClientPage } from "../clients/metadata-document";
 import { matchRedirectUri } from "../clients/redirect-uris";
 import { clientAuthDeps, clientStore } from "../services";
 import type { Client } from "../clients/model";
@@ -72,7 +73,7 @@ export const identifyClient: Step = async function identifyClient(c, next) {
   const clientId = c.get("params").get("client_id");
   ensure(clientId !== undefined, "authorize_missing_client_id");
   ensure(/^[\x21-\x7e]{1,128}$/.test(clientId), "authorize_unknown_client");
-  const client = await clientStore(c).get(clientId);
+  const client = await clientStore(c).get(clientId).catch(unusableClientPage);
   ensure(client !== null && !client.disabled, "authorize_unknown_client");
   c.set("authzClient", client);
   await next();

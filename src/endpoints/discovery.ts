@@ -76,6 +76,8 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     backchannel_token_delivery_modes_supported: ["poll", "ping", "push"],
     backchannel_authentication_request_signing_alg_values_supported: [...ASYMMETRIC_ASSERTION_ALGS],
     backchannel_user_code_parameter_supported: false,
+    // draft-ietf-oauth-client-id-metadata-document-00 §5: an https URL as client_id (src/clients/metadata-document.ts).
+    client_id_metadata_document_supported: config.clientIdMetadataDocuments.enabled,
   };
 }
 

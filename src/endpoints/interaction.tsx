@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { fail } from "../authorize/completions";
 import { completeSignIn, continueUrl, currentSession, signInFor, toInteraction, transactionFrom, type SignInFor } from "../authorize/flow";
 import { completionOrigins } from "../authorize/request";
+import { unregisteredClient } from "../pages/client-document";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import type { AppContext, AppEnv } from "../http/context";
 import { postedForm, seeOther } from "../http/page-form";
@@ -205,7 +206,8 @@ export const interaction = new Hono<AppEnv>()
       c,
       (nonce) => (
         <ConsentPage nonce={nonce} csrf={csrf.token} txn={txnValue} {...info.props}
-          scopes={describeScopes(txn.request.scope)} userEmail={user.email} />
+          scopes={describeScopes(txn.request.scope)} userEmail={user.email}
+          unregistered={unregisteredClient(client, txn.completion.kind === "redirect" ? txn.completion.redirectUri : undefined)} />
       ),
       { setCookies: [csrf.setCookie], formActionOrigins: completionOrigins(txn), imgOrigins: info.imgOrigins },
     );

@@ -3,8 +3,8 @@ import { readBounded } from "./body";
 /**
  * The outbound-fetch policy (ASVS 5.0 V1.3.6, server-side request forgery): the ONE way to fetch a
  * URL that a client or a person supplied — today a client's `jwks_uri` (client authentication),
- * `sector_identifier_uri` (registration) and `backchannel_logout_uri` (logout deliveries); request
- * URIs, CIBA notification endpoints and client ID metadata documents must come through here too.
+ * `sector_identifier_uri` (registration) and `backchannel_logout_uri` (logout deliveries), request
+ * URIs, CIBA notification endpoints, and client ID metadata documents (src/clients/metadata-document.ts).
  * docs/security.md ("Outbound fetches") lists every use.
  *
  * `outboundUrlProblem` is the URL rule on its own, for registration to refuse such a URL before it
@@ -54,6 +54,8 @@ export interface OutboundUse {
 
 export interface OutboundAnswer {
   readonly status: number;
+  /** The answer's headers (a client ID metadata document's caching headers, RFC 9111 §5.2, §5.3). */
+  readonly headers: Headers;
   /** The body, at most `maxBytes` (empty when the use does not read it). */
   readonly body: Uint8Array;
 }
@@ -148,7 +150,7 @@ export async function outboundFetch(
   if (!use.okStatus.includes(status)) return refuse("status", `${use.purpose} answered ${status}.`);
   if (use.maxBytes === 0) {
     await response.body?.cancel().catch(() => {});
-    return { status, body: new Uint8Array() };
+    return { status, headers: response.headers, body: new Uint8Array() };
   }
   const tooLarge = `${use.purpose}: the answer is larger than ${use.maxBytes} bytes.`;
   const declared = response.headers.get("content-length");
@@ -161,7 +163,7 @@ export async function outboundFetch(
     throw new OutboundError("unreachable", `${use.purpose}: the answer could not be read.`, { cause, status });
   }
   if (body === undefined) throw new OutboundError("too_large", tooLarge, { status });
-  return { status, body };
+  return { status, headers: response.headers, body };
 }
 
 // ── hosts ──────────────────────────────────────────────────────────────────────────────────────

@@ -1,4 +1,5 @@
 import type { ScopeDescription } from "./scopes";
+import { UnregisteredClientNotice, type UnregisteredClient } from "./client-document";
 import { ClientLinks, ClientLogo, type ClientInfo } from "./links";
 import { DecisionForm } from "./decision-form";
 import { Layout } from "./layout";
@@ -13,11 +14,13 @@ export interface ConsentPageProps extends ClientInfo {
   /** What is asked, in the person's words: see describeScopes() in ./scopes. */
   scopes: readonly ScopeDescription[];
   userEmail: string;
+  /** A client known only by its client ID metadata document: said so, with where the answer goes (./client-document.tsx). */
+  unregistered?: UnregisteredClient | undefined;
 }
 
 /** POST /consent with `decision=allow|deny`, hidden `txn` and `csrf`. */
 export function ConsentPage({
-  nonce, csrf, txn, clientName, clientUri, logoUri, policyUri, tosUri, scopes, userEmail,
+  nonce, csrf, txn, clientName, clientUri, logoUri, policyUri, tosUri, scopes, userEmail, unregistered,
 }: ConsentPageProps) {
   return (
     <Layout title={`Allow ${clientName}?`} nonce={nonce}>
@@ -26,6 +29,7 @@ export function ConsentPage({
         Allow <span class="email">{clientName}</span> to access your account?
       </h1>
       <ClientLinks clientName={clientName} clientUri={clientUri} policyUri={policyUri} tosUri={tosUri} />
+      {unregistered !== undefined ? <UnregisteredClientNotice {...unregistered} /> : null}
       <p class="who">
         Signed in as <strong>{userEmail}</strong>
       </p>
