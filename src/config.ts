@@ -1,5 +1,6 @@
 import type { JSONWebKeySet } from "jose";
 import { parseAcrTable, type AcrTable } from "./acr";
+import { parseAuthorizationDetailsTypes, type AuthorizationDetailsType } from "./authorize/authorization-details";
 import type { Env } from "./env";
 
 /**
@@ -171,6 +172,11 @@ export interface Config {
    */
   readonly acrTable: AcrTable;
   /**
+   * RFC 9396 authorization_details types (AUTHORIZATION_DETAILS_TYPES, a JSON array; docs/operator.md):
+   * discovery's authorization_details_types_supported. Default none: authorization_details is refused.
+   */
+  readonly authorizationDetailsTypes: readonly AuthorizationDetailsType[];
+  /**
    * Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document; src/clients/metadata-document.ts):
    * a `client_id` that is an https URL names a document the server fetches for the client's metadata.
    * - `enabled` (CLIENT_ID_METADATA_DOCUMENTS, default true; discovery advertises it): MCP's
@@ -259,6 +265,7 @@ export function configFrom(env: Env): Config {
     logoutTokenTtl: 120,
     backChannelLogoutTimeoutMs: 3000,
     acrTable: parseAcrTable(env.ACR_TABLE),
+    authorizationDetailsTypes: parseAuthorizationDetailsTypes(env.AUTHORIZATION_DETAILS_TYPES),
     clientIdMetadataDocuments: {
       enabled: flag(env.CLIENT_ID_METADATA_DOCUMENTS, true, "CLIENT_ID_METADATA_DOCUMENTS"),
       hostsAllowed: hostPatterns(env.CLIENT_ID_METADATA_DOCUMENT_HOSTS_ALLOWED, "CLIENT_ID_METADATA_DOCUMENT_HOSTS_ALLOWED"),

@@ -59,6 +59,8 @@ export interface Env {
   REFRESH_TOKEN_REUSE_GRACE?: string;
   /** Optional: the sign-in → `acr` table as JSON (src/acr.ts); default phrh/phr for passkeys. */
   ACR_TABLE?: string;
+  /** Optional: the RFC 9396 authorization_details types as JSON (src/authorize/authorization-details.ts); default none. */
+  AUTHORIZATION_DETAILS_TYPES?: string;
   /** "false" turns off client ID metadata documents (https URLs as client_id); default on (src/config.ts). */
   CLIENT_ID_METADATA_DOCUMENTS?: string;
   /** Hosts whose client ID metadata documents are accepted / refused (spaces or commas, `*.example.com`); src/config.ts. */

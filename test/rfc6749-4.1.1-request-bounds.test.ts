@@ -29,7 +29,7 @@ function wide(n: number): string {
 describe("the arithmetic: bounds, sealed JSON, AEAD and base64url (src/authorize/limits.ts)", () => {
   it("the bounds are those the comment states, in bytes", () => {
     expect(Object.fromEntries(Object.entries(REQUEST_BOUNDS).map(([k, v]) => [k, v.bytes]))).toEqual({
-      redirect_uri: 2048, state: 1024, nonce: 512, login_hint: 512, scope: 512,
+      redirect_uri: 2048, state: 1024, nonce: 512, login_hint: 512, scope: 512, authorization_details: 1024,
     });
     expect(sealedBytes("😀€a")).toBe(8);
     expect(sealedBytes('"\\')).toBe(4);

@@ -39,6 +39,12 @@ export const REQUEST_BOUNDS = {
   login_hint: { bytes: 512, code: "login_hint_too_long" },
   /** All the scopes a client may ask for at once; a client with more asks in several requests. */
   scope: { bytes: 512, code: "scope_too_long" },
+  /**
+   * RFC 9396 authorization_details, counted as its compact JSON (src/authorize/authorization-details.ts
+   * re-serializes what it parsed), not as a JSON string: room for two or three details of the RFC's
+   * examples; a client with more pushes several requests.
+   */
+  authorization_details: { bytes: 1024, code: "authorization_details_too_long" },
 } as const satisfies Record<string, Bound>;
 
 export type BoundedParameter = keyof typeof REQUEST_BOUNDS;

@@ -4,6 +4,7 @@ import type { ErrorCode } from "../errors/catalog";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { parseScope } from "../grants/scope";
 import { REQUEST_BOUNDS, ensureWithinBound, type BoundedParameter } from "./limits";
+import { parseAuthorizationDetails, typesForClient, type AuthorizationDetail } from "./authorization-details";
 
 /**
  * The rules an authorization request is checked against, one small named step per rule, and the
@@ -43,6 +44,8 @@ export interface Draft {
   bindingMessage?: string;
   requestedExpiry?: number;
   acrValues?: string[];
+  /** RFC 9396 §2: the authorization details asked for, checked against the declared and the client's types. */
+  authorizationDetails?: AuthorizationDetail[];
 }
 
 export interface ValidationStep {
@@ -236,6 +239,20 @@ export const acrValues = step("acr_values", ["invalid_request"], ({ params }, dr
   draft.acrValues = value.split(" ").filter(Boolean);
 });
 
+/** RFC 9396 §2, §5: authorization_details parsed and checked (src/authorize/authorization-details.ts). */
+export const authorizationDetails = step(
+  "authorization_details",
+  ["authorization_details_malformed", "authorization_details_type_unknown", "authorization_details_type_not_allowed",
+    "authorization_details_member_missing", "authorization_details_member_unknown", "authorization_details_member_invalid",
+    "authorization_details_too_long"],
+  ({ params, client, config }, draft) => {
+    const value = params.get("authorization_details");
+    if (value === undefined) return;
+    const declared = config.authorizationDetailsTypes;
+    draft.authorizationDetails = parseAuthorizationDetails(value, declared, typesForClient(client, declared));
+  },
+);
+
 const A = "authorization" as const;
 const DA = "device_authorization" as const;
 /** Pushed authorization requests (RFC 9126 §2.1): the authorization endpoint's checks, answered as JSON. */
@@ -273,6 +290,7 @@ export const STEP_TABLE: readonly (readonly [ValidationStep, readonly EntryPoint
   [acrValues, [BC]],
   [pkce, [A, P]],
   [dpopJkt, [A, P]],
+  [authorizationDetails, [A, P]],
   [promptValue, [A, P]],
   [maxAgeValue, [A, DA, P]],
 ];

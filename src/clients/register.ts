@@ -1,4 +1,5 @@
 import { requestObjectMetadata } from "../authorize/request-object";
+import { validClientTypes, type AuthorizationDetailsType } from "../authorize/authorization-details";
 import type { JSONWebKeySet } from "jose";
 import { SENDER_CONSTRAINT_METADATA } from "../dpop/binding";
 import { STANDARD_SCOPES } from "../authorize/request";
@@ -114,6 +115,8 @@ export interface RegisterDeps {
   sectorIdentifierFetch?: { timeoutMs: number; maxBytes: number };
   /** Allowed clock skew for a software statement's exp/nbf/iat (config.clockSkew). Default 15 s. */
   clockSkew?: number;
+  /** RFC 9396 §10.2: the types a client's authorization_details_types may name (config.authorizationDetailsTypes). Default none. */
+  authorizationDetailsTypes?: readonly AuthorizationDetailsType[];
 }
 
 /** Metadata after validation, before the server adds an id and secrets. */
@@ -319,6 +322,11 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
     ensure(isServerSigningAlg(introspectionAlg), "introspection_signed_response_alg_unsupported",
       `introspection_signed_response_alg must be one of ${SERVER_SIGNING_ALGS.join(", ")}.`);
     metadata.introspection_signed_response_alg = introspectionAlg;
+  }
+
+  // RFC 9396 §10.2: the authorization details types the client uses, among the server's (src/authorize/authorization-details.ts).
+  if (input.authorization_details_types !== undefined) {
+    metadata.authorization_details_types = validClientTypes(input.authorization_details_types, deps.authorizationDetailsTypes ?? []);
   }
 
   // ── scope (RFC 7591 §2; RFC 6749 §3.3) ─────────────────────────────────────────────────────

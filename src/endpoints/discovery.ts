@@ -47,6 +47,8 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     acr_values_supported: acrValuesSupported(config.acrTable),
     id_token_signing_alg_values_supported: [...SERVER_SIGNING_ALGS],
     authorization_response_iss_parameter_supported: true,
+    // RFC 9396 §10.1: the authorization_details types the operator declared (AUTHORIZATION_DETAILS_TYPES).
+    authorization_details_types_supported: config.authorizationDetailsTypes.map((t) => t.type),
     claims_parameter_supported: false,
     // RFC 9101 / OIDC Core §6: request objects by value and by reference (registered request_uris only).
     request_parameter_supported: true,

@@ -1,4 +1,6 @@
 import type { ScopeDescription } from "./scopes";
+import type { AuthorizationDetail, AuthorizationDetailsType } from "../authorize/authorization-details";
+import { AuthorizationDetailsList } from "./authorization-details";
 import { UnregisteredClientNotice, type UnregisteredClient } from "./client-document";
 import { ClientLinks, ClientLogo, type ClientInfo } from "./links";
 import { DecisionForm } from "./decision-form";
@@ -14,13 +16,16 @@ export interface ConsentPageProps extends ClientInfo {
   /** What is asked, in the person's words: see describeScopes() in ./scopes. */
   scopes: readonly ScopeDescription[];
   userEmail: string;
+  /** RFC 9396: the authorization details asked for, shown by ./authorization-details.tsx with the declared types. */
+  authorizationDetails?: readonly AuthorizationDetail[] | undefined;
+  detailTypes?: readonly AuthorizationDetailsType[];
   /** A client known only by its client ID metadata document: said so, with where the answer goes (./client-document.tsx). */
   unregistered?: UnregisteredClient | undefined;
 }
 
 /** POST /consent with `decision=allow|deny`, hidden `txn` and `csrf`. */
 export function ConsentPage({
-  nonce, csrf, txn, clientName, clientUri, logoUri, policyUri, tosUri, scopes, userEmail, unregistered,
+  nonce, csrf, txn, clientName, clientUri, logoUri, policyUri, tosUri, scopes, userEmail, authorizationDetails, detailTypes = [], unregistered,
 }: ConsentPageProps) {
   return (
     <Layout title={`Allow ${clientName}?`} nonce={nonce}>
@@ -35,6 +40,12 @@ export function ConsentPage({
       </p>
       <h2>This app will be able to:</h2>
       <ScopeList scopes={scopes} />
+      {authorizationDetails?.length ? (
+        <>
+          <h2>And, for this request only:</h2>
+          <AuthorizationDetailsList details={authorizationDetails} types={detailTypes} />
+        </>
+      ) : null}
       <p class="lead">Only allow apps you trust. You can withdraw this permission later.</p>
       <DecisionForm action="/consent" hidden={{ txn }} csrf={csrf}
         yes={{ value: "allow", label: "Allow" }} no={{ value: "deny", label: "Deny" }} />

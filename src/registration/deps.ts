@@ -20,5 +20,6 @@ export function registrationDeps(c: AppContext, origin: RegistrationOrigin): Reg
     softwareStatementKeys: config.softwareStatementKeys,
     sectorIdentifierFetch: config.sectorIdentifierFetch,
     clockSkew: config.clockSkew,
+    authorizationDetailsTypes: config.authorizationDetailsTypes,
   };
 }
