@@ -1,7 +1,9 @@
 import type { JSONWebKeySet } from "jose";
 import { parseAcrTable, type AcrTable } from "./acr";
 import { parseAuthorizationDetailsTypes, type AuthorizationDetailsType } from "./authorize/authorization-details";
+import { RESOURCE_BYTES, resourceProblem } from "./authorize/resource";
 import type { Env } from "./env";
+import { checkProfileConfig, profileSetting, type ProfileName } from "./profiles/fapi2";
 
 /**
  * Every setting with its default and the reason for it. Parsed once per `env` object and validated
@@ -13,6 +15,13 @@ export interface Config {
   readonly issuer: string;
   /** Default `aud` of access tokens (RFC 9068 §3). */
   readonly accessTokenAudience: string;
+  /**
+   * The resource servers this server issues access tokens for (RESOURCES: space-separated absolute
+   * URIs without fragments, RFC 8707 §2). A `resource` parameter must name one of them exactly (an
+   * MCP server's resource URI, path included); a client's operator-set `allowed_resources` narrows
+   * the list (src/authorize/resource.ts). Default none: every `resource` is invalid_target.
+   */
+  readonly resources: readonly string[];
   /**
    * Access-token lifetime. Default 600 s: short, because JWT access tokens are verified locally by
    * resource servers and cannot be recalled from them (RFC 9068 §6, RFC 9700 §4.10).
@@ -64,6 +73,13 @@ export interface Config {
   /** Pushed authorization requests (RFC 9126 §2.2): the request_uri's lifetime (60 s) and whether every client must push (REQUIRE_PUSHED_AUTHORIZATION_REQUESTS). */
   readonly parTtl: number;
   readonly requirePushedAuthorizationRequests: boolean;
+  /**
+   * The FAPI 2.0 Security Profile for every client (FAPI_PROFILE=fapi2-security), or null (the
+   * default): then only clients whose operator set `fapi_profile` are under it. Its rules live in
+   * src/profiles/fapi2.ts; a config that breaks them (codes over 60 s, request_uris of 600 s or
+   * more) is refused there.
+   */
+  readonly fapiProfile: ProfileName | null;
   /** ID-token lifetime. Default 600 s: an ID token is consumed once by the client at sign-in. */
   readonly idTokenTtl: number;
   /**
@@ -149,6 +165,31 @@ export interface Config {
    */
   readonly softwareStatementKeys: JSONWebKeySet | null;
   /**
+   * Budgets of POST /register (src/registration/limits.ts), reserved in the LoginThrottle Durable
+   * Object before the registration is looked at: per client network (CF-Connecting-IP; IPv6 per
+   * /64) REGISTRATION_LIMIT_PER_IP, default 20 an hour, enough for a developer trying things out or
+   * an office of people each adding an app; for the whole server REGISTRATION_LIMIT_GLOBAL, default
+   * 1000 an hour, which bounds what a flood from many addresses can add (24 000 clients a day, each
+   * removed after unusedClientTtl unless used). 0 turns a limit off (null here). The operator API
+   * is never limited.
+   */
+  readonly registrationLimits: { readonly ip: ThrottlePolicy | null; readonly global: ThrottlePolicy | null };
+  /**
+   * A self-registered client to which no token was issued within this many seconds of its
+   * registration is removed by maintenance (UNUSED_CLIENT_TTL, 0 = never). Default 86 400 (a day):
+   * an app that registers is normally used within minutes; one that registered and never completed
+   * an authorization in a day is a leftover or a flood's, and registers again if it comes back.
+   */
+  readonly unusedClientTtl: number;
+  /**
+   * Lifetime of the secrets the registration endpoint issues (DYNAMIC_CLIENT_SECRET_TTL, seconds;
+   * RFC 7591 §3.2.1 client_secret_expires_at). Default 0 = never: a client whose secret expires
+   * must rotate it through RFC 7592 (`rotate_client_secret`), which many clients do not implement,
+   * and unused self-registered clients are removed anyway; set it where registered clients are
+   * known to rotate. Operator-set secrets expire only as the operator says.
+   */
+  readonly dynamicClientSecretTtl: number;
+  /**
    * sector_identifier_uri fetch at registration (OIDC Registration §5): timeout 3000 ms and at most
    * 64 KiB, the same bounds as a client's jwks_uri, so a slow or huge document cannot hold a request.
    */
@@ -171,11 +212,6 @@ export interface Config {
    * any passkey, none for a password. Its values are discovery's `acr_values_supported`.
    */
   readonly acrTable: AcrTable;
-  /**
-   * RFC 9396 authorization_details types (AUTHORIZATION_DETAILS_TYPES, a JSON array; docs/operator.md):
-   * discovery's authorization_details_types_supported. Default none: authorization_details is refused.
-   */
-  readonly authorizationDetailsTypes: readonly AuthorizationDetailsType[];
   /**
    * Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document; src/clients/metadata-document.ts):
    * a `client_id` that is an https URL names a document the server fetches for the client's metadata.
@@ -201,6 +237,11 @@ export interface Config {
     readonly maxTtl: number;
     readonly refetchInterval: number;
   };
+  /**
+   * RFC 9396 authorization_details types (AUTHORIZATION_DETAILS_TYPES, a JSON array; docs/operator.md):
+   * discovery's authorization_details_types_supported. Default none: authorization_details is refused.
+   */
+  readonly authorizationDetailsTypes: readonly AuthorizationDetailsType[];
 }
 
 /** A failure budget: at most `limit` failures within `windowSeconds` of the first one. */
@@ -226,6 +267,7 @@ export function configFrom(env: Env): Config {
   const config: Config = {
     issuer,
     accessTokenAudience: env.ACCESS_TOKEN_AUDIENCE || issuer,
+    resources: resourceSetting(env.RESOURCES),
     accessTokenTtl,
     clockSkew: 15,
     maxAssertionLifetime: 600,
@@ -246,6 +288,7 @@ export function configFrom(env: Env): Config {
     dpopNonceRequired: flag(env.DPOP_NONCE_REQUIRED, false, "DPOP_NONCE_REQUIRED"),
     parTtl: 60,
     requirePushedAuthorizationRequests: flag(env.REQUIRE_PUSHED_AUTHORIZATION_REQUESTS, false, "REQUIRE_PUSHED_AUTHORIZATION_REQUESTS"),
+    fapiProfile: profileSetting(env.FAPI_PROFILE),
     idTokenTtl: 600,
     refreshTokenTtl: seconds(env.REFRESH_TOKEN_TTL, 30 * 24 * 3600, "REFRESH_TOKEN_TTL"),
     refreshTokenIdleTtl: seconds(env.REFRESH_TOKEN_IDLE_TTL, 14 * 24 * 3600, "REFRESH_TOKEN_IDLE_TTL"),
@@ -261,11 +304,11 @@ export function configFrom(env: Env): Config {
     ...mailSettings(env, issuer),
     signupEnabled: flag(env.SIGNUP_ENABLED, false, "SIGNUP_ENABLED"),
     ...registrationSettings(env),
+    ...registrationAbuseSettings(env),
     sectorIdentifierFetch: { timeoutMs: 3000, maxBytes: 64 * 1024 },
     logoutTokenTtl: 120,
     backChannelLogoutTimeoutMs: 3000,
     acrTable: parseAcrTable(env.ACR_TABLE),
-    authorizationDetailsTypes: parseAuthorizationDetailsTypes(env.AUTHORIZATION_DETAILS_TYPES),
     clientIdMetadataDocuments: {
       enabled: flag(env.CLIENT_ID_METADATA_DOCUMENTS, true, "CLIENT_ID_METADATA_DOCUMENTS"),
       hostsAllowed: hostPatterns(env.CLIENT_ID_METADATA_DOCUMENT_HOSTS_ALLOWED, "CLIENT_ID_METADATA_DOCUMENT_HOSTS_ALLOWED"),
@@ -276,7 +319,9 @@ export function configFrom(env: Env): Config {
       maxTtl: 24 * 3600,
       refetchInterval: 30,
     },
+    authorizationDetailsTypes: parseAuthorizationDetailsTypes(env.AUTHORIZATION_DETAILS_TYPES),
   };
+  checkProfileConfig(config);
   parsed.set(env, config);
   return config;
 }
@@ -288,6 +333,17 @@ function reuseGrace(value: string | undefined, accessTokenTtl: number): number {
   if (!Number.isInteger(n) || n < 0 || n > 300) throw new Error("REFRESH_TOKEN_REUSE_GRACE must be an integer number of seconds from 0 to 300");
   if (n >= accessTokenTtl) throw new Error("REFRESH_TOKEN_REUSE_GRACE must be shorter than ACCESS_TOKEN_TTL");
   return n;
+}
+
+/** RESOURCES: space-separated absolute URIs without fragments (RFC 8707 §2), each at most RESOURCE_BYTES. */
+function resourceSetting(value: string | undefined): readonly string[] {
+  const resources = [...new Set((value ?? "").split(" ").filter(Boolean))];
+  for (const uri of resources) {
+    if (uri.length > RESOURCE_BYTES || resourceProblem(uri) !== undefined) {
+      throw new Error(`RESOURCES: ${uri.slice(0, 64)} is not an absolute URI without a fragment (at most ${RESOURCE_BYTES} characters)`);
+    }
+  }
+  return resources;
 }
 
 function flag(value: string | undefined, fallback: boolean, name: string): boolean {
@@ -323,6 +379,26 @@ function registrationSettings(env: Env): Pick<Config, "registrationPolicy" | "re
   const scopes = (env.REGISTRATION_SCOPES ?? "").split(" ").filter(Boolean);
   if (!scopes.every((s) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) throw new Error("REGISTRATION_SCOPES must be space-separated scope tokens (RFC 6749 3.3)");
   return { registrationPolicy: policy, registrationScopes: scopes, softwareStatementKeys: trustedKeys(env.SOFTWARE_STATEMENT_KEYS) };
+}
+
+/** REGISTRATION_LIMIT_PER_IP, REGISTRATION_LIMIT_GLOBAL (per hour), UNUSED_CLIENT_TTL, DYNAMIC_CLIENT_SECRET_TTL; 0 turns each off. */
+function registrationAbuseSettings(env: Env): Pick<Config, "registrationLimits" | "unusedClientTtl" | "dynamicClientSecretTtl"> {
+  const hourly = (limit: number): ThrottlePolicy | null => (limit === 0 ? null : { limit, windowSeconds: 3600 });
+  return {
+    registrationLimits: {
+      ip: hourly(wholeNumber(env.REGISTRATION_LIMIT_PER_IP, 20, "REGISTRATION_LIMIT_PER_IP")),
+      global: hourly(wholeNumber(env.REGISTRATION_LIMIT_GLOBAL, 1000, "REGISTRATION_LIMIT_GLOBAL")),
+    },
+    unusedClientTtl: wholeNumber(env.UNUSED_CLIENT_TTL, 24 * 3600, "UNUSED_CLIENT_TTL"),
+    dynamicClientSecretTtl: wholeNumber(env.DYNAMIC_CLIENT_SECRET_TTL, 0, "DYNAMIC_CLIENT_SECRET_TTL"),
+  };
+}
+
+function wholeNumber(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new Error(`${name} must be a whole number (0 turns it off)`);
+  return n;
 }
 
 function trustedKeys(value: string | undefined): JSONWebKeySet | null {

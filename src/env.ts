@@ -31,6 +31,8 @@ export interface Env {
   ISSUER: string;
   /** Audience of access tokens when the request names none; empty → the issuer. */
   ACCESS_TOKEN_AUDIENCE?: string;
+  /** Space-separated absolute URIs of the resource servers tokens may be issued for (RFC 8707; src/config.ts). Default none. */
+  RESOURCES?: string;
   /** "true" lets client jwks_uri values use http:// (local development only). */
   ALLOW_INSECURE_CLIENT_URIS?: string;
   /** Secret: ≥ 32 random bytes, base64url. Root of encryption at rest (src/crypto/aead.ts). */
@@ -43,12 +45,21 @@ export interface Env {
   REGISTRATION_SCOPES?: string;
   /** A JWK Set (JSON, public keys) trusted to sign software statements (RFC 7591 §2.3); default none. */
   SOFTWARE_STATEMENT_KEYS?: string;
+  /** POST /register budgets per client IP and in total, per hour (src/config.ts registrationLimits); 0 = off. Defaults 20 and 1000. */
+  REGISTRATION_LIMIT_PER_IP?: string;
+  REGISTRATION_LIMIT_GLOBAL?: string;
+  /** Seconds after which a self-registered client never issued a token is removed (default 86400; 0 = never). */
+  UNUSED_CLIENT_TTL?: string;
+  /** Lifetime in seconds of secrets the registration endpoint issues (default 0 = never). */
+  DYNAMIC_CLIENT_SECRET_TTL?: string;
   /** "false" lets confidential clients omit PKCE (public clients always need it). Default: required. */
   REQUIRE_PKCE_FOR_ALL?: string;
   /** "true": every DPoP proof must carry a server nonce (RFC 9449 §8, §9). Default false. */
   DPOP_NONCE_REQUIRED?: string;
   /** "true": every authorization request must be pushed first (RFC 9126 §5 require_pushed_authorization_requests). Default false. */
   REQUIRE_PUSHED_AUTHORIZATION_REQUESTS?: string;
+  /** "fapi2-security": every client under the FAPI 2.0 Security Profile (src/profiles/fapi2.ts). Default unset: only clients whose operator set `fapi_profile`. */
+  FAPI_PROFILE?: string;
   /** "true" serves the local mail outbox at /dev/outbox (development only; it shows verification links). */
   SHOW_DEV_OUTBOX?: string;
   /** Optional tuning, seconds; see src/config.ts for defaults. */
@@ -59,13 +70,13 @@ export interface Env {
   REFRESH_TOKEN_REUSE_GRACE?: string;
   /** Optional: the sign-in → `acr` table as JSON (src/acr.ts); default phrh/phr for passkeys. */
   ACR_TABLE?: string;
-  /** Optional: the RFC 9396 authorization_details types as JSON (src/authorize/authorization-details.ts); default none. */
-  AUTHORIZATION_DETAILS_TYPES?: string;
   /** "false" turns off client ID metadata documents (https URLs as client_id); default on (src/config.ts). */
   CLIENT_ID_METADATA_DOCUMENTS?: string;
   /** Hosts whose client ID metadata documents are accepted / refused (spaces or commas, `*.example.com`); src/config.ts. */
   CLIENT_ID_METADATA_DOCUMENT_HOSTS_ALLOWED?: string;
   CLIENT_ID_METADATA_DOCUMENT_HOSTS_BLOCKED?: string;
+  /** Optional: the RFC 9396 authorization_details types as JSON (src/authorize/authorization-details.ts); default none. */
+  AUTHORIZATION_DETAILS_TYPES?: string;
 }
 
 /**

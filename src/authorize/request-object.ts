@@ -2,14 +2,18 @@ import type { ProtectedHeaderParameters } from "jose";
 import { clientVerificationKey } from "../client-auth/client-keys";
 import type { ClientAuthDeps } from "../client-auth/types";
 import type { Client } from "../clients/model";
+import type { Config } from "../config";
+import { requestObjectAlgAllowed, underFapi2 } from "../profiles/fapi2";
 import { MAX_URI_LENGTH, validFetchedUri } from "../clients/register-uris";
 import { decodeJsonObject, decodeUtf8, fromBase64url } from "../crypto/encoding";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { isAsymmetricAlg } from "../keys/algorithms";
 import type { Params } from "../http/form";
 import { OutboundError, outboundFetch } from "../http/outbound";
+import { freshnessLifetime } from "../clients/metadata-document";
 import { log } from "../log";
-import { checkJwt, decodeJwt, type JwtFailure, type JwtRules } from "../tokens/verify-jwt";
+import type { ReplayNamespace } from "../replay/replay-cache";
+import { checkJwt, decodeJwt, isNonEmptyString, type JwtFailure, type JwtRules } from "../tokens/verify-jwt";
 
 /**
  * Request objects passed by value (RFC 9101 JAR, OIDC Core §6.1): the `request` parameter, a JWT
@@ -43,9 +47,12 @@ export function requestObjectSigningAlg(client: Client): string | undefined {
   return typeof alg === "string" ? alg : undefined;
 }
 
-/** Whether this client must push its authorization requests (RFC 9126 §6 client metadata), or the server says all must (§5). */
-export function pushRequired(client: Client, config: { requirePushedAuthorizationRequests: boolean }): boolean {
-  return config.requirePushedAuthorizationRequests || client.metadata.require_pushed_authorization_requests === true;
+/**
+ * Whether this client must push its authorization requests (RFC 9126 §6 client metadata), or the
+ * server says all must (§5), or the client is under FAPI 2.0 (§5.3.2.2 item 3, src/profiles/fapi2.ts).
+ */
+export function pushRequired(client: Client, config: Pick<Config, "requirePushedAuthorizationRequests" | "fapiProfile">): boolean {
+  return config.requirePushedAuthorizationRequests || client.metadata.require_pushed_authorization_requests === true || underFapi2(config, client);
 }
 
 interface RequestObjectRules extends JwtRules {
@@ -81,7 +88,7 @@ export async function requestObjectParams(
   outside: Params,
   client: Client,
   deps: ClientAuthDeps,
-  opts: { pushed: boolean },
+  opts: { pushed: boolean; fetched?: boolean },
 ): Promise<Map<string, string>> {
   const decoded = decodeJwt(jwt) ?? unsigned(jwt);
   if (decoded === undefined) throw invalid(FAILURES.malformed);
@@ -97,7 +104,8 @@ export async function requestObjectParams(
   } else {
     ensure(registered === undefined || registered === header.alg, "request_object_invalid", FAILURES.alg);
     const rules: RequestObjectRules = {
-      alg: () => true,
+      // Any alg the client's key fits, but FAPI 2.0's only for a client under it (§5.4.1).
+      alg: (alg) => requestObjectAlgAllowed(config, client, alg),
       key: async (h) => {
         try {
           return await clientVerificationKey(client, h as ProtectedHeaderParameters, deps);
@@ -133,6 +141,10 @@ export async function requestObjectParams(
     "The request object's client_id must be the client_id of the request.");
   ensure(claims.request === undefined && claims.request_uri === undefined, "request_object_invalid",
     "A request object must not contain request or request_uri.");
+  ensure(claims.jti === undefined || (isNonEmptyString(claims.jti) && claims.jti.length <= 256), "request_object_invalid",
+    "The request object's jti must be a string of at most 256 characters.");
+  // Last, once everything else passed (a forged or stale object never spends a client's jti).
+  if (!opts.fetched) await spendJti(claims, client, deps);
 
   const params = new Map<string, string>();
   if (!opts.pushed && typ !== JAR_TYP) {
@@ -148,6 +160,26 @@ export async function requestObjectParams(
   }
   params.set("client_id", client.clientId);
   return params;
+}
+
+/**
+ * Replayed request objects (RFC 7519 §4.1.7, RFC 9101 §10.2): a request object the client sent by
+ * value — at the authorization endpoint or in a pushed request — whose `jti` was seen before is
+ * refused (request_object_replayed), atomically through the ReplayCache: one namespace per client,
+ * as for client assertions, over 16 objects; each jti kept until the object's `exp` (or, without
+ * one, MAX_REQUEST_OBJECT_LIFETIME from now) has passed, and at most a day (an object that lives
+ * longer, which FAPI 2.0 would refuse, could be replayed after that). An object without `jti` is
+ * not tracked (JAR does not require one). An object fetched from a registered request_uri is
+ * exempt: OIDC Core §6.2 lets a client publish one object there for many requests, and the server,
+ * not the user agent, fetches it.
+ */
+const JTI_MEMORY = 24 * 3600;
+const requestObjectJtis = (clientId: string): ReplayNamespace => ({ name: `request_object:${clientId}`, shardHexDigits: 1 });
+
+async function spendJti(claims: Readonly<Record<string, unknown>>, client: Client, deps: ClientAuthDeps): Promise<void> {
+  if (typeof claims.jti !== "string") return;
+  const until = typeof claims.exp === "number" ? Math.min(claims.exp, deps.now + JTI_MEMORY) : deps.now + MAX_REQUEST_OBJECT_LIFETIME;
+  ensure(await deps.replay.reserve(requestObjectJtis(client.clientId), claims.jti, until + deps.config.clockSkew), "request_object_replayed");
 }
 
 /** An unsigned request object (`alg: none`, RFC 7519 §6): header.payload. with an empty signature. */
@@ -178,14 +210,25 @@ export function registeredRequestUris(client: Client): string[] {
  * registered in `request_uris` (require_request_uri_registration; compared without the fragment,
  * which OIDC Core §6.2 lets a client use to version the content), fetched ONLY through the
  * outbound-fetch policy (src/http/outbound.ts: https, a public host, no redirects, a deadline,
- * MAX_REQUEST_OBJECT_BYTES), every time: nothing is cached, so a changed object is never served stale.
+ * MAX_REQUEST_OBJECT_BYTES).
+ *
+ * **Cached** (RFC 9101 §5.2.3, OIDC Core §6.2: the server may cache the content of a request_uri)
+ * in the isolate, by the request_uri exactly as sent, its fragment included: a client that changes
+ * the content changes the fragment (OIDC Core §6.2: the content's SHA-256), and the new URI is
+ * fetched afresh. For as long as the answer's own caching headers allow (Cache-Control max-age,
+ * or Expires; no-store and no-cache, or none of these: not kept), and never longer than
+ * REQUEST_URI_CACHE_SECONDS. Only the fetched text is kept: each use checks it again (signature,
+ * exp, the client) as a request object by value.
  */
 export async function fetchRequestObject(requestUri: string, client: Client, deps: ClientAuthDeps): Promise<string> {
   const target = withoutFragment(requestUri);
   ensure(requestUri.length <= MAX_URI_LENGTH && registeredRequestUris(client).some((r) => withoutFragment(r) === target), "request_uri_not_registered");
+  const cached = fetchedRequestObjects.get(requestUri);
+  if (cached !== undefined && cached.until > deps.now) return cached.text;
   let body: Uint8Array;
+  let headers: Headers;
   try {
-    ({ body } = await outboundFetch(target, {
+    ({ body, headers } = await outboundFetch(target, {
       purpose: "request_uri",
       accept: "application/oauth-authz-req+jwt, application/jwt",
       maxBytes: MAX_REQUEST_OBJECT_BYTES,
@@ -197,16 +240,28 @@ export async function fetchRequestObject(requestUri: string, client: Client, dep
     log("warn", "request_uri_fetch_failed", { uri: target, reason: cause.reason });
     throw new OAuthError("request_uri_fetch_failed", cause.failure === "forbidden_url" ? "The request_uri is not one this server fetches." : undefined, { cause });
   }
-  const text = decodeUtf8(body);
+  const text = decodeUtf8(body)?.trim();
   ensure(text !== undefined, "request_uri_fetch_failed", "The request object at the request_uri is not UTF-8.");
-  return text.trim();
+  const lifetime = freshnessLifetime(headers, { minTtl: 0, maxTtl: REQUEST_URI_CACHE_SECONDS });
+  if (lifetime > 0) {
+    if (fetchedRequestObjects.size >= MAX_CACHED_REQUEST_OBJECTS) fetchedRequestObjects.clear();
+    fetchedRequestObjects.set(requestUri, { text, until: deps.now + lifetime });
+  } else {
+    fetchedRequestObjects.delete(requestUri);
+  }
+  return text;
 }
+
+/** The longest a fetched request object is kept, whatever its headers say; and how many are kept per isolate. */
+export const REQUEST_URI_CACHE_SECONDS = 300;
+const MAX_CACHED_REQUEST_OBJECTS = 512;
+const fetchedRequestObjects = new Map<string, { text: string; until: number }>();
 
 /** A request object by reference: fetched, then checked as by value; an invalid one is invalid_request_uri (OIDC Core §3.1.2.6). */
 export async function requestUriParams(requestUri: string, outside: Params, client: Client, deps: ClientAuthDeps): Promise<Map<string, string>> {
   const jwt = await fetchRequestObject(requestUri, client, deps);
   try {
-    return await requestObjectParams(jwt, outside, client, deps, { pushed: false });
+    return await requestObjectParams(jwt, outside, client, deps, { pushed: false, fetched: true });
   } catch (error) {
     if (error instanceof OAuthError && error.code === "request_object_invalid") throw new OAuthError("request_uri_object_invalid", error.detail, { cause: error });
     throw error;

@@ -4,6 +4,9 @@ import type { ErrorCode } from "../errors/catalog";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { parseScope } from "../grants/scope";
 import { REQUEST_BOUNDS, ensureWithinBound, type BoundedParameter } from "./limits";
+import { fapi2AuthorizationRequest } from "../profiles/fapi2";
+import { acrRequest, parseClaimsParameter, type AcrClaim, type ClaimsRequest } from "./claims-request";
+import { ensureResourcesAllowed, resourceValues } from "./resource";
 import { parseAuthorizationDetails, typesForClient, type AuthorizationDetail } from "./authorization-details";
 
 /**
@@ -44,6 +47,16 @@ export interface Draft {
   bindingMessage?: string;
   requestedExpiry?: number;
   acrValues?: string[];
+  /** OIDC Core §5.5.1.1: the acr values (acrValues, kept to the table's) are an essential claim. */
+  acrEssential?: true;
+  /** OIDC Core §5.5: the claims asked for by name (src/authorize/claims-request.ts). */
+  claims?: ClaimsRequest;
+  /** The `acr` member of the claims request, until acr_requested merges it into acrValues. */
+  acrClaim?: AcrClaim;
+  /** The person the request names (OIDC Core §5.5.1 `sub` value; §3.1.2.1 id_token_hint, src/authorize/id-token-hint.ts). */
+  subject?: string;
+  /** RFC 8707 §2: the resource servers the tokens are for (src/authorize/resource.ts). */
+  resources?: string[];
   /** RFC 9396 §2: the authorization details asked for, checked against the declared and the client's types. */
   authorizationDetails?: AuthorizationDetail[];
 }
@@ -231,12 +244,29 @@ export const requestedExpiry = step("requested_expiry", ["ciba_requested_expiry_
   draft.requestedExpiry = Number(value);
 });
 
-/** CIBA §7.1 acr_values: space-separated, kept as sent (bounded like the scope). */
-export const acrValues = step("acr_values", ["invalid_request"], ({ params }, draft) => {
-  const value = params.get("acr_values");
+/** OIDC Core §3.1.2.1, CIBA §7.1 acr_values: space-separated, in order of preference, kept as sent (bounded like the scope). */
+export const acrValues = withinBound("acr_values", (draft, value) => (draft.acrValues = value.split(" ").filter(Boolean)));
+
+/** OIDC Core §5.5: the claims parameter, a JSON object (src/authorize/claims-request.ts); malformed → claims_invalid. */
+export const claimsParameter = step("claims_parameter", ["claims_invalid"], ({ params }, draft) => {
+  const value = params.get("claims");
   if (value === undefined) return;
-  ensure(value.length <= 512, "invalid_request", "acr_values is too long.");
-  draft.acrValues = value.split(" ").filter(Boolean);
+  const { claims, acrClaim, subject } = parseClaimsParameter(value);
+  if (claims !== undefined) draft.claims = claims;
+  if (acrClaim !== undefined) draft.acrClaim = acrClaim;
+  if (subject !== undefined) draft.subject = subject;
+});
+
+/**
+ * OIDC Core §3.1.2.1, §5.5.1.1: acr_values and the acr claim merged into the acr values the
+ * operator's table knows, in order of preference; essential and unmeetable →
+ * unmet_authentication_requirements (src/authorize/claims-request.ts).
+ */
+export const acrRequested = step("acr_requested", ["unmet_authentication_requirements", "acr_values_too_long"], ({ config }, draft) => {
+  const { acrValues: asked, acrClaim } = draft;
+  delete draft.acrValues;
+  delete draft.acrClaim;
+  Object.assign(draft, acrRequest(asked, acrClaim, config.acrTable));
 });
 
 /** RFC 9396 §2, §5: authorization_details parsed and checked (src/authorize/authorization-details.ts). */
@@ -250,6 +280,18 @@ export const authorizationDetails = step(
     if (value === undefined) return;
     const declared = config.authorizationDetailsTypes;
     draft.authorizationDetails = parseAuthorizationDetails(value, declared, typesForClient(client, declared));
+  },
+);
+
+/** RFC 8707 §2: each `resource` an absolute URI without fragment, one the server knows and the client may have. */
+export const resourceIndicators = step(
+  "resource_indicators",
+  ["resource_not_absolute", "resource_has_fragment", "resource_too_many", "resource_too_long", "resource_unknown", "resource_not_allowed"],
+  ({ params, client, config }, draft) => {
+    const resources = resourceValues(params);
+    if (resources === undefined) return;
+    ensureResourcesAllowed(resources, client, config);
+    draft.resources = resources;
   },
 );
 
@@ -282,12 +324,17 @@ export const STEP_TABLE: readonly (readonly [ValidationStep, readonly EntryPoint
   [openidScopeRequired, [A, P]],
   [cibaOpenidScope, [BC]],
   [scopeAllowed, [A, DA, BC, P]],
+  [resourceIndicators, [A, P]],
   [exactlyOneHint, [BC]],
   [noLoginHintToken, [BC]],
   [bindingMessage, [BC]],
   [noUserCode, [BC]],
   [requestedExpiry, [BC]],
-  [acrValues, [BC]],
+  [acrValues, [A, BC, P]],
+  [claimsParameter, [A, P]],
+  [acrRequested, [A, P]],
+  // FAPI 2.0 §5.3.2.2 (src/profiles/fapi2.ts): for clients under the profile, before the general PKCE rule.
+  [fapi2AuthorizationRequest, [A, P]],
   [pkce, [A, P]],
   [dpopJkt, [A, P]],
   [authorizationDetails, [A, P]],

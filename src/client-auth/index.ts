@@ -11,6 +11,7 @@ import { clientSecretBasic, clientSecretPost } from "./methods/secret";
 import { selfSignedTlsClientAuth, tlsClientAuth } from "./methods/tls";
 import type { AudienceRule, ClientAuthDeps, ClientAuthMethod, Presented, TlsClientCert } from "./types";
 import type { AuthMethod } from "../clients/model";
+import { fapi2ClientAuthentication } from "../profiles/fapi2";
 
 /**
  * Client authentication: one dispatcher for every endpoint that authenticates clients (token,
@@ -102,6 +103,8 @@ export async function authenticateClient(input: ClientAuthInput, deps: ClientAut
   const client = await deps.clients.get(presented.clientId);
   ensure(client !== null, "invalid_client_id");
   ensure(!client.disabled, "client_disabled");
+  // FAPI 2.0 (src/profiles/fapi2.ts): its methods and algs only, and the issuer-only assertion aud.
+  const profileRule = fapi2ClientAuthentication(deps.config, client, presented);
   const method = byName.get(client.authMethod);
   ensure(method !== undefined, "invalid_token_endpoint_auth_method");
   if (method.carrier !== presented.carrier) {
@@ -111,7 +114,7 @@ export async function authenticateClient(input: ClientAuthInput, deps: ClientAut
     );
   }
   // `tls` stays a getter: only the mTLS methods read it (request.cf is built on access).
-  const audience = { endpoint: input.endpoint, rule: input.audienceRule ?? "issuer-or-endpoint" };
+  const audience = { endpoint: input.endpoint, rule: profileRule ?? input.audienceRule ?? "issuer-or-endpoint" };
   await method.verify({ presented, get tls() { return input.tls; }, audience }, client, deps);
   return { client, method: method.name };
 }

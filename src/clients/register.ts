@@ -1,4 +1,5 @@
 import { requestObjectMetadata } from "../authorize/request-object";
+import { RESOURCE_BYTES, resourceProblem } from "../authorize/resource";
 import { validClientTypes, type AuthorizationDetailsType } from "../authorize/authorization-details";
 import type { JSONWebKeySet } from "jose";
 import { SENDER_CONSTRAINT_METADATA } from "../dpop/binding";
@@ -10,6 +11,7 @@ import { checkSectorIdentifier } from "../registration/sector-identifier";
 import { verifySoftwareStatement } from "../registration/software-statement";
 import { SECRET_METHODS, isAuthMethod, type AuthMethod, type Client } from "./model";
 import { cibaMetadata } from "./register-ciba";
+import { FAPI2_DEFAULT_ID_TOKEN_ALG, checkFapi2Registration, registeredProfile } from "../profiles/fapi2";
 import { canVerify, validJwks } from "./register-keys";
 import {
   MAX_URIS, MAX_URI_LENGTH, backChannelLogoutMetadata, isHttpsUrl, isOrigin, isText, isTextArray, validFetchedUri,
@@ -25,10 +27,12 @@ import type { ClientStore } from "./store";
  * differ only in `origin`:
  *
  * - "operator": may also set the documented extensions `first_party`, `allow_plain_pkce`,
- *   `plain_oauth2`, `allowed_cors_origins`, the refresh-token lifetimes, `introspection`, a chosen
- *   `client_id`, `client_secret` and `client_secret_expires_at`, and any scope.
+ *   `plain_oauth2`, `allowed_cors_origins`, the refresh-token lifetimes, `introspection`,
+ *   `allowed_resources` (RFC 8707), a chosen `client_id`, `client_secret` and
+ *   `client_secret_expires_at`, and any scope.
  * - "dynamic": a client registering itself. Those members are unknown to it and ignored like any
- *   other unknown member (RFC 7591 §2); its `scope` is limited to the OpenID Connect scopes plus
+ *   other unknown member (RFC 7591 §2), but `allowed_resources`, which is refused (it would widen
+ *   where its tokens are accepted); its `scope` is limited to the OpenID Connect scopes plus
  *   config.registrationScopes.
  * - "document": a client ID metadata document (draft-ietf-oauth-client-id-metadata-document §4.1;
  *   src/clients/metadata-document.ts): as "dynamic", and since no secret can be shared with it,
@@ -65,6 +69,8 @@ export interface ClientInput {
   id_token_signed_response_alg?: string;
   /** RFC 9701 §6: the alg of the client's JWT introspection responses (default RS256). */
   introspection_signed_response_alg?: string;
+  /** OIDC Registration §2: the alg of the client's signed UserInfo responses (default: unsigned JSON). */
+  userinfo_signed_response_alg?: string;
   post_logout_redirect_uris?: string[];
   /** OIDC Back-Channel Logout §2.2. */
   backchannel_logout_uri?: string;
@@ -105,6 +111,11 @@ export interface RegisterDeps {
    * and http and loopback hosts in the URLs the server fetches (src/http/outbound.ts).
    */
   allowInsecureUris: boolean;
+  /**
+   * FAPI 2.0 applies whatever the input says (src/profiles/fapi2.ts): the server-wide profile, or a
+   * client replacing its own registration that its operator put under it. Default false.
+   */
+  fapi2?: boolean;
   /** Default "operator". */
   origin?: RegistrationOrigin;
   /** "dynamic" only: scopes allowed besides the OpenID Connect ones (config.registrationScopes). */
@@ -117,6 +128,8 @@ export interface RegisterDeps {
   clockSkew?: number;
   /** RFC 9396 §10.2: the types a client's authorization_details_types may name (config.authorizationDetailsTypes). Default none. */
   authorizationDetailsTypes?: readonly AuthorizationDetailsType[];
+  /** "dynamic" only: lifetime of a secret issued (config.dynamicClientSecretTtl); 0 or absent = never expires. */
+  dynamicSecretTtl?: number;
 }
 
 /** Metadata after validation, before the server adds an id and secrets. */
@@ -155,7 +168,7 @@ const OPERATOR_METADATA: Readonly<Record<string, readonly [number, number]>> = {
   refresh_token_reuse_grace: [0, 300],
 };
 /** Operator-only members kept in `metadata`: the lifetimes above and `introspection`. */
-export const OPERATOR_METADATA_MEMBERS: readonly string[] = [...Object.keys(OPERATOR_METADATA), "introspection"];
+export const OPERATOR_METADATA_MEMBERS: readonly string[] = [...Object.keys(OPERATOR_METADATA), "introspection", "fapi_profile", "allowed_resources"];
 
 /**
  * Members naming features this server does not implement, refused when they ask for the feature
@@ -186,6 +199,7 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
   const input = await withSoftwareStatement(stripNulls(raw), deps);
   const metadata: Record<string, unknown> = {};
   if (input.software_statement !== undefined) metadata.software_statement = input.software_statement;
+  const fapi2 = registeredProfile(input.fapi_profile, origin === "operator", metadata) || deps.fapi2 === true;
 
   for (const [field, refuses] of Object.entries(UNSUPPORTED)) {
     ensure(input[field] === undefined || !refuses(input[field]), "client_metadata_unsupported", `${field} is not supported by this server; omit it.`);
@@ -193,7 +207,6 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
   for (const field of ENCRYPTION_MEMBERS) {
     ensure(input[field] === undefined, "encrypted_responses_unsupported", `${field}: encryption is not supported; omit it.`);
   }
-  ensure(input.userinfo_signed_response_alg === undefined, "userinfo_signed_response_alg_unsupported");
   requestObjectMetadata(input, metadata, deps.allowInsecureUris);
 
   // ── grant types, response types and the authentication method (RFC 7591 §2, §2.1) ────────
@@ -313,7 +326,7 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
     metadata.subject_type = "public";
   }
 
-  const idTokenAlg = input.id_token_signed_response_alg ?? "RS256";
+  const idTokenAlg = input.id_token_signed_response_alg ?? (fapi2 ? FAPI2_DEFAULT_ID_TOKEN_ALG : "RS256");
   ensure(isServerSigningAlg(idTokenAlg), "id_token_signed_response_alg_unsupported",
     `id_token_signed_response_alg must be one of ${SERVER_SIGNING_ALGS.join(", ")}.`);
   // RFC 9701 §6: kept in metadata when given; omitted, the RFC's default RS256 applies when signing.
@@ -322,6 +335,13 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
     ensure(isServerSigningAlg(introspectionAlg), "introspection_signed_response_alg_unsupported",
       `introspection_signed_response_alg must be one of ${SERVER_SIGNING_ALGS.join(", ")}.`);
     metadata.introspection_signed_response_alg = introspectionAlg;
+  }
+  // OIDC Registration §2, OIDC Core §5.3.2: UserInfo answers as a JWS with this alg; omitted, as JSON.
+  const userinfoAlg = input.userinfo_signed_response_alg;
+  if (userinfoAlg !== undefined) {
+    ensure(isServerSigningAlg(userinfoAlg), "userinfo_signed_response_alg_unsupported",
+      `userinfo_signed_response_alg must be one of ${SERVER_SIGNING_ALGS.join(", ")}.`);
+    metadata.userinfo_signed_response_alg = userinfoAlg;
   }
 
   // RFC 9396 §10.2: the authorization details types the client uses, among the server's (src/authorize/authorization-details.ts).
@@ -340,7 +360,10 @@ export async function validateClientMetadata(raw: Record<string, unknown>, deps:
     ensure(refused === undefined, "scope_not_allowed", `scope: ${refused} may not be registered by a client itself; ask the operator.`);
   }
 
+  // RFC 8707: which resource servers a client may get tokens for is the operator's decision.
+  ensure(origin === "operator" || input.allowed_resources === undefined, "allowed_resources_operator_only");
   const operator = origin === "operator" ? operatorExtensions(input, method, metadata) : undefined;
+  if (fapi2) checkFapi2Registration({ authMethod: method, authSigningAlg: alg, idTokenSignedResponseAlg: idTokenAlg, redirectUris, applicationType, metadata });
 
   // ── network checks last (OIDC Registration §5) ──────────────────────────────────────────────
   if (input.sector_identifier_uri !== undefined) {
@@ -400,6 +423,12 @@ function operatorExtensions(input: ClientInput, method: AuthMethod, metadata: Re
   ensure(introspection === undefined || introspection === "own" || introspection === "any", "operator_extension_malformed",
     "introspection must be own or any.");
   if (introspection === "any") metadata.introspection = "any";
+  // RFC 8707 §2: the resources (of the server's RESOURCES) this client may ask tokens for; unset, all of them.
+  const resources = input.allowed_resources;
+  if (resources !== undefined) {
+    ensure(isTextArray(resources, 32, RESOURCE_BYTES) && resources.every((r) => resourceProblem(r) === undefined), "allowed_resources_malformed");
+    metadata.allowed_resources = [...new Set(resources)];
+  }
   return {
     ...(clientId !== undefined && { clientId }),
     ...(secret !== undefined && { clientSecret: secret }),

@@ -6,7 +6,8 @@ import { OAuthError, ensure } from "../errors/oauth-error";
 import type { ReplayCache } from "../replay/replay-cache";
 import { confirmationOf, type Confirmation, type SenderConstraint } from "../tokens/minter";
 import type { NonceDeps } from "./nonce";
-import type { ProofDeps, ProofErrors } from "./proof";
+import { dpopAlgsFor } from "../profiles/fapi2";
+import { validateProof, type ProofDeps, type ProofErrors } from "./proof";
 
 /**
  * What binds a client's tokens to it (RFC 9449 DPoP, RFC 8705 §3 certificates), decided from the
@@ -35,6 +36,28 @@ export function proofDeps(config: Config, deps: { now: number; encryptionKey: st
 
 export const nonceDeps = (config: Config, deps: { now: number; encryptionKey: string }): NonceDeps =>
   ({ encryptionKey: deps.encryptionKey, now: deps.now, window: config.dpopNonceWindow });
+
+/**
+ * The DPoP proof of a request to an endpoint of this server that takes one from a client (the
+ * token endpoint, §5; the pushed authorization request endpoint, §10.1): validated as §4.3 says
+ * (htm and htu this request's, its jti spent, the server nonce when the client's or the server's
+ * setting requires one), answered with the token endpoint's 400 codes. The proof key's
+ * thumbprint, or undefined when the request has no `DPoP` header.
+ */
+export async function clientRequestProofKey(
+  request: Request,
+  client: Client,
+  config: Config,
+  deps: { now: number; encryptionKey: string; replay: ReplayCache },
+): Promise<string | undefined> {
+  const header = request.headers.get("dpop");
+  if (header === null) return undefined;
+  const proof = await validateProof(
+    { header, method: request.method, url: request.url, nonceRequired: nonceRequired(config, client), algs: dpopAlgsFor(config, client) },
+    proofDeps(config, deps, TOKEN_ENDPOINT_PROOF_ERRORS),
+  );
+  return proof.jkt;
+}
 
 /** The TLS client certificate data Cloudflare's edge attaches to a request (request.cf is materialized on access). */
 export const tlsClientAuthOf = (request: Request): TlsClientCert | undefined =>

@@ -54,6 +54,8 @@ export interface ProofRequest {
   accessToken?: string;
   /** A nonce is required (the server's setting or the client's metadata). */
   nonceRequired: boolean;
+  /** The algs accepted from this client when narrower than DPOP_SIGNING_ALGS (FAPI 2.0 §5.4.1, src/profiles/fapi2.ts). */
+  algs?: readonly string[];
 }
 
 export interface ProofDeps {
@@ -62,7 +64,8 @@ export interface ProofDeps {
   /** How old `iat` may be (config.dpopProofMaxAge). */
   maxAge: number;
   nonce: NonceDeps;
-  replay: ReplayCache;
+  /** Only `reserve` is used: a resource server outside Latchkey may bring its own (src/resource-server/). */
+  replay: Pick<ReplayCache, "reserve">;
   errors: ProofErrors;
 }
 
@@ -149,7 +152,7 @@ export async function validateProof(request: ProofRequest, deps: ProofDeps): Pro
   // 3–7 and the iat window of 11 through the one JWT verifier.
   const rules: ProofRules = {
     typ: ["dpop+jwt"],
-    alg: isDpopAlg,
+    alg: request.algs === undefined ? isDpopAlg : (alg: string) => isDpopAlg(alg) && request.algs!.includes(alg),
     key: proofKey,
     expiry: "when_present",
     maxAge: deps.maxAge,

@@ -7,6 +7,7 @@ import { ASYMMETRIC_ASSERTION_ALGS, HMAC_ASSERTION_ALGS, SERVER_SIGNING_ALGS } f
 import { STANDARD_SCOPES } from "../authorize/request";
 import { SCOPE_CLAIMS } from "../tokens/claims";
 import type { Step } from "../http/context";
+import { fapi2Metadata } from "../profiles/fapi2";
 
 /**
  * Authorization server metadata (RFC 8414 §2) and OpenID Provider metadata (OIDC Discovery §3).
@@ -25,7 +26,8 @@ export const endpointUrl = (config: Config, route: string): string => `${config.
 export function serverMetadata(config: Config): Record<string, unknown> {
   const { issuer } = config;
   const url = (route: string) => endpointUrl(config, route);
-  return {
+  // Under the server-wide FAPI 2.0 profile, only what holds for it (src/profiles/fapi2.ts).
+  return fapi2Metadata(config, {
     issuer,
     authorization_endpoint: url("/authorize"),
     token_endpoint: url("/token"),
@@ -47,9 +49,11 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     acr_values_supported: acrValuesSupported(config.acrTable),
     id_token_signing_alg_values_supported: [...SERVER_SIGNING_ALGS],
     authorization_response_iss_parameter_supported: true,
+    // OIDC Core §5.5 (src/authorize/claims-request.ts) and §5.3.2 signed UserInfo (any alg we sign with).
     // RFC 9396 §10.1: the authorization_details types the operator declared (AUTHORIZATION_DETAILS_TYPES).
     authorization_details_types_supported: config.authorizationDetailsTypes.map((t) => t.type),
-    claims_parameter_supported: false,
+    claims_parameter_supported: true,
+    userinfo_signing_alg_values_supported: [...SERVER_SIGNING_ALGS],
     // RFC 9101 / OIDC Core §6: request objects by value and by reference (registered request_uris only).
     request_parameter_supported: true,
     request_uri_parameter_supported: true,
@@ -80,7 +84,7 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     backchannel_user_code_parameter_supported: false,
     // draft-ietf-oauth-client-id-metadata-document-00 §5: an https URL as client_id (src/clients/metadata-document.ts).
     client_id_metadata_document_supported: config.clientIdMetadataDocuments.enabled,
-  };
+  });
 }
 
 /** Public, cacheable documents: CORS allowed (RFC 9700 §2.6 restricts only the authorization endpoint). */

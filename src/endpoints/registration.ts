@@ -11,9 +11,12 @@ import { OAuthError, ensure } from "../errors/oauth-error";
 import { log } from "../log";
 import { NO_STORE, type AppContext, type AppEnv, type Step } from "../http/context";
 import { registrationDeps } from "../registration/deps";
+import { underFapi2 } from "../profiles/fapi2";
 import { checkInitialAccessToken, useInitialAccessToken } from "../registration/initial-access-token";
 import { isRegistrationToken, issueRegistrationToken, revokeRegistrationToken } from "../registration/registration-token";
+import { limitRegistrations } from "../registration/limits";
 import { bearerCredential, readJsonObject } from "../registration/request";
+import { recordRegistration } from "../registration/usage";
 import { database, uncachedClientStore } from "../services";
 
 /**
@@ -30,7 +33,11 @@ import { database, uncachedClientStore } from "../services";
  * Who may register is config.registrationPolicy: "open", or "initial_access_token" (the default):
  * `Authorization: Bearer <initial access token>`, made by the operator (src/registration/
  * initial-access-token.ts), each with an optional expiry and number of uses. A missing or bad one
- * is 401 invalid_token with a Bearer challenge. Management needs `Authorization: Bearer
+ * is 401 invalid_token with a Bearer challenge. Then a unit of the per-network and global hourly
+ * budgets is taken (src/registration/limits.ts; 429 registration_rate_limited beyond them), and
+ * the client is recorded as self-registered (src/registration/usage.ts): maintenance removes it
+ * if no token is issued to it within config.unusedClientTtl. A secret it is issued expires after
+ * config.dynamicClientSecretTtl (default never; RFC 7591 §3.2.1 client_secret_expires_at). Management needs `Authorization: Bearer
  * <registration_access_token>`; a missing or wrong one is 401 invalid_token whether or not the
  * client exists (never 404, OIDC Registration §4.4), and so is a client the operator disabled.
  *
@@ -100,6 +107,8 @@ export const registerNewClient: Step = async function registerNewClient(c) {
   const clientId = randomToken(16);
   // The token first: should storing the client fail, an orphan token names no client and opens nothing.
   const token = await issueRegistrationToken(database(c), clientId, now);
+  // Its row next (src/registration/usage.ts): a client stored without one would never be counted as unused.
+  await recordRegistration(database(c), clientId, c.req.raw, now);
   const { client, clientSecret } = await saveRegistration(deps, valid, { clientId, existing: null });
   const hash = c.get("initialAccessTokenHash");
   if (hash !== undefined) {
@@ -163,7 +172,8 @@ export const replaceRegistration: Step = async function replaceRegistration(c) {
   ensure(rotate_client_secret === undefined || typeof rotate_client_secret === "boolean", "registration_body_malformed",
     "rotate_client_secret must be true or false.");
 
-  const deps = registrationDeps(c, "dynamic");
+  // A client its operator put under FAPI 2.0 stays under it when it replaces its registration.
+  const deps = { ...registrationDeps(c, "dynamic"), fapi2: underFapi2(c.get("config"), current) };
   const valid = await validateClientMetadata(metadata, deps);
   const { client, clientSecret } = await saveRegistration(deps, valid, {
     clientId: current.clientId,
@@ -191,7 +201,7 @@ const methodNotAllowed = (allow: string): Step =>
     throw new OAuthError("method_not_allowed", `Allowed here: ${allow}.`, { headers: { allow } });
   };
 
-export const registerEndpoint = [requireInitialAccessToken, readRegistrationBody, registerNewClient] as const;
+export const registerEndpoint = [requireInitialAccessToken, limitRegistrations, readRegistrationBody, registerNewClient] as const;
 export const readEndpoint = [requireRegistrationToken, readRegistration] as const;
 export const updateEndpoint = [requireRegistrationToken, readRegistrationBody, replaceRegistration] as const;
 export const deleteEndpoint = [requireRegistrationToken, deleteRegistration] as const;

@@ -5,11 +5,12 @@ import { isPublic } from "../clients/model";
 import { NO_STORE, type Step } from "../http/context";
 import { readForm } from "../http/form";
 import { clientAuthDeps, clientStore, encryptionKey, grantServices, replayCache, requestKeyring } from "../services";
-import { certificateBinding, tlsClientAuthOf, nonceDeps, nonceRequired, proofDeps, TOKEN_ENDPOINT_PROOF_ERRORS } from "../dpop/binding";
+import { certificateBinding, certificateThumbprint, clientRequestProofKey, tlsClientAuthOf, nonceDeps } from "../dpop/binding";
+import { fapi2CertificateBinding, underFapi2 } from "../profiles/fapi2";
 import { currentNonce } from "../dpop/nonce";
-import { validateProof } from "../dpop/proof";
 import { endpointUrl } from "./discovery";
 import { corsOrigins } from "../clients/store";
+import { recordClientUse } from "../registration/usage";
 
 /**
  * The token endpoint (RFC 6749 §3.2) as a pipeline of named steps. Each step either throws an
@@ -54,15 +55,14 @@ export const bindSender: Step = async function bindSender(c, next) {
   const config = c.get("config");
   const header = c.req.raw.headers.get("dpop");
   const deps = { now: c.get("now"), encryptionKey: encryptionKey(c), replay: replayCache(c) };
-  if (header !== null) {
-    const proof = await validateProof(
-      { header, method: c.req.method, url: c.req.url, nonceRequired: nonceRequired(config, client) },
-      proofDeps(config, deps, TOKEN_ENDPOINT_PROOF_ERRORS),
-    );
-    c.set("binding", { method: "dpop", jkt: proof.jkt });
+  const jkt = await clientRequestProofKey(c.req.raw, client, config, deps);
+  if (jkt !== undefined) {
+    c.set("binding", { method: "dpop", jkt });
   } else {
     ensure(client.metadata.dpop_bound_access_tokens !== true, "dpop_proof_required");
-    c.set("binding", certificateBinding(client, tlsClientAuthOf(c.req.raw)));
+    const tls = tlsClientAuthOf(c.req.raw);
+    // FAPI 2.0 §5.3.2.1 items 4, 5: without a proof the certificate binds the tokens, or nothing is issued.
+    c.set("binding", underFapi2(config, client) ? fapi2CertificateBinding(certificateThumbprint(tls)) : certificateBinding(client, tls));
   }
   await next();
   if (header !== null && !c.res.headers.has("dpop-nonce")) c.res.headers.set("dpop-nonce", await currentNonce(nonceDeps(config, deps)));
@@ -138,4 +138,4 @@ function hasCredentialsInQuery(url: string): boolean {
   return query.has("client_secret") || query.has("client_assertion");
 }
 
-export const tokenEndpoint = [tokenCors, parseTokenRequest, authenticateTokenClient, bindSender, grantTokens] as const;
+export const tokenEndpoint = [tokenCors, parseTokenRequest, authenticateTokenClient, recordClientUse, bindSender, grantTokens] as const;

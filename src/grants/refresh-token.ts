@@ -4,16 +4,18 @@ import { isPublic } from "../clients/model";
 import { ensureSameKey } from "../dpop/binding";
 import { mintTokens } from "../tokens/minter";
 import {
-  findRefreshToken, isExpired, openRetryAnswer, refreshPolicy, revokeFamily, rotateRefreshToken,
+  findRefreshToken, isExpired, keepRefreshToken, openRetryAnswer, refreshPolicy, revokeFamily, rotateRefreshToken,
   type RefreshPolicy, type StoredRefreshToken,
 } from "../tokens/refresh-token";
-import { ensureGrantHolds } from "./approved-tokens";
+import { ensureGrantHolds, tokenTarget } from "./approved-tokens";
 import type { Grant, GrantContext, TokenResponse } from "./grant";
 import { parseScope } from "./scope";
+import { rotatesRefreshTokens } from "../profiles/fapi2";
 
 /**
  * refresh_token (RFC 6749 §6; RFC 9700 §4.14.2; OIDC Core §12). Every use rotates the token
- * (src/tokens/refresh-token.ts). In order:
+ * (src/tokens/refresh-token.ts) — except for a client under FAPI 2.0, whose token is used again
+ * (§5.3.2.1 item 9; `keepToken`). In order:
  *
  * 1. The token must exist and belong to the authenticated client (`invalid_grant`; a token
  *    presented by another client is not burnt). Confidential clients have authenticated at the
@@ -55,12 +57,21 @@ export const refreshToken: Grant = {
       throw new OAuthError("refresh_scope_widened", `The scope ${toErrorText(widened, 64)} was not granted with this refresh token.`);
     }
 
+    // RFC 8707 §2.2, RFC 9396 §6: any one resource of the grant as `aud`, the details granted or fewer.
+    const target = tokenTarget(params, {
+      ...(stored.resources !== null && { resources: stored.resources }),
+      ...(stored.authorizationDetails !== null && { authorizationDetails: stored.authorizationDetails }),
+    }, ctx.config);
+
+    // FAPI 2.0 §5.3.2.1 item 9: no rotation for a client under the profile — the same token again.
+    if (!rotatesRefreshTokens(ctx.config, client)) return keepToken(ctx, stored, value, scope, policy);
+
     // The successor and the answer: a new access token (`gid` = the grant), a new refresh token of
-    // the original scope, and an ID token when the scope has openid (OIDC Core §12.2: same sub, the
-    // original auth_time and sid, no nonce).
+    // the original scope (and resources and details), and an ID token when the scope has openid
+    // (OIDC Core §12.2: same sub, the original auth_time and sid, no nonce).
     const { response, successor } = await mintTokens(
       {
-        client, subject: stored.userId, scope, grantId: stored.grantId,
+        client, subject: stored.userId, scope, grantId: stored.grantId, ...target,
         authentication: { authTime: stored.authTime, ...(stored.sid !== null && { sid: stored.sid }) },
         refresh: { kind: "rotation", current: stored, requestScope },
         ...(ctx.binding !== undefined && { binding: ctx.binding }),
@@ -75,6 +86,24 @@ export const refreshToken: Grant = {
     return retryOrRevoke(ctx, after, requestScope, policy);
   },
 };
+
+/**
+ * Step 5 without rotation (a client under FAPI 2.0): a new access token (and ID token) from the same
+ * refresh token, which stays valid and is answered again; its idle lifetime starts over.
+ */
+async function keepToken(ctx: GrantContext, stored: StoredRefreshToken, value: string, scope: string[], policy: RefreshPolicy): Promise<TokenResponse> {
+  const { now, services } = ctx;
+  const { response, accessToken } = await mintTokens(
+    {
+      client: ctx.client.client, subject: stored.userId, scope, grantId: stored.grantId,
+      authentication: { authTime: stored.authTime, ...(stored.sid !== null && { sid: stored.sid }) },
+      ...(ctx.binding !== undefined && { binding: ctx.binding }),
+    },
+    { config: ctx.config, keys: ctx.keys, now, db: services.db },
+  );
+  ensure(await keepRefreshToken(services.db, stored, accessToken, { now, policy }), "refresh_token_revoked");
+  return { ...response, refresh_token: value };
+}
 
 /** Step 2: the family, the user and the consent behind the token. */
 async function checkGrantHolds(ctx: GrantContext, stored: StoredRefreshToken): Promise<void> {

@@ -20,6 +20,8 @@ export function registrationDeps(c: AppContext, origin: RegistrationOrigin): Reg
     softwareStatementKeys: config.softwareStatementKeys,
     sectorIdentifierFetch: config.sectorIdentifierFetch,
     clockSkew: config.clockSkew,
+    fapi2: config.fapiProfile !== null,
     authorizationDetailsTypes: config.authorizationDetailsTypes,
+    ...(origin === "dynamic" && { dynamicSecretTtl: config.dynamicClientSecretTtl }),
   };
 }

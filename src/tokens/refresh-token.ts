@@ -3,12 +3,14 @@ import type { Config } from "../config";
 import { open, seal } from "../crypto/aead";
 import { randomToken } from "../crypto/encoding";
 import { hashForStorage } from "../crypto/hash";
+import type { AuthorizationDetail } from "../authorize/authorization-details";
 import type { Confirmation } from "./minter";
 import { allAttempted, revokeAccessToken } from "./revocation";
 
 /**
  * Refresh tokens (RFC 6749 §1.5, §6; RFC 9700 §4.14): opaque, 256 random bits, stored only as
- * SHA-256, bound to client, user, grant (consent), scope, auth_time and session.
+ * SHA-256, bound to client, user, grant (consent), scope, auth_time and session, and to the
+ * resources and authorization details granted (RFC 8707, RFC 9396).
  *
  * Every use rotates: the token is marked rotated and a successor issued. The tokens descending from
  * one authorization code form a *family* (`refresh_token_families`); presenting a token that was
@@ -31,6 +33,13 @@ export interface RefreshBinding {
    * are Bearer tokens; every successor keeps it (a rotation does not change the binding).
    */
   cnf: Confirmation | null;
+  /**
+   * RFC 8707 §2.2: the resources granted (null: none), any one of which a refresh may name as its
+   * access token's `aud`; RFC 9396 §7: the authorization details granted (null: none). Every
+   * successor keeps both.
+   */
+  resources: string[] | null;
+  authorizationDetails: AuthorizationDetail[] | null;
   /** The access token issued together with the refresh token: revoked with its family. */
   accessToken?: { jti: string; exp: number };
 }
@@ -92,6 +101,8 @@ interface Row {
   auth_time: number;
   sid: string | null;
   cnf: string | null;
+  resources: string | null;
+  authorization_details: string | null;
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
@@ -149,6 +160,8 @@ export async function findRefreshToken(db: D1Database, token: string): Promise<S
     authTime: row.auth_time,
     sid: row.sid,
     cnf: row.cnf === null ? null : (JSON.parse(row.cnf) as Confirmation),
+    resources: row.resources === null ? null : (JSON.parse(row.resources) as string[]),
+    authorizationDetails: row.authorization_details === null ? null : (JSON.parse(row.authorization_details) as AuthorizationDetail[]),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
@@ -160,12 +173,14 @@ export async function findRefreshToken(db: D1Database, token: string): Promise<S
 const insertToken = (db: D1Database, hash: string, b: RefreshBinding, now: number, expiresAt: number) =>
   db
     .prepare(
-      `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, auth_time, sid, cnf, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, auth_time, sid, cnf, resources, authorization_details, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .bind(hash, b.grantId, b.clientId, b.userId, b.scope.join(" "), b.authTime, b.sid, storedCnf(b.cnf), now, expiresAt);
+    .bind(hash, b.grantId, b.clientId, b.userId, b.scope.join(" "), b.authTime, b.sid, ...storedJson(b), now, expiresAt);
 
-const storedCnf = (cnf: Confirmation | null): string | null => (cnf === null ? null : JSON.stringify(cnf));
+/** The binding's JSON columns, in table order: cnf, resources, authorization_details (NULL when absent). */
+const storedJson = (b: RefreshBinding): (string | null)[] =>
+  [b.cnf, b.resources, b.authorizationDetails].map((value) => (value === null ? null : JSON.stringify(value)));
 
 /**
  * Issues the first refresh token of a new family (authorization_code grant). Its expiry is the
@@ -252,11 +267,11 @@ export async function rotateRefreshToken(
       .bind(now, hash, successor.requestScope, sealed, current.hash, current.hash, current.familyId),
     db
       .prepare(
-        `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, auth_time, sid, cnf, created_at, expires_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${won}`,
+        `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, auth_time, sid, cnf, resources, authorization_details, created_at, expires_at)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${won}`,
       )
       .bind(
-        hash, binding.grantId, binding.clientId, binding.userId, binding.scope.join(" "), binding.authTime, binding.sid, storedCnf(binding.cnf),
+        hash, binding.grantId, binding.clientId, binding.userId, binding.scope.join(" "), binding.authTime, binding.sid, ...storedJson(binding),
         now, expiresAt, current.hash, hash,
       ),
     db
@@ -267,6 +282,33 @@ export async function rotateRefreshToken(
       .bind(current.hash, current.hash, hash),
   ]);
   return mark!.meta.changes === 1;
+}
+
+/**
+ * Uses `current` again without rotating it, for a client under FAPI 2.0 (§5.3.2.1 item 9,
+ * src/profiles/fapi2.ts rotatesRefreshTokens): one batch renews its idle expiry (never beyond the
+ * family's) and records the access token issued with it as one more row of the family in
+ * `refresh_token_rotations` (keyed `access:<jti>`, never a refresh token: no `refresh_tokens` row
+ * matches it, findRefreshToken joins on that table), so revoking the family lists every access
+ * token issued from the token, not only the last. Both writes only while the token and its family
+ * are alive; false when they were revoked meanwhile.
+ */
+export async function keepRefreshToken(
+  db: D1Database,
+  current: StoredRefreshToken,
+  accessToken: { jti: string; exp: number },
+  deps: { now: number; policy: Pick<RefreshPolicy, "idle"> },
+): Promise<boolean> {
+  const alive = `EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ? AND revoked_at IS NULL)
+    AND EXISTS (SELECT 1 FROM refresh_token_families WHERE family_id = ? AND revoked_at IS NULL)`;
+  const expiresAt = Math.min(deps.now + deps.policy.idle, current.family.expiresAt);
+  const [renewed] = await db.batch([
+    db.prepare(`UPDATE refresh_tokens SET expires_at = ? WHERE token_hash = ? AND ${alive}`)
+      .bind(expiresAt, current.hash, current.hash, current.familyId),
+    db.prepare(`INSERT INTO refresh_token_rotations (token_hash, family_id, access_jti, access_exp, rotated_at) SELECT ?, ?, ?, ?, ? WHERE ${alive}`)
+      .bind(`access:${accessToken.jti}`, current.familyId, accessToken.jti, accessToken.exp, deps.now, current.hash, current.familyId),
+  ]);
+  return renewed!.meta.changes === 1;
 }
 
 /** The answer the rotation of `stored` gave, for a retry within the grace window; null when there is none to give. */
