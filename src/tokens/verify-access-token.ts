@@ -25,6 +25,10 @@ export interface AccessTokenClaims {
   gid?: string;
   /** The key the token is bound to (RFC 7800 §3.1): `jkt` (RFC 9449 §6.1) or `x5t#S256` (RFC 8705 §3.1). */
   cnf?: { jkt?: string; "x5t#S256"?: string };
+  /** OIDC Core §5.5: claim names UserInfo answers beyond the scope's, space-separated (private claim, src/tokens/access-token.ts). */
+  userinfo_claims?: string;
+  /** RFC 9396 §9.1: the authorization details the token stands for. */
+  authorization_details?: unknown[];
 }
 
 export interface VerifyAccessTokenDeps {
@@ -46,14 +50,15 @@ interface AccessTokenRules extends OwnKeyRules {
   readonly audiences: readonly string[] | undefined;
 }
 
-const AT_TYP = ["at+jwt", "application/at+jwt"];
+/** The `typ` values of an RFC 9068 access token (§2.1, §4). */
+export const AT_TYP = ["at+jwt", "application/at+jwt"];
 const audienceOf = (aud: unknown, rules: AccessTokenRules) =>
   typeof aud === "string" ? rules.audiences!.includes(aud) : Array.isArray(aud) && aud.some((a) => rules.audiences!.includes(a));
 const isAudience = (aud: unknown) => isNonEmptyString(aud) || (Array.isArray(aud) && aud.length > 0 && aud.every(isNonEmptyString));
 const optional = (rule: (value: unknown) => boolean) => (value: unknown) => value === undefined || rule(value);
 
 /** RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti are required; we always put scope too. */
-const AT_REQUIRED = {
+export const AT_REQUIRED = {
   iss: isNonEmptyString,
   sub: isNonEmptyString,
   aud: isAudience,
@@ -65,6 +70,7 @@ const AT_REQUIRED = {
   auth_time: optional(isTime),
   gid: optional(isNonEmptyString),
   cnf: optional((cnf: unknown) => typeof cnf === "object" && cnf !== null && !Array.isArray(cnf)),
+  userinfo_claims: optional((names: unknown) => typeof names === "string"),
 } as const;
 
 /** What each failure of the verifier says about an access token (all invalid_token but expiry: token_expired). */
@@ -84,7 +90,8 @@ const AT_FAILURES: Record<JwtFailureKind, string> = {
   missing_claim: "The access token claim is missing or malformed.",
 };
 
-function accessTokenError({ kind, claim }: JwtFailure): OAuthError {
+/** The catalog error for a verifier failure (also the resource-server kit's, src/resource-server/). */
+export function accessTokenError({ kind, claim }: JwtFailure): OAuthError {
   if (kind === "expired") return new OAuthError("token_expired");
   if (kind === "missing_claim" || (kind === "malformed" && claim !== undefined)) {
     return new OAuthError("invalid_token", `The access token claim ${claim} is missing or malformed.`);
