@@ -17,14 +17,34 @@ export const SCOPE_CLAIMS = {
 type StringClaim = Exclude<keyof UserClaims, "address" | "phone_number_verified">;
 const ADDRESS_FIELDS = ["formatted", "street_address", "locality", "region", "postal_code", "country"] as const;
 
-/** The user's claims for a granted scope: `sub` plus the §5.4 claims of each scope value, omitting any the user lacks. */
-export function claimsForScope(user: User, scope: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = { sub: user.id };
-  const wanted = new Set<string>();
+/** Every claim about the person this server can release (OIDC Core §5.1): those the scopes stand for. */
+export const USER_CLAIM_NAMES: readonly string[] = [...new Set(Object.values(SCOPE_CLAIMS).flat())];
+
+/** The §5.4 claim names a scope stands for. */
+export function scopeClaimNames(scope: readonly string[]): Set<string> {
+  const names = new Set<string>();
   for (const value of scope) {
-    if (Object.hasOwn(SCOPE_CLAIMS, value)) for (const name of SCOPE_CLAIMS[value as keyof typeof SCOPE_CLAIMS]) wanted.add(name);
+    if (Object.hasOwn(SCOPE_CLAIMS, value)) for (const name of SCOPE_CLAIMS[value as keyof typeof SCOPE_CLAIMS]) names.add(name);
   }
-  for (const name of wanted) {
+  return names;
+}
+
+/**
+ * The user's claims for a granted scope: `sub` plus the §5.4 claims of each scope value, and the
+ * claims requested one by one (§5.5 `claims`, consented to with the authorization), omitting any
+ * the user lacks.
+ */
+export function claimsForScope(user: User, scope: readonly string[], requested: readonly string[] = []): Record<string, unknown> {
+  const wanted = scopeClaimNames(scope);
+  for (const name of requested) wanted.add(name);
+  return { sub: user.id, ...claimsNamed(user, wanted) };
+}
+
+/** The user's values of the named claims (§5.1), omitting any the user lacks and any name not in USER_CLAIM_NAMES. */
+export function claimsNamed(user: User, names: Iterable<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    if (!USER_CLAIM_NAMES.includes(name)) continue;
     const value = claimValue(user, name);
     if (value !== undefined) out[name] = value;
   }
