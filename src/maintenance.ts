@@ -30,6 +30,8 @@ export interface CleanupCounts {
   refresh_token_families: number;
   retry_answers_cleared: number;
   outbox: number;
+  /** Self-registered clients never used within config.unusedClientTtl (src/registration/usage.ts). */
+  unused_clients: number;
 }
 
 export interface MaintenanceReport {
@@ -39,7 +41,7 @@ export interface MaintenanceReport {
 
 /** Runs key rotation and expired-row cleanup at `now` (Unix seconds); never rejects. */
 export async function runMaintenance(env: Env, now: number): Promise<MaintenanceReport> {
-  const [rotation, cleanup] = await Promise.all([rotate(env, now), cleanUp(env.DB, now)]);
+  const [rotation, cleanup] = await Promise.all([rotate(env, now), cleanUp(env, now)]);
   const fields: LogFields = { now, rotation_ok: rotation.ok, cleanup_ok: cleanup.ok };
   for (const [k, v] of Object.entries(rotation)) if (k !== "ok") fields[`keys_${k}`] = v;
   for (const [k, v] of Object.entries(cleanup)) if (k !== "ok") fields[`deleted_${k}`] = v;
@@ -76,10 +78,17 @@ async function rotate(env: Env, now: number): Promise<MaintenanceReport["rotatio
 /** Seconds an ended session's row is kept: longer than any logout's back-channel deliveries take. */
 const ENDED_SESSION_RETENTION = 300;
 
-async function cleanUp(db: D1Database, now: number): Promise<MaintenanceReport["cleanup"]> {
+async function cleanUp(env: Env, now: number): Promise<MaintenanceReport["cleanup"]> {
+  const db = env.DB;
   const deadFamilies = `SELECT family_id FROM refresh_token_families
      WHERE expires_at < ?1 OR (revoked_at IS NOT NULL AND revoked_at < ?1 - ${REVOKED_FAMILY_RETENTION})`;
   try {
+    const unusedTtl = configFrom(env).unusedClientTtl;
+    // Self-registered clients (a client_registrations row) to which no token was ever issued, older
+    // than UNUSED_CLIENT_TTL (0: none). Never used, they hold no refresh tokens or sessions; what
+    // they may hold (a consent given for a code never redeemed, the registration access token,
+    // CORS origins) goes with them, as deleteClient (src/clients/lifecycle.ts) would take it.
+    const unusedClients = "SELECT client_id FROM client_registrations WHERE first_used_at IS NULL AND ?2 > 0 AND created_at < ?1 - ?2";
     const results = await db.batch([
       // Before the sessions: what back-channel logout remembered for sessions that expired, or
       // that ended without taking their rows (src/sessions/session-clients.ts). Ended sessions are
@@ -115,6 +124,8 @@ async function cleanUp(db: D1Database, now: number): Promise<MaintenanceReport["
         .bind(now - RETRY_ANSWER_RETENTION),
       db.prepare("DELETE FROM outbox WHERE created_at < ?").bind(now - OUTBOX_RETENTION),
       db.prepare("DELETE FROM password_resets WHERE used_at IS NOT NULL OR expires_at < ?").bind(now),
+      ...["consents", "registration_tokens", "client_origins", "clients", "client_registrations"].map((table) =>
+        db.prepare(`DELETE FROM ${table} WHERE client_id IN (${unusedClients})`).bind(now, unusedTtl)),
     ]);
     const n = (i: number) => results[i]?.meta.changes ?? 0;
     return {
@@ -129,6 +140,7 @@ async function cleanUp(db: D1Database, now: number): Promise<MaintenanceReport["
       retry_answers_cleared: n(8),
       outbox: n(9),
       password_resets: n(10),
+      unused_clients: n(14),
     };
   } catch (error) {
     log("error", "maintenance_cleanup_failed", { message: String(error instanceof Error ? error.message : error) });

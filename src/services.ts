@@ -104,6 +104,15 @@ export function loginThrottle(c: AppContext): Throttle {
   return durableLoginThrottle(c.env.LOGIN_THROTTLE, c.get("config").loginThrottle, c.get("now"));
 }
 
+/**
+ * POST /register budgets (config.registrationLimits; src/registration/limits.ts): scope "register"
+ * for the whole server, "register-ip" per network; a limit turned off has no scope.
+ */
+export function registrationBudget(c: AppContext): Throttle {
+  const { ip, global } = c.get("config").registrationLimits;
+  return durableLoginThrottle(c.env.LOGIN_THROTTLE, { ...(global && { register: global }), ...(ip && { "register-ip": ip }) }, c.get("now"));
+}
+
 /** Sign-up / verification mail budget per address. */
 export function signUpMailBudget(c: AppContext): Throttle {
   return durableLoginThrottle(c.env.LOGIN_THROTTLE, { mail: c.get("config").signUpMailThrottle }, c.get("now"));

@@ -76,6 +76,7 @@ export async function deleteClient(db: D1Database, clientId: string, now: number
     db.prepare("DELETE FROM consents WHERE client_id = ?").bind(clientId),
     db.prepare("DELETE FROM registration_tokens WHERE client_id = ?").bind(clientId),
     db.prepare("DELETE FROM client_origins WHERE client_id = ?").bind(clientId),
+    db.prepare("DELETE FROM client_registrations WHERE client_id = ?").bind(clientId),
     db.prepare("DELETE FROM clients WHERE client_id = ?").bind(clientId),
   ]);
   clearClientCache();

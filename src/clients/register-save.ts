@@ -63,6 +63,8 @@ export async function saveRegistration(deps: RegisterDeps, valid: ValidMetadata,
       }
     } else {
       clientSecret = op?.clientSecret ?? randomToken(SECRET_BYTES);
+      // RFC 7591 §3.2.1: a secret the registration endpoint issues (or rotates) lives config.dynamicClientSecretTtl.
+      if (op === undefined && deps.dynamicSecretTtl) secretExpiresAt = deps.now + deps.dynamicSecretTtl;
       secretHash = await hashForStorage(clientSecret);
       if (method === "client_secret_jwt") secretSealed = await seal(deps.encryptionKey, "client-secret", clientId, clientSecret);
     }

@@ -6,7 +6,8 @@ import { createInitialAccessToken } from "../registration/initial-access-token";
 import { adminToken, database } from "../services";
 import { adminClientDocuments } from "./admin-client-documents";
 import { adminClients } from "./admin-clients";
-import { jsonObject } from "./admin-input";
+import { listRegistrations } from "../registration/usage";
+import { jsonObject, pageParams } from "./admin-input";
 import { adminKeys } from "./admin-keys";
 import { adminUsers } from "./admin-users";
 
@@ -25,6 +26,11 @@ import { adminUsers } from "./admin-users";
  *                    a Bearer token for /register when REGISTRATION_POLICY is initial_access_token
  *                    (RFC 7591 §3), shown once; ttl seconds (default 7 days, null = never), max_uses
  *                    registrations (default 1, null = unlimited); src/registration/initial-access-token.ts
+ *   GET /admin/registrations  ?since=&limit=&after= → 200 { registrations: [...], next }: clients that
+ *                    registered themselves (POST /register) at or after `since` (Unix seconds, default
+ *                    0), newest first: client_id, client_name, token_endpoint_auth_method,
+ *                    redirect_hosts, network (IPv4 /24 or IPv6 /48 of the registrant), created_at,
+ *                    first_used_at and used (was a token ever issued to it); src/registration/usage.ts
  *
  * Errors are the catalog's JSON (`error`, `error_description`, `error_code`); a missing or wrong
  * operator token is 401 `invalid_token` with a Bearer challenge.
@@ -45,6 +51,12 @@ export const admin = new Hono<AppEnv>()
   .route("/clients", adminClients)
   .route("/client-metadata-documents", adminClientDocuments)
   .route("/users", adminUsers)
+  .get("/registrations", async (c) => {
+    const since = c.req.query("since");
+    ensure(since === undefined || /^\d{1,15}$/.test(since), "invalid_request", "since must be a Unix time in seconds.");
+    const page = await listRegistrations(database(c), { ...pageParams(c), since: since === undefined ? 0 : Number(since) });
+    return c.json(page, 200, NO_STORE);
+  })
   .post("/initial-access-tokens", async (c) => {
     const body = await jsonObject(c, ["ttl", "max_uses"], { optional: true });
     const limits = { ...(body.ttl !== undefined && { ttl: body.ttl as number | null }), ...(body.max_uses !== undefined && { maxUses: body.max_uses as number | null }) };
