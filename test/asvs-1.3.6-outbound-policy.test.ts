@@ -121,7 +121,7 @@ describe("a fetch under the policy", () => {
     const requests = serve(() => new Response(body, { status: 200 }));
     const answer = await outboundFetch(URI, { ...USE, accept: null, maxBytes: 0, okStatus: [200, 204] },
       { allowInsecure: false, post: { contentType: "application/x-www-form-urlencoded", body: "logout_token=x" } });
-    expect(answer).toEqual({ status: 200, body: new Uint8Array() });
+    expect({ status: answer.status, body: answer.body }).toEqual({ status: 200, body: new Uint8Array() });
     expect(state.cancelled).toBe(true);
     const [request] = requests as [Request];
     expect({ method: request.method, type: request.headers.get("content-type"), accept: request.headers.get("accept"), body: new TextDecoder().decode(await request.arrayBuffer()) })
