@@ -266,28 +266,18 @@ CREATE INDEX passkeys_user ON passkeys (user_id);
 -- the successor, so a whole family stays bound to the one key.
 ALTER TABLE refresh_tokens ADD COLUMN cnf TEXT;
 
--- ── migrations/0007_client_usage.sql ──
+-- ── migrations/0005_request_extras.sql ──
 
--- Migration 0007: self-registered clients (RFC 7591 POST /register) and whether they were ever used
--- (src/registration/usage.ts). Only the registration endpoint writes rows here, so a client with a
--- row is a dynamic one and an operator client never has one: maintenance removes the clients whose
--- row says no token was issued within UNUSED_CLIENT_TTL, and the operator lists recent ones
--- (GET /admin/registrations).
-CREATE TABLE client_registrations (
-  client_id TEXT PRIMARY KEY,
-  -- The registrant's network, not its address: an IPv4 /24 or IPv6 /48 prefix of CF-Connecting-IP
-  -- (enough to see where a flood comes from and block it), NULL when the request had none.
-  network TEXT,
-  created_at INTEGER NOT NULL,
-  -- When a token was first issued to the client (the token endpoint writes it once), NULL = never.
-  -- 0 = registered before this migration, when use was not recorded: counted as used, never removed.
-  first_used_at INTEGER
-);
-CREATE INDEX client_registrations_created ON client_registrations (created_at);
-
--- The clients registered through /register before this migration: those with a registration access token.
-INSERT INTO client_registrations (client_id, network, created_at, first_used_at)
-  SELECT r.client_id, NULL, c.created_at, 0 FROM registration_tokens r JOIN clients c ON c.client_id = r.client_id;
+-- Migration 0005: what an authorization request granted beyond its scope, kept with each refresh
+-- token so every rotation mints tokens for the same grant (src/tokens/refresh-token.ts).
+--
+-- `resources` are the RFC 8707 resource indicators granted, as a JSON array of absolute URIs; a
+-- refresh request may name any one of them as its access token's `aud` (RFC 8707 §2.2). NULL when
+-- none were granted (every token before this migration): its access tokens get the default audience.
+-- `authorization_details` are the RFC 9396 authorization details granted, as a JSON array of
+-- objects (§7: the refreshed access token carries them again); NULL when none were granted.
+ALTER TABLE refresh_tokens ADD COLUMN resources TEXT;
+ALTER TABLE refresh_tokens ADD COLUMN authorization_details TEXT;
 
 -- ── migrations/0008_client_metadata_documents.sql ──
 

@@ -2,6 +2,8 @@ import { open, seal } from "../crypto/aead";
 import { randomToken } from "../crypto/encoding";
 import { OAuthError } from "../errors/oauth-error";
 import { MAX_CODE_LENGTH } from "./limits";
+import type { AuthorizationDetail } from "./authorization-details";
+import type { ClaimsRequest } from "./claims-request";
 import type { Authorized } from "./request";
 import type { ReplayNamespace } from "../replay/replay-cache";
 
@@ -26,6 +28,14 @@ export interface CodePayload {
   codeChallengeMethod?: "S256" | "plain";
   /** RFC 9449 §10: the DPoP key (JWK thumbprint) the code must be redeemed with. */
   dpopJkt?: string;
+  /** RFC 8707 §2: the resources granted; the token request picks one as the access token's `aud`. */
+  resources?: string[];
+  /** RFC 9396 §2: the authorization details granted. */
+  authorizationDetails?: AuthorizationDetail[];
+  /** OIDC Core §5.5: the claims asked for by name, released in the ID token and at UserInfo. */
+  claims?: ClaimsRequest;
+  /** OIDC Core §3.1.2.1, §5.5.1.1: the acr values wanted; the ID token's `acr` is the first the sign-in satisfies. */
+  acrValues?: string[];
   sub: string;
   authTime: number;
   sid: string;
@@ -43,7 +53,7 @@ export interface CodePayload {
 export const CODE_NAMESPACE: ReplayNamespace = { name: "authorization_code", shardHexDigits: 1 };
 
 /** What a code is bound to from its authorization: the request's client and scope, and its redirect completion. */
-export type CodeBinding = Pick<CodePayload, "clientId" | "redirectUri" | "redirectUriSent" | "scope" | "nonce" | "codeChallenge" | "codeChallengeMethod" | "dpopJkt">;
+export type CodeBinding = Pick<CodePayload, "clientId" | "redirectUri" | "redirectUriSent" | "scope" | "nonce" | "codeChallenge" | "codeChallengeMethod" | "dpopJkt" | "resources" | "authorizationDetails" | "claims" | "acrValues">;
 
 export async function issueCode(
   request: CodeBinding,
@@ -59,6 +69,10 @@ export async function issueCode(
     ...(request.nonce !== undefined && { nonce: request.nonce }),
     ...(request.codeChallenge !== undefined && { codeChallenge: request.codeChallenge, codeChallengeMethod: request.codeChallengeMethod }),
     ...(request.dpopJkt !== undefined && { dpopJkt: request.dpopJkt }),
+    ...(request.resources !== undefined && { resources: request.resources }),
+    ...(request.authorizationDetails !== undefined && { authorizationDetails: request.authorizationDetails }),
+    ...(request.claims !== undefined && { claims: request.claims }),
+    ...(request.acrValues !== undefined && { acrValues: request.acrValues }),
     ...who,
     exp: deps.now + deps.ttl,
   };

@@ -1,7 +1,8 @@
 import { errorBody, OAuthError } from "../errors/oauth-error";
 import type { AppContext } from "../http/context";
-import { encryptionKey } from "../services";
+import { encryptionKey, replayCache } from "../services";
 import { issueCode } from "./codes";
+import { issueOncePerPushedRequest } from "./pushed-request";
 import type { Authorized, CompletionKind, Transaction } from "./request";
 import { authorizationError, authorizationResponse } from "./response";
 
@@ -53,11 +54,18 @@ export const fail = (c: AppContext, txn: Transaction, error: OAuthError): Promis
 /** The code flow (RFC 6749 §4.1.2): a code bound to the request, delivered in the request's response mode. */
 registerCompletion("redirect", {
   async complete(c, txn, who) {
-    const code = await issueCode(
-      { ...txn.completion, clientId: txn.request.clientId, scope: txn.request.scope },
+    // RFC 9126 §7.3: a pushed request's code is issued once (src/authorize/pushed-request.ts).
+    const code = await issueOncePerPushedRequest(replayCache(c), txn, c.get("config"), () => issueCode(
+      {
+        ...txn.completion, clientId: txn.request.clientId, scope: txn.request.scope,
+        ...(txn.request.resources !== undefined && { resources: txn.request.resources }),
+        ...(txn.request.authorizationDetails !== undefined && { authorizationDetails: txn.request.authorizationDetails }),
+        ...(txn.request.claims !== undefined && { claims: txn.request.claims }),
+        ...(txn.request.acrValues !== undefined && { acrValues: txn.request.acrValues }),
+      },
       who,
       { encryptionKey: encryptionKey(c), now: c.get("now"), ttl: c.get("config").codeTtl },
-    );
+    ));
     return authorizationResponse(c, txn.completion, { code });
   },
   fail(c, txn, error) {

@@ -4,6 +4,9 @@ import { utf8 } from "../crypto/encoding";
 import type { ErrorCode } from "../errors/catalog";
 import { ensure } from "../errors/oauth-error";
 import type { CodePayload } from "./codes";
+import type { ClaimsRequest } from "./claims-request";
+import { USER_CLAIM_NAMES } from "../tokens/claims";
+import { MAX_RESOURCES, RESOURCE_BYTES } from "./resource";
 import type { AuthorizationRequest, BackchannelCompletion, CompletionKind, DeviceCompletion, RedirectCompletion, Transaction } from "./request";
 
 /**
@@ -39,6 +42,8 @@ export const REQUEST_BOUNDS = {
   login_hint: { bytes: 512, code: "login_hint_too_long" },
   /** All the scopes a client may ask for at once; a client with more asks in several requests. */
   scope: { bytes: 512, code: "scope_too_long" },
+  /** OIDC Core §3.1.2.1 acr_values, and the acr values of a claims request once kept to the operator's table (src/authorize/claims-request.ts). */
+  acr_values: { bytes: 512, code: "acr_values_too_long" },
   /**
    * RFC 9396 authorization_details, counted as its compact JSON (src/authorize/authorization-details.ts
    * re-serializes what it parsed), not as a JSON string: room for two or three details of the RFC's
@@ -92,22 +97,42 @@ const CODE_CHALLENGE = 128;
 const DPOP_JKT = 43;
 /** scope as a JSON array: n bytes hold at most (n + 1) / 2 values, each quoted: 2n + 1 bytes within the brackets. */
 const SCOPE_ARRAY = 2 * REQUEST_BOUNDS.scope.bytes + 1;
+/**
+ * RFC 8707 resources as a JSON array: MAX_RESOURCES URIs of RESOURCE_BYTES, quoted, with commas
+ * (URI characters are never escaped in JSON: src/authorize/resource.ts admits no `"` or `\`).
+ */
+const RESOURCES_ARRAY = MAX_RESOURCES * (RESOURCE_BYTES + 2) + MAX_RESOURCES - 1;
+/** RFC 9396 authorization_details: their compact JSON, brackets included, is the bound; the skeleton has the brackets. */
+const AUTHORIZATION_DETAILS = REQUEST_BOUNDS.authorization_details.bytes - "[]".length;
+/** What the request's extras (resources, authorization details) add to both the code and the transaction. */
+const EXTRAS = RESOURCES_ARRAY + AUTHORIZATION_DETAILS;
 const TIME = Number.MAX_SAFE_INTEGER;
 
 const json = (value: unknown): number => utf8(JSON.stringify(value)).byteLength;
 
+/**
+ * OIDC Core §5.5 claims by name: each list holds names of USER_CLAIM_NAMES, once each
+ * (src/authorize/claims-request.ts), so at most all of them, quoted, with commas.
+ */
+const CLAIMS_SKELETON = { idToken: [], userinfo: [] } satisfies Record<keyof ClaimsRequest, unknown>;
+const CLAIM_NAMES = 2 * (json(USER_CLAIM_NAMES) - json([]));
+/** acr values as a JSON array, bounded like the scope (acr_values). */
+const ACR_ARRAY = 2 * REQUEST_BOUNDS.acr_values.bytes + 1;
+
 const CODE_SKELETON = {
   jti: "", clientId: "", redirectUri: "", redirectUriSent: false, scope: [], nonce: "", codeChallenge: "",
-  codeChallengeMethod: "plain", dpopJkt: "", sub: "", authTime: TIME, sid: "", amr: [], grantId: "", exp: TIME,
+  codeChallengeMethod: "plain", dpopJkt: "", resources: [], authorizationDetails: [], claims: CLAIMS_SKELETON, acrValues: [],
+  sub: "", authTime: TIME, sid: "", amr: [], grantId: "", exp: TIME,
 } satisfies Record<keyof CodePayload, unknown>;
 
 const REQUEST_SKELETON = {
-  clientId: "", scope: [], prompt: "consent", maxAge: TIME, loginHint: "",
+  clientId: "", scope: [], prompt: "consent", maxAge: TIME, loginHint: "", resources: [], authorizationDetails: [],
+  claims: CLAIMS_SKELETON, acrValues: [], acrEssential: true, subject: "",
 } satisfies Record<keyof AuthorizationRequest, unknown>;
 
 const REDIRECT_COMPLETION_SKELETON = {
   kind: "redirect", redirectUri: "", responseMode: "form_post", state: "", redirectUriSent: false, nonce: "", codeChallenge: "",
-  codeChallengeMethod: "plain", dpopJkt: "",
+  codeChallengeMethod: "plain", dpopJkt: "", pushedRequestId: "",
 } satisfies Record<keyof RedirectCompletion, unknown>;
 
 const DEVICE_COMPLETION_SKELETON = { kind: "device", deviceRequestId: "" } satisfies Record<keyof DeviceCompletion, unknown>;
@@ -123,20 +148,21 @@ const TRANSACTION_SKELETON = {
 const { redirect_uri, state, nonce, login_hint } = REQUEST_BOUNDS;
 
 export const MAX_CODE_PLAINTEXT =
-  json(CODE_SKELETON) + redirect_uri.bytes + nonce.bytes + SCOPE_ARRAY + CLIENT_ID + CODE_CHALLENGE + DPOP_JKT + 4 * SERVER_ID + AMR;
+  json(CODE_SKELETON) + redirect_uri.bytes + nonce.bytes + SCOPE_ARRAY + CLIENT_ID + CODE_CHALLENGE + DPOP_JKT + 4 * SERVER_ID + AMR + EXTRAS +
+  CLAIM_NAMES + ACR_ARRAY;
 /** The longest code issueCode can produce: the longest openCode accepts. */
 export const MAX_CODE_LENGTH = sealedLength(MAX_CODE_PLAINTEXT);
 
 /** The longest completion of each kind, sealed in a transaction (a transaction holds one; a new kind adds its line). */
 export const MAX_COMPLETION_PLAINTEXT = {
-  redirect: json(REDIRECT_COMPLETION_SKELETON) + redirect_uri.bytes + state.bytes + nonce.bytes + CODE_CHALLENGE + DPOP_JKT,
+  redirect: json(REDIRECT_COMPLETION_SKELETON) + redirect_uri.bytes + state.bytes + nonce.bytes + CODE_CHALLENGE + DPOP_JKT + SERVER_ID,
   device: json(DEVICE_COMPLETION_SKELETON) + SERVER_ID,
   backchannel: json(BACKCHANNEL_COMPLETION_SKELETON) + 3 * SERVER_ID,
 } as const satisfies Record<CompletionKind, number>;
 
 export const MAX_TRANSACTION_PLAINTEXT =
   json(TRANSACTION_SKELETON) - json({}) + Math.max(...Object.values(MAX_COMPLETION_PLAINTEXT)) +
-  login_hint.bytes + SCOPE_ARRAY + CLIENT_ID + SERVER_ID;
+  login_hint.bytes + SCOPE_ARRAY + CLIENT_ID + SERVER_ID + EXTRAS + CLAIM_NAMES + ACR_ARRAY + SERVER_ID;
 /** The longest sealed transaction sealTransaction can produce: the longest openTransaction accepts. */
 export const MAX_SEALED_TRANSACTION = sealedLength(MAX_TRANSACTION_PLAINTEXT);
 

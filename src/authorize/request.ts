@@ -3,6 +3,8 @@ import type { Client } from "../clients/model";
 import type { Config } from "../config";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { MAX_SEALED_TRANSACTION } from "./limits";
+import type { AuthorizationDetail } from "./authorization-details";
+import type { ClaimsRequest } from "./claims-request";
 import { authorizationEndpointSteps, runSteps, type ResponseMode } from "./steps";
 
 export { PKCE_VALUE, STANDARD_SCOPES, responseModeOf, type ResponseMode } from "./steps";
@@ -15,8 +17,9 @@ export interface RedirectTarget {
 }
 
 /**
- * What the person is asked to authorize, whatever the entry point: the client, the scope, and what
- * the request says about signing in (OIDC Core §3.1.2.1 prompt, max_age, login_hint).
+ * What the person is asked to authorize, whatever the entry point: the client, the scope, what
+ * the request says about signing in (OIDC Core §3.1.2.1 prompt, max_age, login_hint), and where the
+ * tokens will be used (RFC 8707 resources, RFC 9396 authorization details).
  */
 export interface AuthorizationRequest {
   clientId: string;
@@ -24,6 +27,18 @@ export interface AuthorizationRequest {
   prompt?: "none" | "login" | "consent";
   maxAge?: number;
   loginHint?: string;
+  /** RFC 8707 §2: the resource servers asked for; carried into the code and the grant's refresh tokens. */
+  resources?: string[];
+  /** RFC 9396 §2: the authorization details asked for; carried like `resources`. */
+  authorizationDetails?: AuthorizationDetail[];
+  /** OIDC Core §5.5: the claims asked for by name (src/authorize/claims-request.ts); carried into the code. */
+  claims?: ClaimsRequest;
+  /** OIDC Core §3.1.2.1, §5.5.1.1: the acr values wanted (the operator's table's), in order of preference; into the code. */
+  acrValues?: string[];
+  /** The acr values are an essential claim: not met by the sign-in → unmet_authentication_requirements. */
+  acrEssential?: true;
+  /** The person the request names (id_token_hint, or the claims request's `sub` value): only they may answer it. */
+  subject?: string;
 }
 
 /** The code flow's end: a code to the validated redirect URI (RFC 6749 §4.1.2), bound to what the token request must match. */
@@ -36,6 +51,8 @@ export interface RedirectCompletion extends RedirectTarget {
   codeChallengeMethod?: "S256" | "plain";
   /** RFC 9449 §10 `dpop_jkt`: the code is redeemed only with a DPoP proof of this key. */
   dpopJkt?: string;
+  /** RFC 9126 §7.3: the pushed request this came from, whose one code it issues (src/authorize/pushed-request.ts). */
+  pushedRequestId?: string;
 }
 
 /** The device grant's end (RFC 8628 §3.3): the device authorization request the person approves or denies. */

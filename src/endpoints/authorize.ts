@@ -1,8 +1,9 @@
 import { unusableClientPage } from "../clients/metadata-document";
 import { matchRedirectUri } from "../clients/redirect-uris";
-import { clientAuthDeps, clientStore } from "../services";
+import { clientAuthDeps, clientStore, requestKeyring } from "../services";
+import { hintedSubject } from "../authorize/id-token-hint";
 import type { Client } from "../clients/model";
-import { resolvedAuthorizationParams } from "../authorize/pushed-request";
+import { pushedRequestIdOf, resolvedAuthorizationParams } from "../authorize/pushed-request";
 import { fail } from "../authorize/completions";
 import { proceed, transactionFrom } from "../authorize/flow";
 import { newTransaction, responseModeOf, validateAuthorizationRequest, type Transaction } from "../authorize/request";
@@ -10,7 +11,7 @@ import { ensureWithinBound } from "../authorize/limits";
 import { authorizationError } from "../authorize/response";
 import { OAuthError, ensure, errorBody } from "../errors/oauth-error";
 import type { Step } from "../http/context";
-import { parseFormEncodedMulti, readFormText, type Params } from "../http/form";
+import { REPEATABLE_PARAMETERS, joinRepeated, parseFormEncodedMulti, readFormText, type Params } from "../http/form";
 import { renderErrorPage } from "../pages";
 
 /**
@@ -59,8 +60,9 @@ export const readAuthorizationParams: Step = async function readAuthorizationPar
   const single = new Map<string, string>();
   const duplicates: string[] = [];
   for (const [name, values] of multi) {
-    if (values.length > 1) duplicates.push(name);
-    single.set(name, values[0]!);
+    const repeatable = REPEATABLE_PARAMETERS.has(name);
+    if (values.length > 1 && !repeatable) duplicates.push(name);
+    single.set(name, repeatable ? joinRepeated(values) : values[0]!);
   }
   ensure(!duplicates.includes("client_id") && !duplicates.includes("redirect_uri"), "authorize_duplicate_parameter");
   c.set("params", single);
@@ -117,7 +119,19 @@ export const validateRequest: Step = async function validateRequest(c, next) {
   if (duplicates.length) throw new OAuthError("duplicate_parameter", `The ${duplicates[0]} parameter was sent more than once.`);
   const target = { ...c.get("redirectTarget"), redirectUriSent: c.get("params").has("redirect_uri") };
   const { request, completion } = validateAuthorizationRequest(c.get("params"), c.get("authzClient"), target, c.get("config"));
+  // RFC 9126 §7.3: a pushed request's transaction carries its id, spent when its code is issued.
+  const pushedRequestId = pushedRequestIdOf(c.get("params"));
+  if (pushedRequestId !== undefined) completion.pushedRequestId = pushedRequestId;
   c.set("transaction", newTransaction(request, completion, c.get("config"), c.get("now")));
+  await next();
+};
+
+/** OIDC Core §3.1.2.1: an id_token_hint names the person the request is for (src/authorize/id-token-hint.ts). */
+export const checkIdTokenHint: Step = async function checkIdTokenHint(c, next) {
+  const { request } = c.get("transaction");
+  const deps = { config: c.get("config"), keys: await requestKeyring(c), now: c.get("now") };
+  const subject = await hintedSubject(c.get("params"), c.get("authzClient"), request.subject, deps);
+  if (subject !== undefined) request.subject = subject;
   await next();
 };
 
@@ -150,5 +164,5 @@ export const resolveRequest: Step = async function resolveRequest(c, next) {
   await next();
 };
 
-export const authorizeEndpoint = [pageErrors, readAuthorizationParams, identifyClient, resolveRequest, resolveRedirectUri, redirectErrors, validateRequest, decide] as const;
+export const authorizeEndpoint = [pageErrors, readAuthorizationParams, identifyClient, resolveRequest, resolveRedirectUri, redirectErrors, validateRequest, checkIdTokenHint, decide] as const;
 export const continueEndpoint = [pageErrors, resumeTransaction, redirectErrors, decide] as const;

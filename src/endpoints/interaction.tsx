@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { fail } from "../authorize/completions";
 import { completeSignIn, continueUrl, currentSession, signInFor, toInteraction, transactionFrom, type SignInFor } from "../authorize/flow";
 import { completionOrigins } from "../authorize/request";
+import { claimsBeyondScope } from "../authorize/claims-request";
 import { unregisteredClient } from "../pages/client-document";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import type { AppContext, AppEnv } from "../http/context";
@@ -11,7 +12,7 @@ import { log } from "../log";
 import { listOutbox } from "../mail";
 import {
   ConsentPage, OutboxPage, SignInPage, SignUpPage, VerifyEmailConfirmPage, VerifyEmailDonePage, VerifyEmailSentPage,
-  clientInfo, describeScopes, type SignInError, type SignUpError,
+  clientInfo, describeClaims, describeScopes, type SignInError, type SignUpError,
 } from "../pages";
 import {
   consentStore, database, devOutboxShown, encryptionKey, loginThrottle, mailer, sessionStore, signUpMailBudget, uncachedClientStore,
@@ -207,6 +208,9 @@ export const interaction = new Hono<AppEnv>()
       (nonce) => (
         <ConsentPage nonce={nonce} csrf={csrf.token} txn={txnValue} {...info.props}
           scopes={describeScopes(txn.request.scope)} userEmail={user.email}
+          authorizationDetails={txn.request.authorizationDetails} detailTypes={c.get("config").authorizationDetailsTypes}
+          resources={txn.request.resources}
+          claims={describeClaims(claimsBeyondScope(txn.request.claims, txn.request.scope))}
           unregistered={unregisteredClient(client, txn.completion.kind === "redirect" ? txn.completion.redirectUri : undefined)} />
       ),
       { setCookies: [csrf.setCookie], formActionOrigins: completionOrigins(txn), imgOrigins: info.imgOrigins },

@@ -110,6 +110,8 @@ function accessTokenAnswer(claims: AccessTokenClaims): Record<string, unknown> {
   };
   if (claims.auth_time !== undefined) answer.auth_time = claims.auth_time;
   if (claims.cnf !== undefined) answer.cnf = claims.cnf;
+  // RFC 9396 §9.2: the authorization details the token stands for.
+  if (claims.authorization_details !== undefined) answer.authorization_details = claims.authorization_details;
   return answer;
 }
 

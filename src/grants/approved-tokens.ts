@@ -4,9 +4,14 @@ import { ensure } from "../errors/oauth-error";
 import { log } from "../log";
 import type { UndoStep } from "../replay/issue-once";
 import { rememberSessionClient } from "../sessions/session-clients";
-import { mintTokens, type Minted } from "../tokens/minter";
+import { mintTokens, type Granted, type MintRequest, type Minted } from "../tokens/minter";
+import { narrowAuthorizationDetails, type AuthorizationDetail } from "../authorize/authorization-details";
+import { tokenAudience } from "../authorize/resource";
+import type { Config } from "../config";
+import type { Params } from "../http/form";
 import { discardFamily } from "../tokens/refresh-token";
 import type { GrantContext } from "./grant";
+import type { User } from "../users/model";
 
 /** What a person's approval binds the tokens to: an authorization code's payload, an approved device request. */
 export interface Approval {
@@ -20,6 +25,31 @@ export interface Approval {
   nonce?: string;
   /** CIBA push mode: the auth_req_id the ID token names, with the refresh token's rt_hash (CIBA Core §10.3.1). */
   authReqId?: string;
+  /** RFC 8707: the resources granted (code flow); kept with the refresh-token family. */
+  resources?: readonly string[];
+  /** RFC 9396: the authorization details granted (code flow); kept with the refresh-token family. */
+  authorizationDetails?: readonly AuthorizationDetail[];
+  /** OIDC Core §3.1.2.1, §5.5.1.1: the acr values asked for; the ID token's `acr` is the first the sign-in satisfies. */
+  acrValues?: readonly string[];
+  /** OIDC Core §5.5 (src/authorize/claims-request.ts releasedClaims): the person's claims the ID token carries. */
+  idTokenClaims?: Record<string, unknown>;
+  /** OIDC Core §5.5: claim names UserInfo answers beyond the scope's (carried in the access token). */
+  userinfoClaims?: readonly string[];
+}
+
+/** What one access token is for, of what was granted: its `aud` and its authorization details. */
+export type TokenTarget = Pick<MintRequest, "audience" | "authorizationDetails">;
+
+/**
+ * What a token request (code, refresh token) gets of what was granted: the access token's `aud` —
+ * the `resource` named, one of the grant's, or the grant's only one (RFC 8707 §2.2,
+ * src/authorize/resource.ts) — and the authorization details, all of them or the narrower set the
+ * request names (RFC 9396 §6). Checked before anything is spent, so a refusal costs nothing.
+ */
+export function tokenTarget(params: Params, granted: Granted, config: Config): TokenTarget {
+  const audience = tokenAudience(params, granted.resources);
+  const details = narrowAuthorizationDetails(params.get("authorization_details"), granted.authorizationDetails, config.authorizationDetailsTypes);
+  return { ...(audience !== undefined && { audience }), ...(details !== undefined && { authorizationDetails: details }) };
 }
 
 /** What minting an approval reads: a grant's context, or the same parts outside a token request (a CIBA push, src/ciba/delivery.ts). */
@@ -35,18 +65,27 @@ export type ApprovalContext = Pick<GrantContext, "config" | "keys" | "now" | "bi
  * `onFailure`: never handed out should a later step fail), and the session remembered for
  * Back-Channel Logout.
  */
-export async function mintForApproval(ctx: ApprovalContext, approval: Approval, onFailure: (undo: UndoStep) => void): Promise<Minted> {
+export async function mintForApproval(
+  ctx: ApprovalContext, approval: Approval, onFailure: (undo: UndoStep) => void, target: TokenTarget = {},
+): Promise<Minted> {
   const { config, keys, now, services } = ctx;
   const { client } = ctx.client;
   const [minted] = await Promise.all([
     mintTokens(
       {
         client, subject: approval.sub, scope: approval.scope, grantId: approval.grantId,
-        authentication: { authTime: approval.authTime, sid: approval.sid, amr: approval.amr, ...acrOf(config.acrTable, approval.amr) },
+        authentication: { authTime: approval.authTime, sid: approval.sid, amr: approval.amr, ...acrOf(config.acrTable, approval.amr, approval.acrValues) },
+        ...(approval.idTokenClaims !== undefined && { idTokenClaims: approval.idTokenClaims }),
+        ...(approval.userinfoClaims !== undefined && { userinfoClaims: approval.userinfoClaims }),
         ...(approval.nonce !== undefined && { nonce: approval.nonce }),
         ...(approval.authReqId !== undefined && { authReqId: approval.authReqId }),
         refresh: { kind: "family" },
         ...(ctx.binding !== undefined && { binding: ctx.binding }),
+        ...target,
+        granted: {
+          ...(approval.resources !== undefined && { resources: approval.resources }),
+          ...(approval.authorizationDetails !== undefined && { authorizationDetails: approval.authorizationDetails }),
+        },
       },
       { config, keys, now, db: services.db },
     ),
@@ -72,9 +111,10 @@ export async function mintForApproval(ctx: ApprovalContext, approval: Approval, 
  * client is still the one the tokens stand on — withdrawing it, or consenting anew, stops them.
  * Checked at every exchange: a code, a device request, a refresh token.
  */
-export async function ensureGrantHolds(ctx: GrantContext, sub: string, clientId: string, grantId: string): Promise<void> {
+export async function ensureGrantHolds(ctx: GrantContext, sub: string, clientId: string, grantId: string): Promise<User> {
   const { user, consent } = await ctx.services.grants.get(sub, clientId);
   ensure(user !== null && !user.disabled, "grant_user_disabled");
   ensure(user.emailVerified, "grant_user_unverified");
   ensure(consent !== null && consent.grantId === grantId, "grant_consent_revoked");
+  return user;
 }

@@ -6,7 +6,8 @@ import { OAuthError, ensure } from "../errors/oauth-error";
 import { issueOnce, type UndoStep } from "../replay/issue-once";
 import { revokeRefreshToken } from "../tokens/refresh-token";
 import { allAttempted, revokeAccessToken } from "../tokens/revocation";
-import { ensureGrantHolds, mintForApproval } from "./approved-tokens";
+import { ensureGrantHolds, mintForApproval, tokenTarget, type Approval, type TokenTarget } from "./approved-tokens";
+import { releasedClaims } from "../authorize/claims-request";
 import { ensureSameKey } from "../dpop/binding";
 import type { Grant, GrantContext, TokenResponse } from "./grant";
 
@@ -43,12 +44,15 @@ export const authorizationCode: Grant = {
     // RFC 9449 §10: a code bound with dpop_jkt is redeemed only with a proof of that key.
     if (code.dpopJkt !== undefined) ensureSameKey({ jkt: code.dpopJkt }, ctx.binding, "The authorization code");
 
-    await ensureGrantHolds(ctx, code.sub, code.clientId, code.grantId);
+    const user = await ensureGrantHolds(ctx, code.sub, code.clientId, code.grantId);
+    // OIDC Core §5.5: what the claims request asked for, with the person's values as they are now.
+    const approval = { ...code, ...releasedClaims(code.claims, user) };
+    const target = tokenTarget(params, code, ctx.config);
 
     const redemption = await issueOnce(
       ctx.services.replay,
       { namespace: CODE_NAMESPACE, key: code.jti, expiresAt: code.exp + ctx.config.clockSkew },
-      (onFailure) => issueTokens(ctx, code, onFailure),
+      (onFailure) => issueTokens(ctx, approval, target, onFailure),
     );
     switch (redemption.outcome) {
       case "in_use":
@@ -79,8 +83,10 @@ async function checkPkce(code: CodePayload, verifier: string | undefined): Promi
 }
 
 /** The tokens a code buys (src/grants/approved-tokens.ts), and the record of them for its reservation. */
-async function issueTokens(ctx: GrantContext, code: CodePayload, onFailure: (undo: UndoStep) => void): Promise<{ value: TokenResponse; record: string }> {
-  const minted = await mintForApproval(ctx, code, onFailure);
+async function issueTokens(
+  ctx: GrantContext, code: CodePayload & Pick<Approval, "idTokenClaims" | "userinfoClaims">, target: TokenTarget, onFailure: (undo: UndoStep) => void,
+): Promise<{ value: TokenResponse; record: string }> {
+  const minted = await mintForApproval(ctx, code, onFailure, target);
   const issued: Issued = { accessToken: minted.accessToken };
   if (minted.family !== undefined) issued.refreshTokenHash = minted.family.hash;
   return { value: minted.response, record: JSON.stringify(issued) };

@@ -4,8 +4,8 @@ import { readRequestBody } from "./body";
 
 /**
  * Request parameters after RFC 6749's rules: a parameter sent without a value is treated as
- * omitted (§3.1), a parameter sent twice is an error (§3.1, §3.2), unknown ones are kept and
- * simply never read.
+ * omitted (§3.1), a parameter sent twice is an error (§3.1, §3.2) but for those that may repeat
+ * (REPEATABLE_PARAMETERS), unknown ones are kept and simply never read.
  */
 export type Params = ReadonlyMap<string, string>;
 
@@ -49,13 +49,29 @@ export function parseFormEncodedMulti(body: string, source = "request body"): Ma
   return params;
 }
 
-/** The parameters, where a repeated one is an error (RFC 6749 §3.1, §3.2). */
+/**
+ * The parameters that may be repeated: `resource` (RFC 8707 §2). Their values travel as one JSON
+ * array text when there are several (`joinRepeated`); src/authorize/resource.ts reads them back.
+ */
+export const REPEATABLE_PARAMETERS: ReadonlySet<string> = new Set(["resource"]);
+export const joinRepeated = (values: readonly string[]): string => (values.length === 1 ? values[0]! : JSON.stringify(values));
+
+/** The parameters, where a repeated one is an error (RFC 6749 §3.1, §3.2) unless it is repeatable. */
 export function parseFormEncoded(body: string, source = "request body"): Params {
   const params = new Map<string, string>();
+  let repeated: Map<string, string[]> | undefined;
   forEachFormParam(body, source, (name, value) => {
-    if (params.has(name)) throw new OAuthError("duplicate_parameter", `The ${name} parameter was sent more than once.`);
-    params.set(name, value);
+    if (params.has(name)) {
+      if (!REPEATABLE_PARAMETERS.has(name)) throw new OAuthError("duplicate_parameter", `The ${name} parameter was sent more than once.`);
+      repeated ??= new Map();
+      const values = repeated.get(name) ?? [params.get(name)!];
+      values.push(value);
+      repeated.set(name, values);
+    } else {
+      params.set(name, value);
+    }
   });
+  if (repeated !== undefined) for (const [name, values] of repeated) params.set(name, joinRepeated(values));
   return params;
 }
 

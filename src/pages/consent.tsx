@@ -19,13 +19,18 @@ export interface ConsentPageProps extends ClientInfo {
   /** RFC 9396: the authorization details asked for, shown by ./authorization-details.tsx with the declared types. */
   authorizationDetails?: readonly AuthorizationDetail[] | undefined;
   detailTypes?: readonly AuthorizationDetailsType[];
+  /** OIDC Core §5.5: claims asked for one by one beyond the scopes' (describeClaims() in ./scopes). */
+  claims?: readonly ScopeDescription[];
+  /** RFC 8707: the resource servers the access is for, shown by host and full URI. */
+  resources?: readonly string[] | undefined;
   /** A client known only by its client ID metadata document: said so, with where the answer goes (./client-document.tsx). */
   unregistered?: UnregisteredClient | undefined;
 }
 
 /** POST /consent with `decision=allow|deny`, hidden `txn` and `csrf`. */
 export function ConsentPage({
-  nonce, csrf, txn, clientName, clientUri, logoUri, policyUri, tosUri, scopes, userEmail, authorizationDetails, detailTypes = [], unregistered,
+  nonce, csrf, txn, clientName, clientUri, logoUri, policyUri, tosUri, scopes, userEmail, authorizationDetails, detailTypes = [], unregistered, resources,
+  claims,
 }: ConsentPageProps) {
   return (
     <Layout title={`Allow ${clientName}?`} nonce={nonce}>
@@ -40,6 +45,24 @@ export function ConsentPage({
       </p>
       <h2>This app will be able to:</h2>
       <ScopeList scopes={scopes} />
+      {claims?.length ? (
+        <>
+          <h2>It also asks to:</h2>
+          <ScopeList scopes={claims} />
+        </>
+      ) : null}
+      {resources?.length ? (
+        <>
+          <h2>It will use this access only at:</h2>
+          <ul class="resources">
+            {resources.map((uri) => (
+              <li>
+                <strong>{new URL(uri).host || uri}</strong> <span class="uri">{uri}</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
       {authorizationDetails?.length ? (
         <>
           <h2>And, for this request only:</h2>

@@ -1,3 +1,4 @@
+import type { AuthorizationDetail } from "../authorize/authorization-details";
 import type { Client } from "../clients/model";
 import type { Config } from "../config";
 import { randomToken } from "../crypto/encoding";
@@ -25,6 +26,8 @@ export interface TokenResponse {
   scope?: string;
   refresh_token?: string;
   id_token?: string;
+  /** RFC 9396 §7: the authorization details the access token carries. */
+  authorization_details?: AuthorizationDetail[];
 }
 
 /**
@@ -96,6 +99,22 @@ export interface MintRequest {
   binding?: SenderConstraint;
   /** CIBA push mode (CIBA Core §10.3.1): the ID token names this auth_req_id and carries the refresh token's rt_hash. */
   authReqId?: string;
+  /** OIDC Core §5.5: the person's claims the ID token carries (the claims request's id_token member). */
+  idTokenClaims?: Record<string, unknown>;
+  /** OIDC Core §5.5: claim names UserInfo answers beyond the scope's, carried in the access token. */
+  userinfoClaims?: readonly string[];
+  /** RFC 8707 §2.2: the one resource this access token is for, its `aud`; absent, the configured default audience. */
+  audience?: string;
+  /** RFC 9396 §7: the authorization details of this access token (its claim and the response member). */
+  authorizationDetails?: readonly AuthorizationDetail[];
+  /** What a new refresh-token family keeps of the grant, for every refresh to mint from (RFC 8707 §2.2, RFC 9396 §7). */
+  granted?: Granted;
+}
+
+/** What a person granted beyond the scope: resources (RFC 8707) and authorization details (RFC 9396). */
+export interface Granted {
+  resources?: readonly string[];
+  authorizationDetails?: readonly AuthorizationDetail[];
 }
 
 export interface MintDeps {
@@ -139,6 +158,9 @@ export async function mintTokens(request: MintRequest, deps: MintDeps): Promise<
       ...(authentication !== undefined && { authTime: authentication.authTime }),
       ...(grantId !== undefined && { grantId }),
       ...(cnf !== null && { cnf }),
+      ...(request.userinfoClaims !== undefined && { userinfoClaims: [...request.userinfoClaims] }),
+      ...(request.audience !== undefined && { audience: request.audience }),
+      ...(request.authorizationDetails !== undefined && { authorizationDetails: [...request.authorizationDetails] }),
     },
     { config, keys, now },
   );
@@ -161,6 +183,7 @@ export async function mintTokens(request: MintRequest, deps: MintDeps): Promise<
         ...(authentication.sid !== undefined && { sid: authentication.sid }),
         ...(authentication.amr !== undefined && { amr: authentication.amr }),
         ...(authentication.acr !== undefined && { acr: authentication.acr }),
+        ...(request.idTokenClaims !== undefined && { claims: request.idTokenClaims }),
         ...(request.authReqId !== undefined && {
           backchannel: { authReqId: request.authReqId, ...(refreshToken !== undefined && { refreshToken }) },
         }),
@@ -176,6 +199,8 @@ export async function mintTokens(request: MintRequest, deps: MintDeps): Promise<
       {
         grantId, clientId: client.clientId, userId: subject, scope: [...scope], authTime: authentication.authTime,
         sid: authentication.sid ?? null, cnf, accessToken,
+        resources: request.granted?.resources === undefined ? null : [...request.granted.resources],
+        authorizationDetails: request.granted?.authorizationDetails === undefined ? null : [...request.granted.authorizationDetails],
       },
       { now, policy: refreshPolicy(config, client), token: refreshToken },
     );
@@ -189,6 +214,7 @@ export async function mintTokens(request: MintRequest, deps: MintDeps): Promise<
     scope: scope.join(" "),
     ...(refreshToken !== undefined && { refresh_token: refreshToken }),
     ...(idToken !== undefined && { id_token: idToken }),
+    ...(request.authorizationDetails !== undefined && { authorization_details: [...request.authorizationDetails] }),
   };
   return {
     response,
