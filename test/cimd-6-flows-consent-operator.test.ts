@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { clearClientCache } from "../src/clients/store";
 import { ISSUER, JWT_BEARER, assertion, call, expectError, keyPair, tokenRequest } from "./helpers";
-import { Browser, PASSWORD, codeRequest, expectErrorPage, expectTokenResponse, person, verifyIdToken, workerWithEnv } from "./oidc-helpers";
+import { Browser, PASSWORD, codeRequest, expectErrorPage, expectTokenResponse, hiddenFields, person, verifyIdToken, workerWithEnv } from "./oidc-helpers";
 import { authorizeRequest, documentFor, documentUrl, json, revokeWithAssertion, serveDocuments, keyDocument } from "./cimd-helpers";
 
 /**
@@ -185,5 +185,23 @@ describe("the operator API for client ID metadata document clients: list, block;
     expect((await admin(`/admin/users/${user.id}/grants/${encodeURIComponent(url)}`, { method: "DELETE" })).status).toBe(204);
     await expectError(await tokenRequest({ grant_type: "refresh_token", refresh_token: tokens.refresh_token!, client_id: url }), 400, "invalid_grant");
     expect(((await (await admin(`/admin/users/${user.id}/grants`)).json()) as { grants: unknown[] }).grants).toEqual([]);
+  });
+
+  it("the person's account page lists the grant by the document's name, and Revoke withdraws it by the client URL", async () => {
+    const url = documentUrl();
+    serveDocuments({ [url]: () => json(documentFor(url, { client_name: "Agent From Elsewhere" })) });
+    const user = await person();
+    const { params, verifier } = await codeRequest(url, { scope: "openid offline_access" });
+    const { location, browser } = await signInAndConsent(params, user);
+    const tokens = await expectTokenResponse(await tokenRequest({
+      grant_type: "authorization_code", code: location.searchParams.get("code")!, redirect_uri: params.redirect_uri!, client_id: url, code_verifier: verifier,
+    }));
+    const page = await (await browser.fetch("/account")).text();
+    expect(page).toContain("Agent From Elsewhere");
+    const form = page.slice(page.indexOf('action="/account/revoke"'));
+    const body = new URLSearchParams({ ...hiddenFields(form.slice(0, form.indexOf("</form>"))), client_id: url });
+    const res = await browser.fetch("/account/revoke", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: body.toString() });
+    expect(res.headers.get("location")).toBe("/account?notice=revoked");
+    await expectError(await tokenRequest({ grant_type: "refresh_token", refresh_token: tokens.refresh_token!, client_id: url }), 400, "invalid_grant");
   });
 });

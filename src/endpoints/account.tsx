@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { pendingCibaRequests } from "./ciba-approval";
 import { currentSession } from "../authorize/flow";
-import { d1ClientStore } from "../clients/store";
 import { grantedClients } from "../consent/grants";
 import { d1ConsentStore } from "../consent/store";
 import { ensure } from "../errors/oauth-error";
@@ -16,6 +15,7 @@ import { signInUrl } from "../sessions/sign-in-return";
 import type { User } from "../users/model";
 import { d1UserStore } from "../users/store";
 import { pageErrors } from "./authorize";
+import { uncachedClientStore } from "../services";
 
 /**
  * The signed-in person's account page (issue 4), mounted at /account:
@@ -57,7 +57,7 @@ export const account = new Hono<AppEnv>()
   .get("/", pageErrors, async (c) => {
     const user = await signedInUser(c);
     if (user === null) return toSignIn();
-    const granted = await grantedClients(user.id, { consents: d1ConsentStore(c.env.DB), clients: d1ClientStore(c.env.DB) });
+    const granted = await grantedClients(user.id, { consents: d1ConsentStore(c.env.DB), clients: uncachedClientStore(c) });
     const grants = granted.map(({ consent, client }) => ({
       ...clientInfo(client, consent.clientId).props,
       clientId: consent.clientId,
