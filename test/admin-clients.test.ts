@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { isRegistrationToken, issueRegistrationToken } from "../src/registration/registration-token";
 import { JWT_BEARER, assertion, basic, call, createClient, expectError, nowSeconds, tokenRequest, uniqueId } from "./helpers";
 import { Browser, oidcClient, person, signIn } from "./oidc-helpers";
+import { clientCredentials as issueToken } from "./registration-usage-helpers";
+import { manage, registered } from "./rfc7591-helpers";
 
 /**
  * The operator API for clients (issue 5, operator interface): list with pagination, create, show,
@@ -191,5 +193,78 @@ describe("DELETE /admin/clients/:id: the client and everything granted to it", (
     await expectError(await call("/userinfo", { headers: bearerHeaders(tokens.access_token) }), 401, "invalid_token");
     await expectError(await clientCredentials(client.client_id, client.client_secret!), 401, "invalid_client");
     await expectError(await send("DELETE", `/admin/clients/${client.client_id}`), 404, "invalid_request", "not_found");
+  });
+});
+
+describe("GET /admin/registrations: recent self-registered clients (RFC 7591 /register), newest first", () => {
+  const from = (ip: string) => ({ headers: { "cf-connecting-ip": ip } });
+  const listed = async (query: string) => json(await send("GET", `/admin/registrations${query}`));
+
+  it("each with its name, method, redirect hosts, the registrant's network (IPv4 /24, IPv6 /48), when, and whether a token was ever issued", async () => {
+    const since = nowSeconds();
+    const web = await registered({ redirect_uris: ["https://rp.example/cb", "https://app.example/cb"], client_name: "Listed RP" }, from("203.0.113.77"));
+    const service = await registered({ grant_types: ["client_credentials"] }, from("2001:db8:aa:bb:cc::1"));
+    const byOperator = await createClient({ grant_types: ["client_credentials"] });
+    expect((await issueToken(service)).status).toBe(200);
+
+    const { registrations, next } = await listed(`?since=${since}`);
+    expect(next).toBeNull();
+    const mine = registrations.filter((r: { client_id: string }) => [web.client_id, service.client_id, byOperator.client_id].includes(r.client_id));
+    // The operator's client is not a registration.
+    expect(mine).toHaveLength(2);
+    expect(mine).toEqual(expect.arrayContaining([
+      {
+        client_id: service.client_id, client_name: null, token_endpoint_auth_method: "client_secret_basic", redirect_hosts: [],
+        network: "2001:db8:aa::/48", created_at: service.client_id_issued_at, first_used_at: expect.any(Number), used: true,
+      },
+      {
+        client_id: web.client_id, client_name: "Listed RP", token_endpoint_auth_method: "client_secret_basic",
+        redirect_hosts: ["rp.example", "app.example"], network: "203.0.113.0/24", created_at: web.client_id_issued_at, first_used_at: null, used: false,
+      },
+    ]));
+    // Newest first; within a second, by client_id descending (the cursor's order).
+    for (let i = 1; i < registrations.length; i++) {
+      const [a, b] = [registrations[i - 1], registrations[i]];
+      expect(a.created_at > b.created_at || (a.created_at === b.created_at && a.client_id > b.client_id)).toBe(true);
+    }
+  });
+
+  it("pages with limit and after cover every registration once; since leaves older ones out", async () => {
+    const since = nowSeconds();
+    const ids = new Set<string>();
+    for (let i = 0; i < 5; i++) ids.add((await registered({ grant_types: ["client_credentials"] })).client_id);
+    const seen: string[] = [];
+    let after: string | null = null;
+    do {
+      const page: Record<string, any> = await listed(`?since=${since}&limit=2${after ? `&after=${encodeURIComponent(after)}` : ""}`);
+      expect(page.registrations.length).toBeLessThanOrEqual(2);
+      seen.push(...page.registrations.map((r: { client_id: string }) => r.client_id));
+      after = page.next;
+    } while (after);
+    expect(seen.filter((id) => ids.has(id)).sort()).toEqual([...ids].sort());
+    expect(new Set(seen).size).toBe(seen.length);
+    const { registrations } = await listed(`?since=${nowSeconds() + 60}`);
+    expect(registrations).toEqual([]);
+  });
+
+  it("a client deleted through RFC 7592 or by the operator is no longer listed", async () => {
+    const since = nowSeconds();
+    const selfDeleted = await registered({ grant_types: ["client_credentials"] });
+    const operatorDeleted = await registered({ grant_types: ["client_credentials"] });
+    expect((await manage("DELETE", selfDeleted.registration_client_uri, selfDeleted.registration_access_token)).status).toBe(204);
+    expect((await send("DELETE", `/admin/clients/${operatorDeleted.client_id}`)).status).toBe(204);
+    const ids = (await listed(`?since=${since}`)).registrations.map((r: { client_id: string }) => r.client_id);
+    expect(ids).not.toContain(selfDeleted.client_id);
+    expect(ids).not.toContain(operatorDeleted.client_id);
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM client_registrations WHERE client_id IN (?, ?)")
+      .bind(selfDeleted.client_id, operatorDeleted.client_id).first<{ n: number }>();
+    expect(rows?.n).toBe(0);
+  });
+
+  it("a bad since, limit or cursor → 400 invalid_request; no operator token → 401", async () => {
+    for (const query of ["?since=yesterday", "?since=-1", "?limit=0", "?limit=201", "?after=nonsense", "?after=12:"]) {
+      await expectError(await send("GET", `/admin/registrations${query}`), 400, "invalid_request");
+    }
+    await expectError(await call("/admin/registrations"), 401, "invalid_token");
   });
 });
