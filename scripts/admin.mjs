@@ -27,7 +27,7 @@ const OPTIONS = {
   native: { type: "boolean" }, "first-party": { type: "boolean" }, metadata: { type: "string" },
   enable: { type: "boolean" }, disable: { type: "boolean" }, yes: { type: "boolean" },
   password: { type: "string" }, "password-stdin": { type: "boolean" }, verified: { type: "boolean" }, claims: { type: "string" },
-  force: { type: "boolean" }, ttl: { type: "string" }, "max-uses": { type: "string" },
+  force: { type: "boolean" }, ttl: { type: "string" }, "max-uses": { type: "string" }, since: { type: "string" },
 };
 const GLOBAL = ["url", "token", "json", "help"];
 
@@ -53,6 +53,7 @@ const OPTION_HELP = {
   force: "--force             promote the waiting key now instead of after its publish delay (see below)",
   ttl: "--ttl SECONDS       how long the token is valid (default 7 days; \"never\" for no expiry)",
   "max-uses": "--max-uses N        how many clients may register with it (default 1; \"unlimited\")",
+  since: "--since WHEN        registered since WHEN: 30m, 24h, 7d (default) or a Unix time",
 };
 
 // ── help and the command line ─────────────────────────────────────────────────────────────────

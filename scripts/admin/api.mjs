@@ -47,7 +47,7 @@ export function apiClient(base, token, unreachableHint = "") {
 
 /** Every page of a list (or the one asked for with --limit/--after), as { items, next }. */
 export async function listPages(api, path, key, opts) {
-  const query = (after, limit) => `${path}?limit=${limit}${after ? `&after=${encodeURIComponent(after)}` : ""}`;
+  const query = (after, limit) => `${path}${path.includes("?") ? "&" : "?"}limit=${limit}${after ? `&after=${encodeURIComponent(after)}` : ""}`;
   if (opts.limit !== undefined || opts.after !== undefined) {
     const page = await api("GET", query(opts.after, opts.limit ?? 50));
     return { items: page[key], next: page.next };

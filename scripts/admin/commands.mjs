@@ -235,6 +235,21 @@ export const COMMANDS = {
         ].join("\n"));
       },
     },
+    list: {
+      summary: "list recent self-registered clients and whether each was ever used", options: ["since", "limit", "after"],
+      help: "Clients that registered themselves at /register (RFC 7591), newest first, with the network they\n" +
+        "registered from (IPv4 /24, IPv6 /48). USED is whether a token was ever issued to one; an unused one\n" +
+        "is removed by maintenance UNUSED_CLIENT_TTL after it registered (default a day).",
+      async run({ api, out }, [], opts) {
+        const since = sinceTime(opts.since ?? "7d");
+        const { items, next } = await listPages(api, `/admin/registrations?since=${since}`, "registrations", opts);
+        return out({ registrations: items, next }, () => table(items, [
+          ["CLIENT_ID", (r) => r.client_id], ["NAME", (r) => r.client_name], ["REGISTERED", (r) => time(r.created_at)],
+          ["NETWORK", (r) => r.network ?? "-"], ["USED", (r) => (r.first_used_at === 0 ? "yes (before tracking)" : r.used ? `yes, ${time(r.first_used_at)}` : "no")],
+          ["AUTH METHOD", (r) => r.token_endpoint_auth_method], ["REDIRECT HOSTS", (r) => r.redirect_hosts],
+        ]) + (next ? `\n(more: --after ${next})` : ""));
+      },
+    },
   },
   keys: {
     init: {
@@ -279,6 +294,14 @@ function limit(value, flag, none) {
   if (value === none) return null;
   if (!/^[1-9]\d*$/.test(value)) throw new UsageError(`${flag} must be a positive whole number or "${none}"`);
   return Number(value);
+}
+
+/** --since: a duration back from now (30m, 24h, 7d) or a Unix time in seconds. */
+function sinceTime(value) {
+  const ago = /^(\d+)([mhd])$/.exec(value);
+  if (ago) return Math.floor(Date.now() / 1000) - Number(ago[1]) * { m: 60, h: 3600, d: 86400 }[ago[2]];
+  if (/^\d+$/.test(value)) return Number(value);
+  throw new UsageError(`--since must be a duration such as 24h or 7d, or a Unix time in seconds: ${value}`);
 }
 
 function userChange(patch, done) {
