@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { authorizationEndpointSteps, pushedAuthorizationSteps } from "../src/authorize/steps";
 import { ISSUER, call, expectError } from "./helpers";
-import { Browser, REDIRECT_URI, authorize, clientRedirect, codeRequest, expectErrorPage, expectTokenResponse, frozenClock, person, workerWithEnv } from "./oidc-helpers";
+import { Browser, PASSWORD, REDIRECT_URI, authorize, clientRedirect, codeRequest, expectErrorPage, expectTokenResponse, frozenClock, person, workerWithEnv } from "./oidc-helpers";
 import { PAR_ENDPOINT, REQUEST_URI_PREFIX, push, pushed, redeemWith, secretClient } from "./par-jar-helpers";
 
 /**
@@ -136,25 +136,41 @@ describe("RFC 9126 §4: the authorization request with request_uri", () => {
     await expectErrorPage(await authorizeWith(new Browser(), client.client_id, `${REQUEST_URI_PREFIX}nothing`), "pushed_request_uri_invalid");
   });
 
-  it("§7.3 single use: a second use is invalid_request_uri; the person's pages go on through the transaction", async () => {
+  it("§7.3 / FAPI 2.0: the request_uri may be opened again until the authorization completes; then it is spent", async () => {
     const client = await secretClient();
-    const { requestUri } = await pushed(client);
-    const browser = new Browser();
-    const first = await authorizeWith(browser, client.client_id, requestUri);
+    const { requestUri, verifier } = await pushed(client);
+    const user = await person();
+    // Opened and left at the sign-in page, then opened again (a reload, a second tab): both go on.
+    const firstBrowser = new Browser();
+    const first = await authorizeWith(firstBrowser, client.client_id, requestUri);
     expect(first.status).toBe(302);
     expect(first.headers.get("location")).toMatch(/^\/login\?txn=/);
-    await expectErrorPage(await authorizeWith(browser, client.client_id, requestUri), "pushed_request_uri_used");
-    // The login page of the first use still works: the request lives in its transaction.
-    expect((await browser.follow(first)).status).toBe(200);
+    const browser = new Browser();
+    const { params: back } = await authorize(browser, { client_id: client.client_id, request_uri: requestUri }, user);
+    await expectTokenResponse(await redeemWith(client, back.get("code")!, verifier));
+    // Its code issued, the request_uri is spent: a later use that reaches a code is refused, as a page.
+    await expectErrorPage(await browser.follow(await authorizeWith(browser, client.client_id, requestUri)), "pushed_request_uri_used");
+    // And the first opening, signed in now, ends on the same page instead of a second code.
+    const signIn = await firstBrowser.follow(first);
+    const finished = await firstBrowser.follow(await firstBrowser.submit(signIn, { email: user.email, password: PASSWORD }, "/login"));
+    await expectErrorPage(finished, "pushed_request_uri_used");
   });
 
-  it("§7.3 single use, atomically: of 50 concurrent uses exactly one proceeds", async () => {
+  it("§7.3 one code per request_uri, atomically: of 50 transactions completing at once exactly one gets a code", async () => {
     const client = await secretClient();
+    const user = await person();
+    const browser = new Browser();
+    // The person signs in and consents to the client once (a plain request), so the next ones complete at once.
+    const { params: plain } = await codeRequest(client.client_id);
+    expect((await authorize(browser, plain, user)).params.get("code")).toBeTruthy();
     const { requestUri } = await pushed(client);
-    const results = await Promise.all(Array.from({ length: 50 }, () => authorizeWith(new Browser(), client.client_id, requestUri)));
-    expect(results.filter((r) => r.status === 302).length).toBe(1);
-    expect(results.filter((r) => r.status === 400).length).toBe(49);
-    for (const r of results.filter((r) => r.status === 400)) expect(await r.text()).toContain("pushed_request_uri_used");
+    const results = await Promise.all(Array.from({ length: 50 }, () => authorizeWith(browser, client.client_id, requestUri)));
+    const codes = results.filter((r) => r.status === 302 && r.headers.get("location")!.startsWith(`${REDIRECT_URI}?`));
+    expect(codes).toHaveLength(1);
+    expect(clientRedirect(codes[0]!).get("code")).toBeTruthy();
+    const refused = results.filter((r) => r !== codes[0]);
+    expect(refused).toHaveLength(49);
+    for (const r of refused) await expectErrorPage(r, "pushed_request_uri_used");
   });
 
   it("a request_uri and a request together are invalid_request", async () => {

@@ -4,7 +4,10 @@ import { open, seal } from "../crypto/aead";
 import { randomToken } from "../crypto/encoding";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import type { Params } from "../http/form";
-import type { ReplayNamespace } from "../replay/replay-cache";
+import type { Config } from "../config";
+import { issueOnce } from "../replay/issue-once";
+import type { ReplayCache, ReplayNamespace } from "../replay/replay-cache";
+import type { Transaction } from "./request";
 import { pushRequired, requestObjectParams, requestUriParams } from "./request-object";
 
 /**
@@ -19,13 +22,16 @@ import { pushRequired, requestObjectParams, requestUriParams } from "./request-o
  * length: the sealed request is bounded (MAX_REQUEST_URI, so the authorization URL stays within the
  * common 8 KiB request line), and a larger pushed request is refused with 413 (RFC 9126 §2.3).
  *
- * **Single use**: the authorization endpoint spends the request_uri's id in the ReplayGuard
- * (one-step `reserve`, atomic: of N concurrent uses exactly one wins) when it is first used, before
- * anything else happens. RFC 9126 §4 says request_uris SHOULD be one-time use (§7.3: replay); FAPI
- * 2.0 allows reuse until authentication completes, but does not require it. Spending it at first use
- * costs a person nothing: from there the request travels in the sealed transaction
- * (/authorize/continue?txn=…, src/authorize/request.ts) through every page they go back and forth
- * on; only reloading the very first URL fails (invalid_request_uri: start again from the app).
+ * **One code per request_uri** (RFC 9126 §7.3; FAPI 2.0's "reopened until authentication
+ * completes"): opening the request_uri at the authorization endpoint spends nothing — the person may
+ * reload it, or open it in a second tab, while it lives (parTtl) — and each opening carries the
+ * pushed request's random id in its sealed transaction (`pushedRequestId` of the redirect
+ * completion). The id is spent when the authorization completes, as the code is issued, through
+ * `issueOnce` in the ReplayGuard (namespace `par_request_uri`, 16 objects): of any number of
+ * transactions opened from one request_uri, finishing at once, exactly one gets a code; the others,
+ * and every later use of the request_uri that reaches a code, end on the invalid_request_uri page
+ * (pushed_request_uri_used). An authorization that ends in an error (access_denied, login_required)
+ * issues nothing and spends nothing.
  */
 
 export const REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:";
@@ -33,7 +39,7 @@ export const REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:";
 export const MAX_REQUEST_URI = 6144;
 /** Parameters of the PAR body that authenticate the client: not part of the authorization request. */
 const CLIENT_AUTH_PARAMETERS = new Set(["client_secret", "client_assertion", "client_assertion_type", "request"]);
-/** request_uri ids spent (RFC 9126 §7.3), spread over 16 objects. */
+/** Pushed requests whose code was issued (RFC 9126 §7.3), by id, spread over 16 objects. */
 const PUSHED_REQUESTS: ReplayNamespace = { name: "par_request_uri", shardHexDigits: 1 };
 const AAD = "pushed_request";
 
@@ -48,7 +54,7 @@ interface PushedRequest {
  * The parameters a pushed request stands for: those of the body (without client authentication),
  * or those of its request object (RFC 9126 §3: the object's alone).
  */
-export async function pushedParameters(body: Params, client: Client, deps: ClientAuthDeps): Promise<Params> {
+export async function pushedParameters(body: Params, client: Client, deps: ClientAuthDeps): Promise<Map<string, string>> {
   ensure(!body.has("request_uri"), "par_request_uri_in_body");
   const jwt = body.get("request");
   const params = jwt === undefined ? body : await requestObjectParams(jwt, body, client, deps, { pushed: true });
@@ -69,8 +75,9 @@ export async function pushRequest(params: Params, client: Client, deps: ClientAu
 
 /**
  * The authorization request a `request_uri` stands for (RFC 9126 §4): opened, bound to `client`,
- * not expired, and spent. Any other parameter sent with it is ignored (§4: the pushed ones are
- * the request). Errors are invalid_request_uri; the authorization endpoint shows them as pages.
+ * and not expired (it is spent once its code is issued: issueOncePerPushedRequest). Any other
+ * parameter sent with it is ignored (§4: the pushed ones are the request). Errors are
+ * invalid_request_uri; the authorization endpoint shows them as pages.
  */
 export async function takePushedRequest(requestUri: string, client: Client, deps: ClientAuthDeps): Promise<Map<string, string>> {
   ensure(requestUri.startsWith(REQUEST_URI_PREFIX) && requestUri.length <= MAX_REQUEST_URI, "pushed_request_uri_invalid");
@@ -82,9 +89,34 @@ export async function takePushedRequest(requestUri: string, client: Client, deps
   }
   ensure(pushed.clientId === client.clientId, "pushed_request_uri_other_client");
   ensure(pushed.expiresAt > deps.now, "pushed_request_uri_invalid", "The request_uri has expired. Start again from the application.");
-  const first = await deps.replay.reserve(PUSHED_REQUESTS, pushed.id, pushed.expiresAt + deps.config.clockSkew);
-  ensure(first, "pushed_request_uri_used");
-  return new Map(pushed.params);
+  const params = new Map(pushed.params);
+  pushedRequestIds.set(params, pushed.id);
+  return params;
+}
+
+/** Which pushed request resolved parameters came from (takePushedRequest): none for other requests. */
+const pushedRequestIds = new WeakMap<Params, string>();
+export const pushedRequestIdOf = (params: Params): string | undefined => pushedRequestIds.get(params);
+
+/**
+ * Issues what a transaction of a pushed request completes with (its code), at most once per
+ * pushed request (RFC 9126 §7.3): the pushed request's id is held, the code issued, the id marked
+ * used (src/replay/issue-once.ts). Another transaction of the same request_uri, now or later, gets
+ * pushed_request_uri_used. The id is remembered while any transaction opened from the request_uri
+ * can complete: one opened just before the request_uri expired lives interactionTtl more.
+ */
+export async function issueOncePerPushedRequest<T>(
+  replay: ReplayCache,
+  txn: Pick<Transaction<"redirect">, "completion" | "createdAt">,
+  config: Pick<Config, "parTtl" | "interactionTtl" | "clockSkew">,
+  issue: () => Promise<T>,
+): Promise<T> {
+  const id = txn.completion.pushedRequestId;
+  if (id === undefined) return issue();
+  const expiresAt = txn.createdAt + config.parTtl + config.interactionTtl + config.clockSkew;
+  const redeemed = await issueOnce(replay, { namespace: PUSHED_REQUESTS, key: id, expiresAt }, async () => ({ value: await issue(), record: "code" }));
+  ensure(redeemed.outcome === "issued", "pushed_request_uri_used");
+  return redeemed.value;
 }
 
 /**
