@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import { decodeUtf8 } from "../crypto/encoding";
+import { decodeJsonObject } from "../crypto/encoding";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { OutboundError, outboundFetch } from "../http/outbound";
 import { log } from "../log";
@@ -187,7 +187,7 @@ async function fetchDocument(clientId: string, host: string, row: DocumentRow | 
     throw new OAuthError(cause.failure === "forbidden_url" ? "client_id_metadata_document_forbidden" : "client_id_metadata_document_unreachable",
       `${clientId}: ${cause.message}`, { cause });
   }
-  const document = parseObject(answer.body);
+  const document = decodeJsonObject(answer.body);
   ensure(document !== undefined, "client_id_metadata_document_not_json", `${clientId} did not answer with a JSON object.`);
   ensure(document.client_id === clientId, "client_id_metadata_document_client_id_mismatch",
     `The document at ${clientId} names client_id ${String(document.client_id).slice(0, 200)}; it must be its own URL exactly.`);
@@ -226,17 +226,6 @@ async function fetchDocument(clientId: string, host: string, row: DocumentRow | 
   };
   await table.store(client, host, now, now + freshnessLifetime(answer.headers, policy));
   return client;
-}
-
-function parseObject(bytes: Uint8Array): Record<string, unknown> | undefined {
-  const text = decodeUtf8(bytes);
-  if (text === undefined) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
