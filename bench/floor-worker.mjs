@@ -12,6 +12,10 @@
 //                       one SHA-256 of code_verifier (compared with the sealed challenge), one ES256
 //                       signature (the access token), one SHA-256 of the access token (at_hash) and
 //                       one RS256 signature (the ID token, RSA 2048 like Latchkey's key).
+//   POST /dpop-sign     the floor of a DPoP-bound client_credentials request: client_secret_basic's
+//                       one SHA-256, then the proof in the DPoP header — its `jwk` imported, one ES256
+//                       verification, one SHA-256 (the key's RFC 7638 thumbprint) — and /sign's work.
+//                       The nonce check and the jti reservation are Latchkey's (no crypto, or storage).
 //   GET  /code          (set-up only, not measured) a code sealed under the floor's AES key, for
 //                       /exchange: ?size=N pads its plaintext to N bytes, the size of Latchkey's.
 //   GET  /userinfo      one ES256 verification of the Bearer access token (from /exchange), then its
@@ -234,6 +238,19 @@ const routes = {
     const ok = await crypto.subtle.verify(ES256, k.clientKey, fromBase64url(parts[2]), encoder.encode(`${parts[0]}.${parts[1]}`));
     if (!ok) return new Response("bad signature\n", { status: 401 });
     return tokenResponse(await signAccessToken(k, env.ISSUER, "bench-jwt"));
+  },
+  "POST /dpop-sign": async (request, env) => {
+    const k = await setup(env);
+    await basicClientAuth(request);
+    await request.arrayBuffer();
+    const parts = (request.headers.get("dpop") ?? "").split(".");
+    if (parts.length !== 3) return new Response("no DPoP proof\n", { status: 400 });
+    const { jwk } = JSON.parse(decoder.decode(fromBase64url(parts[0])));
+    const key = await crypto.subtle.importKey("jwk", { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+    const ok = await crypto.subtle.verify(ES256, key, fromBase64url(parts[2]), encoder.encode(`${parts[0]}.${parts[1]}`));
+    if (!ok) return new Response("bad proof signature\n", { status: 401 });
+    await sha256b64(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }));
+    return tokenResponse(await signAccessToken(k, env.ISSUER, "bench-dpop"), { token_type: "DPoP" });
   },
   "GET /code": async (request, env) => {
     const k = await setup(env);

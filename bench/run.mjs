@@ -53,6 +53,7 @@ import {
   FORM, JWT_BEARER, basicAuth, expectActive, expectIdToken, expectOk, expectOkStatus, expectRotation, expectSignedIn, expectSub, signAssertions,
 } from "./lib/requests.mjs";
 import { parseOptions } from "./lib/options.mjs";
+import { expectDpopToken, fetchNonce, registerDpopClient, signProofs } from "./lib/dpop.mjs";
 import { APP_CLIENT, BENCH_PASSWORD, CIBA_CLIENT, CIBA_PENDING_EMAIL, DEVICE_CLIENT, PERSON_CLAIMS, WEB_CLIENT, registerFixtures } from "./lib/fixtures.mjs";
 import { approveDeviceRequests, approveThroughPages, expectPending, pollBody, polledGrant, startDeviceRequests } from "./lib/device.mjs";
 import { approveCibaRequests, approveCibaThroughPages, mailedHandles, startCibaRequests } from "./lib/ciba.mjs";
@@ -102,10 +103,15 @@ const { args, durationMs, warmupMs, concurrency, rounds, flowMs, flowWarmupMs, s
   mintDeadlineSeconds: MINT_DEADLINE_SECONDS,
   codeTtlSeconds: CODE_TTL_SECONDS,
 });
+const unknownPair = args.only?.find((name) => !PAIRS.some((p) => p.ratio === name));
+if (unknownPair !== undefined) {
+  console.error(`--only: there is no pair ${unknownPair}; the pairs are ${PAIRS.map((p) => p.ratio).join(", ")}`);
+  process.exit(2);
+}
 
 // The longest the run should take (minting at its deadline, 60 s for set-up), twice over.
 const expectedMs =
-  rounds * (8 * (warmupMs + durationMs) + 24 * (flowWarmupMs + flowMs) + 9 * MINT_DEADLINE_SECONDS * 1000) +
+  rounds * (10 * (warmupMs + durationMs) + 24 * (flowWarmupMs + flowMs) + 9 * MINT_DEADLINE_SECONDS * 1000) +
   2 * (warmupMs + durationMs) + 2 * (signinWarmupMs + signinMs) + 60_000;
 const watchdogMs = Math.max(WATCHDOG_MS, 2 * expectedMs);
 const watchdog = setTimeout(() => {
@@ -149,6 +155,8 @@ async function main() {
       origin, adminToken: latchkey.adminToken, issuer, signinAccounts: Math.max(2, signinConcurrency),
     });
     const floor = await startFloorWorker({ clientJwk: publicJwk, issuer });
+    // (ab)/(ac): the DPoP-bound client_credentials client and its proof key (bench/lib/dpop.mjs).
+    const dpopClient = await registerDpopClient({ origin, adminToken: latchkey.adminToken });
     disposers.push(floor.dispose);
     // The peer: node-oidc-provider with the same clients (same secrets, same key) and the same person.
     const pinning = pinningPlan(args.pin);
@@ -231,6 +239,27 @@ async function main() {
       log(`${label}: access token ${token.length} characters, header ${JSON.stringify(header)}, claims ${Buffer.from(token.split(".")[1], "base64url")}`);
     }
     await expectOk("client_secret_basic through the router", await fetch(`${latchkey.routedUrl}/token`, { method: "POST", headers: basicHeaders, body: basicBody }));
+    /**
+     * (ab)'s proofs for one pair: the server's current nonce (a proof without one is answered
+     * use_dpop_nonce), then `count` proofs carrying it, each with its own jti, made just before the
+     * pair (their iat is within the 300 s proof window and the nonce's one to two windows). The
+     * floor (ac) verifies the same proofs.
+     */
+    let dpopProofs = [];
+    let dpopNext = 0;
+    let floorDpopNext = 0;
+    const prepareDpop = async (count) => {
+      const nonce = await fetchNonce(origin, dpopClient, basicBody);
+      dpopProofs = signProofs(count, { ...dpopClient, htu: `${origin}/token`, nonce });
+      dpopNext = 0;
+      floorDpopNext = 0;
+    };
+    await prepareDpop(2);
+    for (const [label, url, path, proof] of [["DPoP client_credentials", origin, "/token", dpopProofs[dpopNext++]], ["floor /dpop-sign", floor.url, "/dpop-sign", dpopProofs[1]]]) {
+      const res = await fetch(`${url}${path}`, { method: "POST", headers: { ...dpopClient.headers, dpop: proof }, body: basicBody });
+      const problem = expectDpopToken(res.status, await res.text());
+      if (problem) throw new Error(`${label}: ${problem}`);
+    }
     const firstTokens = await expectOk(
       "authorization_code",
       await fetch(`${origin}/token`, { method: "POST", headers: webHeaders, body: exchangeBody(signedIn) }),
@@ -405,6 +434,20 @@ async function main() {
         serverPid: peer.pid,
         next: () => (peerNext < peerAssertions.length ? { path: "/token", headers: FORM, body: jwtBody(peerAssertions[peerNext++]) } : null),
       },
+      dpop: {
+        label: "client_secret_basic + DPoP (fresh proof per request, nonce required)",
+        origin,
+        serverPid: latchkeyPid,
+        check: expectDpopToken,
+        next: () => (dpopNext < dpopProofs.length ? { path: "/token", headers: { ...dpopClient.headers, dpop: dpopProofs[dpopNext++] }, body: basicBody } : null),
+      },
+      floorDpop: {
+        label: "floor /dpop-sign (SHA-256, JWK import, ES256 verify, SHA-256, ES256 sign)",
+        origin: floor.url,
+        serverPid: floor.pid,
+        check: expectDpopToken,
+        next: () => ({ path: "/dpop-sign", headers: { ...dpopClient.headers, dpop: dpopProofs[floorDpopNext++ % dpopProofs.length] }, body: basicBody }),
+      },
       floorSign: {
         label: "floor /sign (1 ES256 sign)",
         origin: floor.url,
@@ -564,6 +607,8 @@ async function main() {
      * the ratio of their rates.
      */
     const measurePair = async (ratio, round) => {
+      // --only: the pairs not named are skipped (no windows, no ratio; their rates read as 0).
+      if (args.only && !args.only.includes(ratio)) return { floorRate: 0, flowRate: 0 };
       const pair = PAIRS.find((p) => p.ratio === ratio);
       const { label: floorLabel, ...floorOptions } = scenarios[pair.floor];
       const { label: flowLabel, ...flowOptions } = scenarios[pair.flow];
@@ -665,7 +710,7 @@ async function main() {
     log("peer warmed up: 1.5 s each of client_secret_basic, code exchange (600 codes at most) and refresh");
 
     log(
-      `${rounds} round(s) × (4 client_credentials pairs × 2 sides × (${warmupMs / 1000} s warm-up + ${durationMs / 1000} s) + 6 code-exchange/UserInfo/refresh/introspection pairs × ` +
+      `${rounds} round(s) × (5 client_credentials pairs × 2 sides × (${warmupMs / 1000} s warm-up + ${durationMs / 1000} s) + 6 code-exchange/UserInfo/refresh/introspection pairs × ` +
         `2 sides × (${flowWarmupMs / 1000} s + ${flowMs / 1000} s)), concurrency ${concurrency}, storage on ${args.storage}; then the router pair once`,
     );
     if (signinMeasured) log(`then the sign-in pair once: ${signinWarmupMs / 1000} s warm-up + ${signinMs / 1000} s per window, concurrency ${signinConcurrency}`);
@@ -682,6 +727,11 @@ async function main() {
         assertions = signAssertions(needed, signer);
       }
       await measurePair("privateKeyJwtToVerifySign", round);
+      // (ab)/(ac): fresh proofs for this round's DPoP pair, sized from the basic flow's rate (an upper bound).
+      if (!args.only || args.only.includes("dpopToFloor")) {
+        await prepareDpop(Math.min(MAX_ASSERTIONS, Math.ceil(Math.max(basic, 500) * ((warmupMs + durationMs) / 1000) * 1.5) + 2000));
+        await measurePair("dpopToFloor", round);
+      }
       // The same two requests against the peer; its assertions are sized from its own basic rate.
       const { floorRate: peerBasic } = await measurePair("basicToPeer", round);
       if (round === 1) {

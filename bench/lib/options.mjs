@@ -24,8 +24,12 @@ export function parseOptions({ defaultOut, mintDeadlineSeconds, codeTtlSeconds }
       // Object or two, and at a quiet machine's rates a full run makes more objects than workerd has
       // open files for (SQLITE_CANTOPEN at 20,000 here): run them with short windows.
       polled: { type: "boolean", default: false },
+      // Only these pairs (their ratio names in bench/lib/report.mjs PAIRS, comma-separated), e.g.
+      // --only dpopToFloor,basicToSign: a short run that proves one scenario works.
+      only: { type: "string" },
     },
   });
+  if (args.only !== undefined) args.only = args.only.split(",").filter(Boolean);
   const durationMs = Number(args.duration) * 1000;
   const warmupMs = Number(args.warmup) * 1000;
   const concurrency = Number(args.concurrency);
@@ -48,6 +52,7 @@ export function parseOptions({ defaultOut, mintDeadlineSeconds, codeTtlSeconds }
         "                       [--flow-duration SECONDS] [--flow-warmup SECONDS]\n" +
         "                       [--signin-duration SECONDS (0 skips the sign-in pair)] [--signin-warmup SECONDS] [--signin-concurrency N] [--out FILE]\n" +
         "                       [--polled (the device and CIBA pairs; with short windows, e.g. --rounds 1 --flow-duration 1)]\n" +
+        "                       [--only PAIR,PAIR… (only those pairs, named as in bench/lib/report.mjs PAIRS, e.g. dpopToFloor)]\n" +
         `(flow warm-up + duration at most ${(codeTtlSeconds - 5 - mintDeadlineSeconds) / 2} s: authorization codes live ${codeTtlSeconds} s)`,
     );
     process.exit(2);

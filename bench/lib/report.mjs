@@ -21,6 +21,7 @@ const NOISY_NEIGHBOUR_CORES = 0.2;
 export const PAIRS = [
   { ratio: "basicToSign", flow: "basic", floor: "floorSign", letters: ["a", "c"], name: "client_secret_basic" },
   { ratio: "privateKeyJwtToVerifySign", flow: "privateKeyJwt", floor: "floorVerifySign", letters: ["b", "d"], name: "private_key_jwt" },
+  { ratio: "dpopToFloor", flow: "dpop", floor: "floorDpop", letters: ["ab", "ac"], name: "DPoP client_credentials" },
   { ratio: "basicToPeer", flow: "basic", floor: "peerBasic", letters: ["a", "o"], name: "client_secret_basic", against: "peer", target: 1.2 },
   { ratio: "privateKeyJwtToPeer", flow: "privateKeyJwt", floor: "peerPrivateKeyJwt", letters: ["b", "p"], name: "private_key_jwt", against: "peer", target: 1.5 },
   { ratio: "codeExchangeToFloor", flow: "codeExchange", floor: "floorExchange", letters: ["e", "f"], name: "authorization_code" },
@@ -68,6 +69,27 @@ const median = (xs) => {
 const sides = ({ flow, floor }) => ({
   flowRps: flow.rps, otherRps: floor.rps, flowCpuMsPerRequest: flow.cpu.serverMsPerRequest, otherCpuMsPerRequest: floor.cpu.serverMsPerRequest,
 });
+
+/**
+ * What a DPoP proof adds to a client_credentials request: (ab) against (a) — the same client
+ * authentication, plus the proof's verification, nonce check and jti reservation — in workerd CPU
+ * per request and req/s over all their windows; and (ac) against (c), the same for the floors (the
+ * proof's cryptography alone). Null unless both (a) and (ab) were measured.
+ */
+function dpopOverhead(results) {
+  const { basic, dpop, floorSign, floorDpop } = results;
+  if (!basic || !dpop) return null;
+  const cpu = (r) => r?.cpu?.serverMsPerRequest ?? NaN;
+  return {
+    basicServerMsPerRequest: cpu(basic),
+    dpopServerMsPerRequest: cpu(dpop),
+    addedServerMsPerRequest: cpu(dpop) - cpu(basic),
+    floorAddedServerMsPerRequest: cpu(floorDpop) - cpu(floorSign),
+    basicRps: basic.rps,
+    dpopRps: dpop.rps,
+    rpsRatio: dpop.rps / basic.rps,
+  };
+}
 
 /** A ratio as the report shows it: a percentage of a floor, a multiple of the peer or the routed path. */
 const shown = (p, r) => (p.against === "floor" ? pct(r) : Number.isFinite(r) ? `${r.toFixed(2)}×` : "n/a");
@@ -151,6 +173,14 @@ export function report({ measured, settings, results, pairResults, roundRatios, 
         `${fmt(results.signIn.rps, 1)} vs ${fmt(results.floorPbkdf2.rps, 1)} req/s (${pct(ratios.signInToPbkdf2)}). No target.`,
     );
   }
+  const dpop = dpopOverhead(results);
+  if (dpop) {
+    console.log(
+      `(ab) DPoP adds ${fmt(dpop.addedServerMsPerRequest, 3)} ms workerd CPU per request to (a) client_secret_basic ` +
+        `(${fmt(dpop.dpopServerMsPerRequest, 3)} against ${fmt(dpop.basicServerMsPerRequest, 3)} ms; the floor's proof crypto alone: ` +
+        `${fmt(dpop.floorAddedServerMsPerRequest, 3)} ms, (ac) against (c)); ${fmt(dpop.dpopRps)} against ${fmt(dpop.basicRps)} req/s (${pct(dpop.rpsRatio)}).`,
+    );
+  }
   const minted = minting.filter((m) => m.round !== "pilot");
   if (minted.length) {
     const codesMinted = minted.reduce((n, m) => n + m.minted, 0);
@@ -214,6 +244,7 @@ export function report({ measured, settings, results, pairResults, roundRatios, 
     ratios,
     roundRatios,
     cpuRatios,
+    dpopOverhead: dpop,
     codeMinting: minting,
     deviceRequests: polled.device,
     cibaRequests: polled.ciba,
