@@ -197,10 +197,12 @@ describe("Dynamic plan modules", () => {
     await expectRegistrationError(await register(webClient({ id_token_signed_response_alg: "none" })), "invalid_client_metadata", "id_token_signed_response_alg_unsupported");
   });
 
-  it("oidcc-userinfo-rs256: signed UserInfo is not offered (not advertised), so registering for it is refused", async () => {
+  it("oidcc-userinfo-rs256: RS256 is advertised and registering for it works (the signed response: test/oidc-core-5.3.2-signed-userinfo.test.ts)", async () => {
     const meta = (await (await call("/.well-known/openid-configuration")).json()) as Record<string, unknown>;
-    expect(meta).not.toHaveProperty("userinfo_signing_alg_values_supported");
-    await expectRegistrationError(await register(webClient({ userinfo_signed_response_alg: "RS256" })), "invalid_client_metadata", "userinfo_signed_response_alg_unsupported");
+    expect(meta.userinfo_signing_alg_values_supported).toContain("RS256");
+    const reg = await dynamicClient(webClient({ userinfo_signed_response_alg: "RS256" }));
+    expect(reg.userinfo_signed_response_alg).toBe("RS256");
+    await cleanup(reg);
   });
 
   it("oidcc-refresh-token (dynamic_client): a client registered for refresh_token refreshes; another client's refresh token → invalid_grant", async () => {

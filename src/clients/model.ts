@@ -69,3 +69,9 @@ export function introspectionSignedResponseAlg(client: Client): string {
   const alg = client.metadata.introspection_signed_response_alg;
   return typeof alg === "string" ? alg : "RS256";
 }
+
+/** The alg of the client's signed UserInfo responses (OIDC Registration §2 userinfo_signed_response_alg, kept in its metadata); undefined: JSON. */
+export function userinfoSignedResponseAlg(client: Client): string | undefined {
+  const alg = client.metadata.userinfo_signed_response_alg;
+  return typeof alg === "string" ? alg : undefined;
+}

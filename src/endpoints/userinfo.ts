@@ -10,6 +10,8 @@ import { DPOP_SIGNING_ALGS, validateProof } from "../dpop/proof";
 /** The Authorization scheme a token came with (a form-body token is Bearer, RFC 6750 §2.2). */
 export type TokenScheme = "Bearer" | "DPoP";
 import { claimsForScope } from "../tokens/claims";
+import { clientAlgSigner, signJwt } from "../tokens/jws";
+import { userinfoSignedResponseAlg } from "../clients/model";
 import { verifyAccessToken } from "../tokens/verify-access-token";
 
 /**
@@ -195,12 +197,19 @@ export const requireOpenidScope: Step = async function requireOpenidScope(c, nex
  * are read in one query.
  */
 export const sendUserinfo: Step = async function sendUserinfo(c) {
-  const { sub, scope, client_id: clientId, gid } = c.get("userinfoClaims");
+  const { sub, scope, client_id: clientId, gid, userinfo_claims: requested } = c.get("userinfoClaims");
   ensure(gid !== undefined, "invalid_token", "The access token was not issued for a user's consent.");
-  const { user, consent } = await grantStateStore(c).get(sub, clientId);
+  const [{ user, consent }, client] = await Promise.all([grantStateStore(c).get(sub, clientId), clientStore(c).get(clientId)]);
   ensure(user !== null && !user.disabled, "invalid_token", "The user of the access token no longer exists or is disabled.");
   ensure(consent !== null && consent.grantId === gid, "token_consent_revoked");
-  return c.json(claimsForScope(user, scope.split(" ")), 200, { ...NO_STORE, ...CORS });
+  // OIDC Core §5.5: the scope's claims and those the authorization's claims request asked UserInfo for.
+  const claims = claimsForScope(user, scope.split(" "), requested?.split(" "));
+  const alg = client === null ? undefined : userinfoSignedResponseAlg(client);
+  if (alg === undefined) return c.json(claims, 200, { ...NO_STORE, ...CORS });
+  // OIDC Core §5.3.2: signed, the response is a JWS of the claims with iss and aud (the client) added.
+  const signer = await clientAlgSigner(await requestKeyring(c), alg);
+  const jwt = await signJwt(signer, "JWT", { ...claims, iss: c.get("config").issuer, aud: clientId, iat: c.get("now") });
+  return c.body(jwt, 200, { ...NO_STORE, ...CORS, "content-type": "application/jwt" });
 };
 
 /** CORS preflight (Fetch standard §3.2.2) for browser calls with an Authorization header or a form body. */
