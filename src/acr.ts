@@ -1,9 +1,9 @@
 /**
  * Authentication context class references (OIDC Core §2 `acr`): which `acr` a sign-in earns,
  * from its authentication methods (RFC 8176 `amr`), by a table the operator may replace (ACR_TABLE,
- * src/config.ts). One table for both directions: the ID token's `acr` here, and the request-side
- * `acr_values` (OIDC Core §3.1.2.1, a later change) reads the same rules to know which sign-ins
- * satisfy a requested value.
+ * src/config.ts). One table for both directions: the ID token's `acr` here, and the request side
+ * — `acr_values` (OIDC Core §3.1.2.1) and the `acr` claim (§5.5.1.1, src/authorize/claims-request.ts)
+ * — reads the same rules to know which sign-ins satisfy a requested value (src/authorize/decision.ts).
  *
  * A rule is an `acr` and the `amr` values a sign-in must all have; the first rule that matches
  * names the sign-in's `acr`, and a sign-in no rule matches has none (the claim is left out).
@@ -32,15 +32,25 @@ export function acrFor(table: AcrTable, amr: readonly string[]): string | undefi
   return table.find((rule) => rule.amr.every((method) => amr.includes(method)))?.acr;
 }
 
-/** `{ acr }` for a sign-in that earns one, else `{}`: to spread into the ID token's authentication. */
-export function acrOf(table: AcrTable, amr: readonly string[]): { acr?: string } {
-  const acr = acrFor(table, amr);
+/**
+ * `{ acr }` for the ID token, else `{}`: with requested values (OIDC Core §3.1.2.1: "the
+ * Authentication Context Class satisfied by the authentication performed is returned"), the first
+ * one in their order of preference that the sign-in satisfies; otherwise — nothing requested, or
+ * a voluntary request the sign-in does not meet — the acr it earns.
+ */
+export function acrOf(table: AcrTable, amr: readonly string[], requested: readonly string[] = []): { acr?: string } {
+  const satisfied = acrsSatisfiedBy(table, amr);
+  const acr = requested.find((value) => satisfied.includes(value)) ?? acrFor(table, amr);
   return acr === undefined ? {} : { acr };
 }
 
 /** Every `acr` a sign-in with these methods satisfies (for `acr_values`: a phrh sign-in also satisfies phr). */
 export const acrsSatisfiedBy = (table: AcrTable, amr: readonly string[]): string[] =>
   [...new Set(table.filter((rule) => rule.amr.every((method) => amr.includes(method))).map((rule) => rule.acr))];
+
+/** Whether a sign-in with these methods satisfies one of the requested values (none requested: it does). */
+export const satisfiesAcr = (table: AcrTable, amr: readonly string[], requested: readonly string[] | undefined): boolean =>
+  requested === undefined || requested.length === 0 || acrsSatisfiedBy(table, amr).some((acr) => requested.includes(acr));
 
 /** Discovery's `acr_values_supported`: the table's values, in order, once each. */
 export const acrValuesSupported = (table: AcrTable): string[] => [...new Set(table.map((rule) => rule.acr))];

@@ -41,11 +41,13 @@ const granted = { kind: "granted", session, user, consent, recordConsent: false 
 describe("the policy (src/authorize/decision.ts)", () => {
   it("prompts in order — login, account (the named person, then the account's state), verify_email, consent — each of named checks", () => {
     expect(POLICY.map((p) => [p.name, p.checks.map((c) => c.name)])).toEqual([
-      ["login", ["no_session", "prompt_login", "max_age"]],
+      ["login", ["no_session", "prompt_login", "max_age", "acr_unmet", "other_subject"]],
+      ["login", ["subject_not_signed_in"]],
+      ["acr", ["acr_essential_unmet"]],
       ["account", ["other_person"]],
       ["account", ["user_disabled"]],
       ["verify_email", ["email_unverified"]],
-      ["consent", ["consent_missing", "prompt_consent"]],
+      ["consent", ["consent_missing", "prompt_consent", "authorization_details", "claims_beyond_scope"]],
     ]);
   });
 

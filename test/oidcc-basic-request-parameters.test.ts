@@ -60,8 +60,10 @@ describe("oidcc-ui-locales, oidcc-claims-locales, oidcc-ensure-request-with-acr-
     expect(info.name).toBe("Ada Lovelace");
   });
 
-  it("claims that is not JSON is ignored too (claims_parameter_supported is false)", async () => {
-    await succeedsWith({ claims: "{not json" });
+  it("claims that is not JSON is invalid_request (claims_parameter_supported is true: test/oidc-core-5.5-claims-parameter.test.ts)", async () => {
+    const client = await oidcClient();
+    const { params } = await codeRequest(client.client_id, { claims: "{not json" });
+    expectRedirectError(await send(params), "invalid_request", { state: params.state, description: /claims/ });
   });
 });
 

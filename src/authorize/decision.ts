@@ -1,8 +1,10 @@
+import { DEFAULT_ACR_TABLE, satisfiesAcr, type AcrTable } from "../acr";
 import type { Client } from "../clients/model";
 import { covers, type Consent } from "../consent/store";
 import type { ErrorCode } from "../errors/catalog";
 import type { Session } from "../sessions/model";
 import type { User } from "../users/model";
+import { claimsBeyondScope } from "./claims-request";
 import type { Transaction } from "./request";
 
 /**
@@ -13,7 +15,8 @@ import type { Transaction } from "./request";
  *
  * With prompt=none no page may be shown, so a prompt's check becomes that prompt's error
  * (OIDC Core §3.1.2.6). The `account` prompt has no page: a disabled (or deleted) account is
- * always an error.
+ * always an error. Neither have the checks of a sign-in made during this transaction that still
+ * is not what the request asked for (another person than it names; an essential acr not met).
  */
 export interface DecisionInput {
   /** The request, and what this transaction already established (a sign-in here, the consent page approved here). */
@@ -26,15 +29,21 @@ export interface DecisionInput {
   consent: Consent | null;
   client: Pick<Client, "firstParty">;
   now: number;
+  /** Which sign-ins satisfy which acr (config.acrTable, src/acr.ts); default the built-in table. */
+  acrTable?: AcrTable;
 }
 
-export type PromptName = "login" | "account" | "verify_email" | "consent";
+export type PromptName = "login" | "account" | "acr" | "verify_email" | "consent";
+/** The prompts without a page of their own. */
+type PagelessPrompt = "account" | "acr";
 export type CheckName =
-  | "no_session" | "prompt_login" | "max_age" | "other_person" | "user_disabled" | "email_unverified" | "consent_missing" | "prompt_consent";
+  | "no_session" | "prompt_login" | "max_age" | "other_person" | "user_disabled" | "email_unverified" | "consent_missing" | "prompt_consent"
+  | "acr_unmet" | "other_subject" | "subject_not_signed_in" | "acr_essential_unmet" | "claims_beyond_scope"
+  | "authorization_details";
 
 export type Decision =
   /** Show the prompt's page (the reasons are the checks that held). */
-  | { kind: "interaction"; prompt: Exclude<PromptName, "account">; reasons: CheckName[] }
+  | { kind: "interaction"; prompt: Exclude<PromptName, PagelessPrompt>; reasons: CheckName[] }
   /** End the authorization with this error (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6). */
   | { kind: "error"; prompt: PromptName; code: ErrorCode; reasons: CheckName[] }
   /**
@@ -59,7 +68,18 @@ interface Prompt {
 /** The session was not established during this transaction: prompt=login and max_age ask for a fresh one. */
 const notFromThisTransaction = ({ session, txn }: DecisionInput) => session !== null && txn.authenticatedSid !== session.sid;
 
-/** OIDC Core §3.1.2.3: authenticate when there is no session, prompt=login asks again, or max_age has passed. */
+/** The requested acr values are met by the session's sign-in (OIDC Core §3.1.2.1, §5.5.1.1; src/acr.ts). */
+const acrMet = ({ session, txn, acrTable }: DecisionInput) => satisfiesAcr(acrTable ?? DEFAULT_ACR_TABLE, session!.amr, txn.request.acrValues);
+/** The session is another person's than the one the request names (id_token_hint, the claims request's sub value). */
+const otherSubject = ({ session, txn }: DecisionInput) => txn.request.subject !== undefined && session!.userId !== txn.request.subject;
+
+/**
+ * OIDC Core §3.1.2.3: authenticate when there is no session, prompt=login asks again, or max_age has
+ * passed; and sign in again when the session's sign-in does not satisfy the acr asked for (with a
+ * method that does: a passkey for phr/phrh, §3.1.2.1, §5.5.1.1) or is not the person the request
+ * names (§3.1.2.1 id_token_hint: "logged in by the request"). Only a sign-in made before this
+ * transaction is asked again; with prompt=none each is login_required.
+ */
 const login: Prompt = {
   name: "login",
   error: "login_required",
@@ -75,7 +95,33 @@ const login: Prompt = {
         return notFromThisTransaction(input) && maxAge !== undefined && (maxAge === 0 || input.now - input.session!.authTime > maxAge);
       },
     },
+    { name: "acr_unmet", holds: (input) => notFromThisTransaction(input) && !acrMet(input) },
+    { name: "other_subject", holds: (input) => notFromThisTransaction(input) && otherSubject(input) },
   ],
+};
+
+/**
+ * A sign-in made during this transaction as another person than the request names: OIDC Core
+ * §3.1.2.1 says the OP "SHOULD return an error, such as login_required" — no second page.
+ */
+const namedSubject: Prompt = {
+  name: "login",
+  error: "login_required",
+  interactive: false,
+  checks: [{ name: "subject_not_signed_in", holds: otherSubject }],
+};
+
+/**
+ * OIDC Core §5.5.1.1: an essential acr the sign-in made for it still does not meet is "a failed
+ * authentication attempt": unmet_authentication_requirements (OpenID Connect Core Unmet
+ * Authentication Requirements 1.0 §1). A voluntary one (acr_values, a non-essential acr claim)
+ * goes on with the acr the sign-in has.
+ */
+const essentialAcr: Prompt = {
+  name: "acr",
+  error: "unmet_authentication_requirements",
+  interactive: false,
+  checks: [{ name: "acr_essential_unmet", holds: (input) => input.txn.request.acrEssential === true && !acrMet(input) }],
 };
 
 /**
@@ -111,7 +157,11 @@ const verifyEmail: Prompt = {
   checks: [{ name: "email_unverified", holds: ({ user }) => !user!.emailVerified }],
 };
 
-/** OIDC Core §3.1.2.4: consent covering the scope (first-party clients skip the page), asked again for prompt=consent. */
+/**
+ * OIDC Core §3.1.2.4: consent covering the scope (first-party clients skip the page), asked again for prompt=consent.
+ * RFC 9396 authorization details (a payment, one account) are this request's alone: no stored consent
+ * covers them, so the page is shown whenever a request carries them, first-party clients too.
+ */
 const consent: Prompt = {
   name: "consent",
   error: "consent_required",
@@ -119,18 +169,25 @@ const consent: Prompt = {
   checks: [
     { name: "consent_missing", holds: ({ client, consent: given, txn }) => !client.firstParty && !covers(given, txn.request.scope) },
     { name: "prompt_consent", holds: ({ client, txn }) => !client.firstParty && txn.request.prompt === "consent" && !txn.consented },
+    { name: "authorization_details", holds: ({ txn }) => (txn.request.authorizationDetails?.length ?? 0) > 0 && !txn.consented },
+    // OIDC Core §5.5: claims asked for one by one beyond the scope's are listed on the page; that
+    // approval goes into what this authorization issues, not the stored consent, so it is asked each time.
+    {
+      name: "claims_beyond_scope",
+      holds: ({ client, txn }) => !client.firstParty && !txn.consented && claimsBeyondScope(txn.request.claims, txn.request.scope).length > 0,
+    },
   ],
 };
 
 /** In order: a later prompt's checks may rely on an earlier one's having passed (a session, then its person). */
-export const POLICY: readonly Prompt[] = [login, namedPerson, account, verifyEmail, consent];
+export const POLICY: readonly Prompt[] = [login, namedSubject, essentialAcr, namedPerson, account, verifyEmail, consent];
 
 export function decide(input: DecisionInput): Decision {
   const silent = input.txn.request.prompt === "none";
   for (const prompt of POLICY) {
     const reasons = prompt.checks.filter((check) => check.holds(input)).map((check) => check.name);
     if (reasons.length === 0) continue;
-    if (prompt.interactive && !silent) return { kind: "interaction", prompt: prompt.name as Exclude<PromptName, "account">, reasons };
+    if (prompt.interactive && !silent) return { kind: "interaction", prompt: prompt.name as Exclude<PromptName, PagelessPrompt>, reasons };
     return { kind: "error", prompt: prompt.name, code: prompt.error, reasons };
   }
   return {

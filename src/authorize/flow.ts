@@ -57,7 +57,7 @@ export async function proceed(c: AppContext, client: Client, txn: Transaction): 
   const session = await currentSession(c);
   // The person and their consent to this client in one read.
   const { user, consent } = session === null ? { user: null, consent: null } : await grantStateStore(c).get(session.userId, client.clientId);
-  const decision = decide({ txn, session, user, consent, client, now });
+  const decision = decide({ txn, session, user, consent, client, now, acrTable: c.get("config").acrTable });
   switch (decision.kind) {
     case "interaction":
       return toInteraction(c, PAGES[decision.prompt], txn);

@@ -4,7 +4,8 @@ import { clientRequestProofKey, nonceDeps } from "../dpop/binding";
 import { currentNonce } from "../dpop/nonce";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { NO_STORE, type AppContext, type Step } from "../http/context";
-import { clientAuthDeps, encryptionKey, replayCache } from "../services";
+import { clientAuthDeps, encryptionKey, replayCache, requestKeyring } from "../services";
+import { hintedSubject } from "../authorize/id-token-hint";
 import { requestedRedirectUri } from "./authorize";
 import { authenticateTokenClient, parseTokenRequest } from "./token";
 
@@ -37,7 +38,9 @@ export const pushAuthorizationRequest: Step = async function pushAuthorizationRe
   await bindToProofKey(c, params);
   // RFC 9126 §2.3: where the authorization endpoint would show an error page, PAR answers invalid_request.
   requestedRedirectUri(client, params);
-  runSteps(pushedAuthorizationSteps, { params, client, config });
+  const draft = runSteps(pushedAuthorizationSteps, { params, client, config });
+  // OIDC Core §3.1.2.1: a bad id_token_hint is refused here too, not first at the authorization endpoint.
+  await hintedSubject(params, client, draft.subject, { config, keys: await requestKeyring(c), now: c.get("now") });
   const requestUri = await pushRequest(params, client, deps);
   return c.json({ request_uri: requestUri, expires_in: config.parTtl }, 201, NO_STORE);
 };

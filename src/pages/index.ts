@@ -12,7 +12,7 @@ export {
 } from "./verify-email";
 export { ConsentPage, type ConsentPageProps } from "./consent";
 export { AccountPage, isAccountNotice, type AccountPageProps, type AccountGrant, type AccountNotice } from "./account";
-export { describeScope, describeScopes, type ScopeDescription } from "./scopes";
+export { describeClaims, describeScope, describeScopes, type ScopeDescription } from "./scopes";
 export { ErrorPage, errorPageProps, renderErrorPage, type ErrorPageProps } from "./error";
 export { FormPostPage, renderFormPost, type FormPostPageProps } from "./form-post";
 export { OutboxPage, type OutboxPageProps, type OutboxEntry } from "./outbox";

@@ -27,3 +27,16 @@ export function describeScopes(scopes: string | readonly string[]): ScopeDescrip
   const names = typeof scopes === "string" ? scopes.split(" ") : scopes;
   return [...new Set(names.filter((s) => s !== ""))].map(describeScope);
 }
+
+/** Claims asked for one by one (OIDC Core §5.5, §5.1), in the person's words. */
+const CLAIM_WORDS: Readonly<Record<string, string>> = {
+  name: "name", given_name: "given name", family_name: "family name", middle_name: "middle name", nickname: "nickname",
+  preferred_username: "preferred user name", profile: "profile page", picture: "picture", website: "website", gender: "gender",
+  birthdate: "birthday", zoneinfo: "time zone", locale: "language", updated_at: "when your profile was last updated",
+  email: "email address", email_verified: "whether your email address is verified", address: "postal address",
+  phone_number: "phone number", phone_number_verified: "whether your phone number is verified",
+};
+
+/** Claim names → one description each ("See your …"), the claim's name beneath, like a scope's. */
+export const describeClaims = (names: readonly string[]): ScopeDescription[] =>
+  names.map((name) => ({ name, description: `See your ${Object.hasOwn(CLAIM_WORDS, name) ? CLAIM_WORDS[name] : name}` }));

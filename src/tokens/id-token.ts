@@ -32,6 +32,11 @@ export interface IdTokenInput {
    */
   backchannel?: { authReqId: string; refreshToken?: string };
   /**
+   * OIDC Core §5.5: the person's claims the claims request asked the ID token for (src/authorize/
+   * claims-request.ts releasedClaims); the protocol claims above are never overridden by them.
+   */
+  claims?: Record<string, unknown>;
+  /**
    * Audiences besides the client, if ever needed. With more than one audience `azp` is set to the
    * client (§2); normally empty, so `aud` is the client_id alone and `azp` is omitted.
    */
@@ -69,12 +74,14 @@ export async function atHash(accessToken: string, alg: string): Promise<string> 
 /**
  * Signs an ID token (OIDC Core §2) as a compact JWS with header `typ: JWT` and the key's `kid`.
  * Claims: iss, sub, aud, exp, iat, and auth_time, nonce, at_hash, acr, amr, sid, azp when they apply.
- * User claims are not added here: in the code flow they come from the UserInfo endpoint (§5.4).
+ * The scope's user claims are not added here: in the code flow they come from the UserInfo endpoint
+ * (§5.4); only those a claims request asks the ID token for (§5.5) are.
  */
 export async function issueIdToken(input: IdTokenInput, deps: IdTokenDeps): Promise<string> {
   const signer = await clientAlgSigner(deps.keys, input.alg);
   const audience = [input.clientId, ...(input.extraAudiences ?? []).filter((aud) => aud !== input.clientId)];
   const claims: Record<string, unknown> = {
+    ...input.claims,
     iss: deps.config.issuer,
     sub: input.sub,
     aud: audience.length > 1 ? audience : input.clientId,
