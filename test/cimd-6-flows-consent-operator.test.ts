@@ -103,6 +103,28 @@ describe("the code flow with a client ID metadata document client (§4.5: its re
   });
 });
 
+describe("RFC 9700 §2.6: token-endpoint CORS for a browser client known by its document", () => {
+  it("a preflight from the origin of one of its redirect URIs is allowed once the document was resolved; other origins, and a blocked client's, are not", async () => {
+    const url = documentUrl();
+    const origin = `https://${crypto.randomUUID()}.spa.example`;
+    serveDocuments({ [url]: () => json(documentFor(url, { redirect_uris: [`${origin}/callback`] })) });
+    const preflight = (from: string) =>
+      call("/token", { method: "OPTIONS", headers: { origin: from, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
+    expect((await preflight(origin)).headers.get("access-control-allow-origin")).toBeNull();
+    expect((await authorizeRequest(url, { redirect_uri: `${origin}/callback` })).res.status).toBe(302);
+    expect((await preflight(origin)).headers.get("access-control-allow-origin")).toBe(origin);
+    expect((await preflight(`${origin}.evil.example`)).headers.get("access-control-allow-origin")).toBeNull();
+    expect((await preflight("https://spa.example")).headers.get("access-control-allow-origin")).toBeNull();
+    await admin(`/admin/client-metadata-documents/${encodeURIComponent(url)}`, { method: "PATCH", body: JSON.stringify({ blocked: true }) });
+    const other = `https://${crypto.randomUUID()}.spa.example`;
+    const blocked = documentUrl();
+    serveDocuments({ [blocked]: () => json(documentFor(blocked, { redirect_uris: [`${other}/callback`] })) });
+    expect((await authorizeRequest(blocked, { redirect_uri: `${other}/callback` })).res.status).toBe(302);
+    await admin(`/admin/client-metadata-documents/${encodeURIComponent(blocked)}`, { method: "PATCH", body: JSON.stringify({ blocked: true }) });
+    expect((await preflight(other)).headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
 describe("draft-ietf-oauth-client-id-metadata-document-00 §6.8: the operator's trust policy for client_id hosts", () => {
   it("CLIENT_ID_METADATA_DOCUMENT_HOSTS_ALLOWED: only those hosts (*.example: subdomains); others refused without a fetch", async () => {
     const worker = workerWithEnv({ CLIENT_ID_METADATA_DOCUMENT_HOSTS_ALLOWED: "*.trusted.example, partner.example" });

@@ -59,6 +59,21 @@ export function documentTable(db: D1Database) {
       return result.meta.changes === 1;
     },
 
+    /**
+     * Whether a document client not blocked has a redirect URI at `origin` (a token-endpoint CORS
+     * preflight, as the `client_origins` rows serve registered clients; src/clients/store.ts corsOrigins).
+     */
+    async allowsOrigin(origin: string): Promise<boolean> {
+      const row = await db
+        .prepare(
+          `SELECT 1 FROM client_metadata_documents AS d, json_each(d.client, '$.redirectUris') AS r
+            WHERE d.blocked = 0 AND d.client IS NOT NULL AND (r.value = ?1 OR substr(r.value, 1, ?2) IN (?1 || '/', ?1 || '?')) LIMIT 1`,
+        )
+        .bind(origin, origin.length + 1)
+        .first();
+      return row !== null;
+    },
+
     /** Blocks or unblocks a client URL (one never seen gets a row of its own); the row after the change. */
     async setBlocked(clientId: string, host: string, blocked: boolean, now: number): Promise<DocumentRow> {
       await db

@@ -120,7 +120,10 @@ export function metadataDocumentClientStore(inner: ClientStore, deps: MetadataDo
       return resolve(clientId, table, deps, false);
     },
     put: (client) => inner.put(client),
-    allowsOrigin: (origin) => inner.allowsOrigin(origin),
+    async allowsOrigin(origin) {
+      if (await inner.allowsOrigin(origin)) return true;
+      return deps.config.clientIdMetadataDocuments.enabled && /^https?:\/\/[^/?#]+$/.test(origin) && table.allowsOrigin(origin);
+    },
     async refresh(clientId) {
       if (!usable(clientId) || (await inner.get(clientId)) !== null) return null;
       return resolve(clientId, table, deps, true);
