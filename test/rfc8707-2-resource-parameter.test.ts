@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { parseFormEncoded } from "../src/http/form";
 import { resourceValues, tokenAudience } from "../src/authorize/resource";
 import { authorizationEndpointSteps } from "../src/authorize/steps";
-import { ISSUER, basic, call, createClient, expectError } from "./helpers";
+import { ISSUER, basic, call, createClient, expectError, tokenRequest } from "./helpers";
+import { DEVICE_GRANT, deviceClient, startDevice } from "./rfc8628-helpers";
 import {
   Browser, PASSWORD, REDIRECT_URI, clientRedirect, codeRequest, expectErrorPage, expectRedirectError, oidcClient, person, workerWithEnv,
 } from "./oidc-helpers";
@@ -230,6 +231,15 @@ describe("RFC 8707 §2 with client_credentials: the server's list, narrowed by t
     await expectError(await cc(client, ["https://unknown.example/"]), 400, "invalid_target", "resource_unknown");
     await expectError(await cc(client, [API, MCP]), 400, "invalid_target", "resource_one_per_token");
     await expectError(await cc(client, ["relative"]), 400, "invalid_target", "resource_not_absolute");
+  });
+});
+
+describe("RFC 8707 §2.2 with the device grant: no resources are granted through it (yet)", () => {
+  it("a poll naming a resource is invalid_target (resource_not_granted), before the device request is looked at", async () => {
+    const client = await deviceClient();
+    const { device_code } = await startDevice(client);
+    const res = await tokenRequest({ grant_type: DEVICE_GRANT, device_code, resource: MCP }, auth(client));
+    await expectError(res, 400, "invalid_target", "resource_not_granted");
   });
 });
 

@@ -2,7 +2,7 @@ import { mayPoll } from "../ciba/delivery";
 import { CIBA_GRANT, type CibaApproval } from "../ciba/model";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { issueOnce, type UndoStep } from "../replay/issue-once";
-import { ensureGrantHolds, mintForApproval } from "./approved-tokens";
+import { ensureGrantHolds, mintForApproval, tokenTarget, type TokenTarget } from "./approved-tokens";
 import type { Grant, GrantContext, TokenResponse } from "./grant";
 
 /**
@@ -23,6 +23,8 @@ export const ciba: Grant = {
     const value = ctx.params.get("auth_req_id");
     ensure(value !== undefined, "missing_parameter", "The auth_req_id parameter is missing.");
     ensure(value.length <= 128, "auth_req_id_invalid");
+    // RFC 8707 §2.2: no resources are granted through this grant yet, so a resource named is not granted.
+    const target = tokenTarget(ctx.params, {}, ctx.config);
     const exchange = await ctx.services.ciba.exchange(value, ctx.client.client.clientId);
     const redemption = await issueOnce(
       exchange.port,
@@ -30,7 +32,7 @@ export const ciba: Grant = {
       (onFailure) => {
         const polled = exchange.polled();
         if (polled?.outcome !== "held") throw new Error("CIBA exchange issued without holding the approval");
-        return issueTokens(ctx, polled.approval, polled.scope, onFailure);
+        return issueTokens(ctx, polled.approval, polled.scope, target, onFailure);
       },
     );
     switch (redemption.outcome) {
@@ -45,9 +47,9 @@ export const ciba: Grant = {
 };
 
 async function issueTokens(
-  ctx: GrantContext, approval: CibaApproval, scope: string[], onFailure: (undo: UndoStep) => void,
+  ctx: GrantContext, approval: CibaApproval, scope: string[], target: TokenTarget, onFailure: (undo: UndoStep) => void,
 ): Promise<{ value: TokenResponse; record: string }> {
   await ensureGrantHolds(ctx, approval.sub, ctx.client.client.clientId, approval.grantId);
-  const minted = await mintForApproval(ctx, { ...approval, scope }, onFailure);
+  const minted = await mintForApproval(ctx, { ...approval, scope }, onFailure, target);
   return { value: minted.response, record: JSON.stringify({ accessToken: minted.accessToken }) };
 }

@@ -2,7 +2,7 @@ import { DEVICE_CODE_GRANT } from "../authorize/steps";
 import { OAuthError, ensure } from "../errors/oauth-error";
 import { issueOnce, type UndoStep } from "../replay/issue-once";
 import type { DeviceApproval } from "../device/requests";
-import { ensureGrantHolds, mintForApproval } from "./approved-tokens";
+import { ensureGrantHolds, mintForApproval, tokenTarget, type TokenTarget } from "./approved-tokens";
 import type { Grant, GrantContext, TokenResponse } from "./grant";
 
 /**
@@ -23,6 +23,8 @@ export const deviceCode: Grant = {
     const value = ctx.params.get("device_code");
     ensure(value !== undefined, "missing_parameter", "The device_code parameter is missing.");
     ensure(value.length <= 128, "device_code_invalid");
+    // RFC 8707 §2.2: no resources are granted through this grant yet, so a resource named is not granted.
+    const target = tokenTarget(ctx.params, {}, ctx.config);
     const exchange = await ctx.services.devices.exchange(value, ctx.client.client.clientId);
     const redemption = await issueOnce(
       exchange.port,
@@ -31,7 +33,7 @@ export const deviceCode: Grant = {
       (onFailure) => {
         const polled = exchange.polled();
         if (polled?.outcome !== "held") throw new Error("device exchange issued without holding the approval");
-        return issueTokens(ctx, polled.approval, polled.scope, onFailure);
+        return issueTokens(ctx, polled.approval, polled.scope, target, onFailure);
       },
     );
     switch (redemption.outcome) {
@@ -46,10 +48,10 @@ export const deviceCode: Grant = {
 };
 
 async function issueTokens(
-  ctx: GrantContext, approval: DeviceApproval, scope: string[], onFailure: (undo: UndoStep) => void,
+  ctx: GrantContext, approval: DeviceApproval, scope: string[], target: TokenTarget, onFailure: (undo: UndoStep) => void,
 ): Promise<{ value: TokenResponse; record: string }> {
   const { client } = ctx.client;
   await ensureGrantHolds(ctx, approval.sub, client.clientId, approval.grantId);
-  const minted = await mintForApproval(ctx, { ...approval, scope }, onFailure);
+  const minted = await mintForApproval(ctx, { ...approval, scope }, onFailure, target);
   return { value: minted.response, record: JSON.stringify({ accessToken: minted.accessToken }) };
 }
