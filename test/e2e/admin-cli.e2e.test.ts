@@ -255,6 +255,24 @@ describe("npm run admin: registration", () => {
   });
 });
 
+describe("npm run admin: client-documents (client ID metadata documents)", () => {
+  it("client-documents block a URL never seen → list shows it blocked (table and JSON) → unblock; a URL that is not one is refused", async () => {
+    const url = `https://app.example/oauth/${randomBytes(6).toString("hex")}.json`;
+    expect(await ok(["client-documents", "block", url])).toContain(`Blocked ${url}`);
+    const table = await ok(["client-documents", "list"]);
+    expect(table.split("\n")[0]).toMatch(/^CLIENT_ID +NAME +FIRST SEEN +LAST SEEN +BLOCKED$/);
+    const cells = row(table, url);
+    expect([cells[0], cells.at(-1)]).toEqual([url, "yes"]);
+    const { documents } = await okJson(["client-documents", "list"]);
+    expect(documents).toContainEqual(expect.objectContaining({ client_id: url, host: "app.example", blocked: true, fetched_at: null }));
+    expect(await ok(["client-documents", "unblock", url])).toContain(`Unblocked ${url}`);
+    expect(row(await ok(["client-documents", "list"]), url).at(-1)).toBe("no");
+    const bad = await cli(["client-documents", "block", "http://app.example/c.json"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("must use https");
+  });
+});
+
 /** A person signs in and consents in a browser; the relying party redeems the code. */
 async function signIn(client: { client_id: string; client_secret: string }, email: string) {
   const verifier = randomBytes(32).toString("base64url");
