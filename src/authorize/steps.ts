@@ -206,6 +206,20 @@ export const maxAgeValue = step("max_age_value", ["invalid_max_age"], ({ params 
   draft.maxAge = Number(value);
 });
 
+/**
+ * OIDC Core §3.1.2.1 ui_locales, §5.2 claims_locales: space-separated BCP 47 tags, preferred
+ * first. Accepted and never an error for a tag that is unsupported or not well formed — the
+ * pages are English (discovery's ui_locales_supported) and claims carry no language tags — only
+ * a value over LOCALES_MAX characters is refused. Nothing is carried on.
+ */
+export const LOCALES_MAX = 256;
+export const locales = step("locales", ["locales_too_long"], ({ params }) => {
+  for (const name of ["ui_locales", "claims_locales"]) {
+    const value = params.get(name);
+    ensure(value === undefined || value.length <= LOCALES_MAX, "locales_too_long", `${name} must be at most ${LOCALES_MAX} characters.`);
+  }
+});
+
 /** CIBA §7.1: the request is an OpenID Connect one — `openid` is required, without exception. */
 export const cibaOpenidScope = step("ciba_openid_scope", ["ciba_openid_scope_missing"], (_input, draft) => {
   ensure(draft.scope.includes("openid"), "ciba_openid_scope_missing");
@@ -340,6 +354,7 @@ export const STEP_TABLE: readonly (readonly [ValidationStep, readonly EntryPoint
   [authorizationDetails, [A, P]],
   [promptValue, [A, P]],
   [maxAgeValue, [A, DA, P]],
+  [locales, [A, P]],
 ];
 
 export const stepsFor = (entryPoint: EntryPoint): readonly ValidationStep[] =>

@@ -45,6 +45,9 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     response_modes_supported: ["query", "fragment", "form_post"],
     code_challenge_methods_supported: ["S256"],
     prompt_values_supported: ["none", "login", "consent"],
+    // OIDC Core §3.1.2.1, §5.2: ui_locales and claims_locales are accepted (the locales step); the pages are
+    // English, and claims carry no language tags (their values are as the person entered them), so no claims_locales_supported.
+    ui_locales_supported: ["en"],
     subject_types_supported: ["public"],
     acr_values_supported: acrValuesSupported(config.acrTable),
     id_token_signing_alg_values_supported: [...SERVER_SIGNING_ALGS],

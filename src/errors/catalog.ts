@@ -124,6 +124,7 @@ export const catalog = {
   nonce_too_long: entry("invalid_request", 400, "nonce is too long.", "OIDC Core 3.1.2.1", true),
   login_hint_too_long: entry("invalid_request", 400, "login_hint is too long.", "OIDC Core 3.1.2.1", true),
   scope_too_long: entry("invalid_scope", 400, "scope is too long; ask for fewer scopes at once.", "RFC 6749 3.3, 4.1.2.1", true),
+  locales_too_long: entry("invalid_request", 400, "ui_locales and claims_locales are at most 256 characters each.", "OIDC Core 3.1.2.1, 5.2", true),
   acr_values_too_long: entry("invalid_request", 400, "acr_values is too long.", "OIDC Core 3.1.2.1", true),
   claims_invalid: entry("invalid_request", 400, "The claims parameter is not a valid claims request (a JSON object).", "OIDC Core 5.5", true),
   unmet_authentication_requirements: entry("unmet_authentication_requirements", 400, "The authentication this request requires cannot be met.", "OpenID Connect Core Unmet Authentication Requirements 1.0 1; OIDC Core 5.5.1.1", true),
