@@ -91,9 +91,9 @@ describe("OIDC Core §3.1.2.1: acr_values with a password sign-in", () => {
     expect(await acrOfCode(client, res, verifier)).toBeUndefined();
   });
 
-  it("acr_values over 512 bytes → invalid_request (acr_values_too_long)", async () => {
+  it("acr_values over 128 bytes → invalid_request (acr_values_too_long)", async () => {
     const client = await oidcClient();
-    const { params } = await codeRequest(client.client_id, { acr_values: "a".repeat(513) });
+    const { params } = await codeRequest(client.client_id, { acr_values: "a".repeat(129) });
     expectRedirectError(await new Browser().fetch(`/authorize?${new URLSearchParams(params)}`), "invalid_request", { state: params.state, description: /acr_values/ });
   });
 });

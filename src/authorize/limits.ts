@@ -42,8 +42,11 @@ export const REQUEST_BOUNDS = {
   login_hint: { bytes: 512, code: "login_hint_too_long" },
   /** All the scopes a client may ask for at once; a client with more asks in several requests. */
   scope: { bytes: 512, code: "scope_too_long" },
-  /** OIDC Core §3.1.2.1 acr_values, and the acr values of a claims request once kept to the operator's table (src/authorize/claims-request.ts). */
-  acr_values: { bytes: 512, code: "acr_values_too_long" },
+  /**
+   * OIDC Core §3.1.2.1 acr_values, and the acr values of a claims request once kept to the operator's
+   * table (src/authorize/claims-request.ts): a few values in order of preference ("phrh phr" is 8 bytes).
+   */
+  acr_values: { bytes: 128, code: "acr_values_too_long" },
   /**
    * RFC 9396 authorization_details, counted as its compact JSON (src/authorize/authorization-details.ts
    * re-serializes what it parsed), not as a JSON string: room for two or three details of the RFC's
