@@ -53,7 +53,10 @@ describe("the step table (src/authorize/steps.ts)", () => {
       "response_mode_supported", "state_within_bound", "nonce_within_bound", "login_hint_within_bound", "scope_within_bound",
       // Request objects by value are resolved before the table (src/authorize/pushed-request.ts, RFC 9101).
       "no_request_uri", "no_registration_parameter", "response_type_code", "client_may_use_authorization_code",
-      "scope_parsed", "openid_scope_required", "scope_allowed", "pkce", "dpop_jkt", "prompt_value", "max_age_value",
+      "scope_parsed", "openid_scope_required", "scope_allowed",
+      // FAPI 2.0 §5.3.2.2 (src/profiles/fapi2.ts), before the general PKCE rule.
+      "fapi2_authorization_request",
+      "pkce", "dpop_jkt", "prompt_value", "max_age_value",
     ]);
   });
 
