@@ -38,6 +38,9 @@ export const LOCAL_DEV_VARS = Object.freeze({
   SHOW_DEV_OUTBOX: "true",
   MAIL_PROVIDER: "outbox",
   REGISTRATION_POLICY: "open", // anyone may register a client (RFC 7591); deployments default to initial access tokens
+  // Every local request comes from 127.0.0.1 (CF-Connecting-IP): a per-network budget would be one
+  // budget for everything; the global one (1000 an hour) still applies.
+  REGISTRATION_LIMIT_PER_IP: "0",
 });
 
 const randomSecret = () => randomBytes(32).toString("base64url");
@@ -157,7 +160,14 @@ export async function workerConfig(scriptPath, vars) {
   };
 }
 
-export async function startLocalWorker({ vars = {}, persistTo = undefined, port = 0, inspectorPort = undefined } = {}) {
+/**
+ * `outbound`, when given, answers every fetch the Worker makes (Miniflare's outbound service, a
+ * `(request) => Response` handler): a test serves a document at a public https URL without DNS or
+ * a certificate (the MCP browser test's client ID metadata document).
+ *
+ * @param {{ vars?: Record<string, any>, persistTo?: string, port?: number, inspectorPort?: number, outbound?: (request: any) => any }} [options]
+ */
+export async function startLocalWorker({ vars = {}, persistTo = undefined, port = 0, inspectorPort = undefined, outbound = undefined } = {}) {
   const [scriptPath, date, secret] = await Promise.all([buildWorker(), compatibilityDate(), secrets(persistTo)]);
   const listenPort = port || (await freePort());
   const url = `http://127.0.0.1:${listenPort}`;
@@ -169,7 +179,10 @@ export async function startLocalWorker({ vars = {}, persistTo = undefined, port 
     cf: false, // no download of the real `request.cf` template; tests pass their own cf
     ...(inspectorPort && { inspectorPort }), // V8 inspector (bench/profile.mjs)
     ...(persistTo && { resourcePersistencePath: resolve(persistTo) }), // else in-memory/temporary
-    workers: [{ config: { ...(await workerConfig(scriptPath, bindings)), compatibilityDate: date } }],
+    workers: [{
+      config: { ...(await workerConfig(scriptPath, bindings)), compatibilityDate: date },
+      ...(outbound && { dev: { outboundService: { type: "fetcher", handler: outbound } } }),
+    }],
   });
   const dispose = () => mf.dispose();
   try {

@@ -253,6 +253,27 @@ describe("npm run admin: registration", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--max-uses must be a positive whole number");
   });
+
+  it("registration list shows recent self-registered clients, not yet used, as a table and as JSON", async () => {
+    const res = await fetch(new URL("/register", worker.url), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ redirect_uris: [REDIRECT_URI], client_name: "Listed by the CLI" }),
+    });
+    expect(res.status).toBe(201);
+    const { client_id } = (await res.json()) as { client_id: string };
+    const table = await ok(["registration", "list", "--since", "1h"]);
+    expect(table.split("\n")[0]).toMatch(/^CLIENT_ID +NAME +REGISTERED +NETWORK +USED +AUTH METHOD +REDIRECT HOSTS$/);
+    // workerd sets CF-Connecting-IP to the loopback address the CLI's server was reached at.
+    expect(row(table, client_id)).toEqual([
+      client_id, "Listed by the CLI", expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/), "127.0.0.0/24", "no", "client_secret_basic", "rp.example",
+    ]);
+    const { registrations } = await okJson(["registration", "list", "--since", "1h"]);
+    expect(registrations).toContainEqual(expect.objectContaining({ client_id, used: false, first_used_at: null, redirect_hosts: ["rp.example"] }));
+    const bad = await cli(["registration", "list", "--since", "last week"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--since must be a duration");
+  });
 });
 
 describe("npm run admin: client-documents (client ID metadata documents)", () => {
