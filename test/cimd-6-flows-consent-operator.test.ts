@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { clearClientCache } from "../src/clients/store";
 import { ISSUER, JWT_BEARER, assertion, call, expectError, keyPair, tokenRequest } from "./helpers";
 import { Browser, PASSWORD, codeRequest, expectErrorPage, expectTokenResponse, hiddenFields, person, verifyIdToken, workerWithEnv } from "./oidc-helpers";
+import { POST_LOGOUT_URI, expectPostLogoutRedirect, logoutPath } from "./logout-helpers";
+import { credentials, pushed } from "./par-jar-helpers";
 import { authorizeRequest, documentFor, documentUrl, json, revokeWithAssertion, serveDocuments, keyDocument } from "./cimd-helpers";
 
 /**
@@ -100,6 +102,31 @@ describe("the code flow with a client ID metadata document client (§4.5: its re
     }));
     expect(tokens.access_token).toBeTruthy();
     expect(fetched).toEqual([url, jwksUri]);
+  });
+});
+
+describe("the other endpoints take a document client as a registered one: PAR, introspection, RP-initiated logout", () => {
+  it("a private_key_jwt document client pushes its request (RFC 9126), redeems the code, introspects its token (RFC 7662), and is sent to its post_logout_redirect_uri", async () => {
+    const url = documentUrl();
+    const { key, doc } = await keyDocument(url, "k1", { post_logout_redirect_uris: [POST_LOGOUT_URI] });
+    serveDocuments({ [url]: () => json(doc) });
+    const client = { client_id: url, key };
+    const { requestUri, params, verifier } = await pushed(client);
+    const user = await person();
+    const { location, browser } = await signInAndConsent({ client_id: url, request_uri: requestUri }, user);
+    expect(location.searchParams.get("state")).toBe(params.state);
+    const redeem = await credentials(client);
+    const tokens = await expectTokenResponse(await tokenRequest({
+      grant_type: "authorization_code", code: location.searchParams.get("code")!, redirect_uri: params.redirect_uri!, code_verifier: verifier, ...redeem.form,
+    }));
+    const inspect = await credentials(client, `${ISSUER}/introspect`);
+    const res = await call("/introspect", {
+      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: tokens.access_token, ...inspect.form }).toString(),
+    });
+    expect(await res.json()).toMatchObject({ active: true, client_id: url });
+    const logout = await browser.fetch(logoutPath({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: POST_LOGOUT_URI, state: "bye" }));
+    expectPostLogoutRedirect(logout, "bye");
   });
 });
 
