@@ -114,8 +114,8 @@ export class TestOAuthProvider implements OAuthClientProvider {
 }
 
 /**
- * In `page`: opens the authorization URL, signs `person` in on Latchkey's page, allows on the
- * consent page, and returns the query of the redirect back to `redirectUrl` (caught, never sent).
+ * In `page`: opens the authorization URL, signs `person` in on Latchkey's page (unless signed in
+ * already), allows on the consent page, and returns the query of the redirect back to `redirectUrl` (caught, never sent).
  */
 export async function signInAndAllow(page: Page, authorizationUrl: URL, redirectUrl: string, person: { email: string; password: string }): Promise<URLSearchParams> {
   let callback: URL | undefined;
@@ -127,11 +127,14 @@ export async function signInAndAllow(page: Page, authorizationUrl: URL, redirect
   });
   try {
     await page.goto(authorizationUrl.href);
-    await page.waitForURL((url) => url.pathname === "/login");
-    await page.getByLabel("Email address").fill(person.email);
-    await page.getByLabel("Password").fill(person.password);
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    await page.waitForURL((url) => url.pathname === "/consent");
+    // Signed in already (an earlier flow in this browser): straight to consent.
+    await page.waitForURL((url) => url.pathname === "/login" || url.pathname === "/consent");
+    if (new URL(page.url()).pathname === "/login") {
+      await page.getByLabel("Email address").fill(person.email);
+      await page.getByLabel("Password").fill(person.password);
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await page.waitForURL((url) => url.pathname === "/consent");
+    }
     await page.getByRole("button", { name: "Allow" }).click();
     await page.waitForURL((url) => url.href.startsWith(prefix));
   } finally {

@@ -10,13 +10,18 @@
  * discovers the protected resource and the authorization server (RFC 8414), registers dynamically
  * (RFC 7591), and sends the person to sign in — in real headless Chromium — with PKCE and the
  * `resource` parameter; then it calls the `whoami` tool, refreshes its tokens, and a token Latchkey
- * issued for another resource is refused by the MCP server.
+ * issued for another resource is refused by the MCP server. Then the same with a client ID metadata
+ * document (draft-ietf-oauth-client-id-metadata-document-00, which MCP prefers): the SDK sees
+ * `client_id_metadata_document_supported` and uses its https document URL as the client_id; the
+ * document is served at a public https URL through Miniflare's outbound service (Latchkey's own
+ * outbound policy still applies: a public host, no redirects, bounds).
  */
 import { UnauthorizedError, auth } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { decodeJwt } from "jose";
 import type { Page } from "playwright-core";
+import { Response as WorkerResponse } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalWorker } from "../../scripts/local-worker.mjs";
 import { clientPost, createPerson, launchPhone, registerClient, type PhoneBrowser, type Worker } from "./harness.js";
@@ -31,11 +36,33 @@ let phone: PhoneBrowser;
 let page: Page;
 let personId: string;
 
+/** The client ID metadata document's URL (a public https URL: the SDK accepts no other) and its redirect URI. */
+const DOCUMENT_URL = "https://mcp-client.latchkey-test.dev/oauth/client-metadata.json";
+const DOCUMENT_REDIRECT = `http://127.0.0.1:${50_000 + Math.floor(Math.random() * 5000)}/callback`;
+const documentFetches: string[] = [];
+
+/** Latchkey's outbound fetches: the document at DOCUMENT_URL, nothing else. */
+function outbound(request: Request): WorkerResponse {
+  documentFetches.push(request.url);
+  if (request.url !== DOCUMENT_URL) return new WorkerResponse("not here", { status: 404 });
+  const document = {
+    client_id: DOCUMENT_URL,
+    client_name: "MCP SDK test client (metadata document)",
+    redirect_uris: [DOCUMENT_REDIRECT],
+    grant_types: ["authorization_code", "refresh_token"],
+    response_types: ["code"],
+    token_endpoint_auth_method: "none",
+    scope: "openid mcp:tools offline_access",
+  };
+  return new WorkerResponse(JSON.stringify(document), { headers: { "content-type": "application/json", "cache-control": "max-age=300" } });
+}
+
 beforeAll(async () => {
   const endpoint = await mcpEndpoint();
   otherResource = `http://127.0.0.1:${endpoint.port}/other`;
   worker = await startLocalWorker({
     vars: { ALLOW_INSECURE_CLIENT_URIS: "true", RESOURCES: `${endpoint.url} ${otherResource}`, REGISTRATION_SCOPES: "mcp:tools" },
+    outbound,
   });
   mcp = await startMcpExample(worker.url, endpoint);
   personId = await createPerson(worker, PERSON);
@@ -150,5 +177,39 @@ describe("MCP authorization with the MCP SDK's OAuth client: dynamic registratio
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
     });
     expect(ok.status).toBe(200);
+  });
+});
+
+describe("MCP authorization with the MCP SDK's OAuth client: a client ID metadata document (real Chromium)", () => {
+  const provider = new TestOAuthProvider(DOCUMENT_REDIRECT, { clientMetadataUrl: DOCUMENT_URL });
+
+  it("the SDK sees client_id_metadata_document_supported and uses the document URL as its client_id, registering nothing", async () => {
+    const { error } = await connect(provider);
+    expect(error).toBeInstanceOf(UnauthorizedError);
+    expect(provider.client?.client_id).toBe(DOCUMENT_URL);
+    const url = provider.authorizationUrl!;
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({ client_id: DOCUMENT_URL, code_challenge_method: "S256", resource: mcp.url });
+  });
+
+  it("Latchkey fetches the document, the person signs in and allows, the tool answers", async () => {
+    const params = await signInAndAllow(page, provider.authorizationUrl!, DOCUMENT_REDIRECT, PERSON);
+    expect(documentFetches).toContain(DOCUMENT_URL);
+    await new StreamableHTTPClientTransport(new URL(mcp.url), { authProvider: provider }).finishAuth(params.get("code")!);
+    expect(decodeJwt(provider.saved!.access_token)).toMatchObject({ aud: mcp.url, sub: personId, client_id: DOCUMENT_URL });
+
+    const { client, error } = await connect(provider);
+    expect(error).toBeUndefined();
+    expect(await whoami(client)).toMatchObject({ sub: personId, client_id: DOCUMENT_URL });
+    await client.close();
+  });
+
+  it("refreshes with the document's client_id, and the tool works with the new token", async () => {
+    const before = provider.saved!;
+    expect(await auth(provider, { serverUrl: mcp.url })).toBe("AUTHORIZED");
+    expect(provider.saved!.access_token).not.toBe(before.access_token);
+    const { client, error } = await connect(provider);
+    expect(error).toBeUndefined();
+    expect((await whoami(client)).client_id).toBe(DOCUMENT_URL);
+    await client.close();
   });
 });
