@@ -88,8 +88,9 @@ describe("openid-client v6: PAR + JAR code flow with private_key_jwt", () => {
     expect(tokens.claims()?.sub).toBe(personId);
     expect(tokens.scope).toBe("openid email");
 
-    // The request_uri was spent: the same URL again is refused (RFC 9126 §7.3).
-    const again = await new HttpBrowser(worker.url).go(url.href);
+    // Its code issued, the request_uri is spent: the same URL again, which the signed-in person's
+    // browser would complete at once, is refused (RFC 9126 §7.3; until then it may be reopened).
+    const again = await browser.go(url.href);
     expect(again.status).toBe(400);
     expect(again.html).toContain("pushed_request_uri_used");
   });
