@@ -32,6 +32,15 @@ function cached(headers: Record<string, string>, name = "Example MCP Client") {
   };
 }
 
+/** The document is fetched once, kept until just before `lifetime` seconds, and fetched again just after. */
+async function expectFreshFor(doc: ReturnType<typeof cached>, lifetime: number, why?: string) {
+  await doc.at(0);
+  await doc.at(lifetime - 1);
+  expect(doc.fetched, why).toHaveLength(1);
+  await doc.at(lifetime + 1);
+  expect(doc.fetched, why).toHaveLength(2);
+}
+
 describe("draft-ietf-oauth-client-id-metadata-document-00 §4.4: caching per the document's HTTP caching headers", () => {
   it("max-age is honoured: no fetch while fresh, a fetch once it is not, and the new document is what counts", async () => {
     const doc = cached({ "cache-control": "public, max-age=600" });
@@ -45,33 +54,18 @@ describe("draft-ietf-oauth-client-id-metadata-document-00 §4.4: caching per the
 
   it("Expires − Date when there is no max-age (RFC 9111 §4.2.1)", async () => {
     const date = new Date();
-    const doc = cached({ "cache-control": "", date: date.toUTCString(), expires: new Date(date.getTime() + 300_000).toUTCString() });
-    await doc.at(0);
-    await doc.at(290);
-    expect(doc.fetched).toHaveLength(1);
-    await doc.at(310);
-    expect(doc.fetched).toHaveLength(2);
+    await expectFreshFor(cached({ "cache-control": "", date: date.toUTCString(), expires: new Date(date.getTime() + 300_000).toUTCString() }), 300);
   });
 
   it("clamped below at 60 s: max-age=5, no-store, no-cache and no caching header at all are kept 60 s", async () => {
     for (const headers of [{ "cache-control": "max-age=5" }, { "cache-control": "no-store" }, { "cache-control": "no-cache" }, { "cache-control": "" }]) {
-      const doc = cached(headers);
-      await doc.at(0);
-      await doc.at(59);
-      expect(doc.fetched, JSON.stringify(headers)).toHaveLength(1);
-      await doc.at(61);
-      expect(doc.fetched, JSON.stringify(headers)).toHaveLength(2);
+      await expectFreshFor(cached(headers), 60, JSON.stringify(headers));
       vi.restoreAllMocks();
     }
   });
 
   it("clamped above at 24 h: a year's max-age is refetched after a day", async () => {
-    const doc = cached({ "cache-control": "max-age=31536000, immutable" });
-    await doc.at(0);
-    await doc.at(86_399);
-    expect(doc.fetched).toHaveLength(1);
-    await doc.at(86_401);
-    expect(doc.fetched).toHaveLength(2);
+    await expectFreshFor(cached({ "cache-control": "max-age=31536000, immutable" }), 86_400);
   });
 
   it("an invalid document is not kept: once the cached one expires and the new one is invalid, the client is unusable until fixed", async () => {
