@@ -63,6 +63,7 @@ describe("the arithmetic: bounds, sealed JSON, AEAD and base64url (src/authorize
       codeChallenge: "c".repeat(128),
       codeChallengeMethod: "plain",
       dpopJkt: "j".repeat(43),
+      pushedRequestId: "p".repeat(64),
       prompt: "consent",
       maxAge: 9_999_999_999,
       loginHint: "\u0000".repeat(85) + "\\",
