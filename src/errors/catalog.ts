@@ -127,7 +127,7 @@ export const catalog = {
   locales_too_long: entry("invalid_request", 400, "ui_locales and claims_locales are at most 256 characters each.", "OIDC Core 3.1.2.1, 5.2", true),
   acr_values_too_long: entry("invalid_request", 400, "acr_values is too long.", "OIDC Core 3.1.2.1", true),
   claims_invalid: entry("invalid_request", 400, "The claims parameter is not a valid claims request (a JSON object).", "OIDC Core 5.5", true),
-  unmet_authentication_requirements: entry("unmet_authentication_requirements", 400, "The authentication this request requires cannot be met.", "OpenID Connect Core Unmet Authentication Requirements 1.0 1; OIDC Core 5.5.1.1", true),
+  unmet_authentication_requirements: entry("unmet_authentication_requirements", 400, "The authentication this request requires cannot be met.", "OIDC Unmet Authentication Requirements 1; OIDC Core 5.5.1.1", true),
   id_token_hint_invalid: entry("invalid_request", 400, "The id_token_hint is not an ID token this server issued to this client.", "OIDC Core 3.1.2.1", true),
   id_token_hint_subject_mismatch: entry("invalid_request", 400, "The id_token_hint and the claims request's sub value name different people.", "OIDC Core 3.1.2.1, 5.5.1", true),
   // ── resource indicators (RFC 8707): at /authorize redirected, at PAR and the token endpoint JSON ──
