@@ -72,6 +72,16 @@ export async function mintToken(opts: { audience?: string; scope?: string; key?:
 /** A request to the protected resource with these headers. */
 export const resourceRequest = (headers: Record<string, string> = {}, url = RESOURCE, method = "POST") => new Request(url, { method, headers });
 
+/** A request to RESOURCE with `Authorization: Bearer <token>`. */
+export const bearer = (token: string) => resourceRequest({ authorization: `Bearer ${token}` });
+
+/** The response of a request the kit (default: kit()) refuses; fails the test if it is accepted. */
+export async function refused(request: Request, rs = kit()): Promise<Response> {
+  const auth = await rs.authenticate(request);
+  expect(auth.ok).toBe(false);
+  return (auth as { ok: false; response: Response }).response;
+}
+
 /** The WWW-Authenticate challenges of a response, joined as the Fetch API gives them. */
 export const challenges = (res: Response) => res.headers.get("www-authenticate") ?? "";
 

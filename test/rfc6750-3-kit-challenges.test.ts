@@ -1,10 +1,10 @@
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { expectError } from "./helpers";
+import { DPOP_SIGNING_ALGS } from "../src/dpop/proof";
+import { ISSUER, basic, createClient, expectError } from "./helpers";
 import {
-  OTHER_RESOURCE, RESOURCE, accessClaims, challenges, kit, latchkey, mintToken, resourceRequest, signedByLatchkey, tokenClient,
+  OTHER_RESOURCE, RESOURCE, accessClaims, bearer, challenges, kit, latchkey, mintToken, refused, resourceRequest, signedByLatchkey, tokenClient,
 } from "./resource-server-helpers";
-import { createClient, basic, ISSUER } from "./helpers";
 
 /**
  * The resource-server kit's token checks (src/resource-server/index.ts) and their RFC 6750 §3
@@ -13,14 +13,6 @@ import { createClient, basic, ISSUER } from "./helpers";
  * carrying `resource_metadata` (RFC 9728 §5.1).
  */
 const METADATA = 'resource_metadata="https://mcp.example/.well-known/oauth-protected-resource/mcp"';
-
-const bearer = (token: string) => resourceRequest({ authorization: `Bearer ${token}` });
-
-async function refused(request: Request, rs = kit()) {
-  const auth = await rs.authenticate(request);
-  expect(auth.ok).toBe(false);
-  return (auth as { ok: false; response: Response }).response;
-}
 
 describe("RFC 6750 §2.1, RFC 9068 §4: a good token", () => {
   it("Bearer with Latchkey's token for this resource → ok, with sub, client_id, scope and the claims", async () => {
@@ -42,7 +34,7 @@ describe("RFC 6750 §3.1: no token, or a malformed request", () => {
   it("no Authorization header → 401 with challenges naming no error, only resource_metadata and the scope to ask for", async () => {
     const res = await refused(resourceRequest());
     await expectError(res.clone(), 401, "invalid_request", "bearer_token_missing");
-    expect(challenges(res)).toBe(`Bearer ${METADATA}, scope="read", DPoP ${METADATA}, scope="read", algs="${(await import("../src/dpop/proof")).DPOP_SIGNING_ALGS.join(" ")}"`);
+    expect(challenges(res)).toBe(`Bearer ${METADATA}, scope="read", DPoP ${METADATA}, scope="read", algs="${DPOP_SIGNING_ALGS.join(" ")}"`);
   });
 
   it("another scheme (Basic) counts as no token → the same bare 401", async () => {

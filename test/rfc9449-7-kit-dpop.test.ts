@@ -1,7 +1,7 @@
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { expectError } from "./helpers";
-import { OTHER_RESOURCE, RESOURCE, challenges, kit, mintToken, resourceRequest } from "./resource-server-helpers";
+import { OTHER_RESOURCE, RESOURCE, challenges, kit, mintToken, refused, resourceRequest } from "./resource-server-helpers";
 import { ath, dpopKey, proof, type DpopKey, type ProofOptions } from "./rfc9449-helpers";
 
 /**
@@ -19,12 +19,6 @@ async function boundToken(key: DpopKey): Promise<string> {
 
 async function dpopRequest(key: DpopKey, token: string, opts: ProofOptions = {}, url = RESOURCE) {
   return resourceRequest({ authorization: `DPoP ${token}`, dpop: await proof(key, { htm: "POST", htu: url, ath: await ath(token), ...opts }) }, url);
-}
-
-async function refused(request: Request, rs = kit()) {
-  const auth = await rs.authenticate(request);
-  expect(auth.ok).toBe(false);
-  return (auth as { ok: false; response: Response }).response;
 }
 
 describe("RFC 9449 §7.1 a DPoP-bound token at the kit", () => {

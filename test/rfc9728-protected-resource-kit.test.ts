@@ -5,7 +5,7 @@ import { DPOP_SIGNING_ALGS } from "../src/dpop/proof";
 import { invalidateKeyring } from "../src/keys/keyring";
 import { protectedResource } from "../src/resource-server";
 import { ISSUER, expectError, nowSeconds } from "./helpers";
-import { RESOURCE, accessClaims, kit, latchkey, mintToken, resourceRequest, type FetchLog } from "./resource-server-helpers";
+import { RESOURCE, accessClaims, bearer, kit, latchkey, mintToken, resourceRequest, type FetchLog } from "./resource-server-helpers";
 
 /**
  * RFC 9728 through the resource-server kit (src/resource-server/): the metadata document at the
@@ -17,7 +17,6 @@ import { RESOURCE, accessClaims, kit, latchkey, mintToken, resourceRequest, type
  */
 const WELL_KNOWN = "https://mcp.example/.well-known/oauth-protected-resource/mcp";
 
-const bearer = (token: string) => resourceRequest({ authorization: `Bearer ${token}` });
 const get = (url: string, method = "GET") => new Request(url, { method });
 
 describe("RFC 9728 §3: the protected resource's metadata", () => {
