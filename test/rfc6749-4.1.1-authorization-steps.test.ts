@@ -54,9 +54,18 @@ describe("the step table (src/authorize/steps.ts)", () => {
       // Request objects by value are resolved before the table (src/authorize/pushed-request.ts, RFC 9101).
       "no_request_uri", "no_registration_parameter", "response_type_code", "client_may_use_authorization_code",
       "scope_parsed", "openid_scope_required", "scope_allowed",
+      // RFC 8707 §2 (src/authorize/resource.ts).
+      "resource_indicators",
+      // OIDC Core §3.1.2.1 acr_values, §5.5 claims (src/authorize/claims-request.ts).
+      "acr_values_within_bound", "claims_parameter", "acr_requested",
       // FAPI 2.0 §5.3.2.2 (src/profiles/fapi2.ts), before the general PKCE rule.
       "fapi2_authorization_request",
-      "pkce", "dpop_jkt", "prompt_value", "max_age_value",
+      "pkce", "dpop_jkt",
+      // RFC 9396 §2 (src/authorize/authorization-details.ts).
+      "authorization_details",
+      "prompt_value", "max_age_value",
+      // OIDC Core §3.1.2.1 ui_locales, claims_locales.
+      "locales",
     ]);
   });
 
