@@ -28,6 +28,13 @@ export default defineConfig(async () => {
             SIGNUP_ENABLED: "false",
             SHOW_DEV_OUTBOX: "false",
             MAIL_PROVIDER: "outbox",
+            // RFC 9396 types for test/rfc9396-*.test.ts: one with a renderer and members, one by name (renderer), one generic.
+            AUTHORIZATION_DETAILS_TYPES: JSON.stringify([
+              { type: "payment_initiation", required: ["instructedAmount"], label: "Make a payment",
+                members: ["instructedAmount", "creditorName", "creditorAccount", "remittanceInformationUnstructured", "locations", "actions"] },
+              { type: "account_information", required: ["actions"] },
+              "customer_information",
+            ]),
             // Test-only secrets; real deployments set these with `wrangler secret put`.
             ENCRYPTION_KEY: "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGVzIQ",
             ADMIN_TOKEN: "test-admin-token",

@@ -31,15 +31,17 @@ const text = (v: unknown): string | undefined => (typeof v === "string" || typeo
 /** An action name in words: "read_balances" → "read balances". */
 const words = (v: string): string => v.replace(/[_-]+/g, " ");
 
+/** Strings, numbers and booleans read inline ("initiate, status"); objects (alone or in an array) as nested lists. */
 function Value({ value }: { value: unknown }): Child {
   if (Array.isArray(value)) {
+    if (!value.some((item) => item !== null && typeof item === "object")) return value.map((item) => plain(item)).join(", ");
     return <ul>{value.map((item) => <li><Value value={item} /></li>)}</ul>;
   }
   if (isObject(value)) return <Members detail={value} skip={[]} />;
-  if (typeof value === "boolean") return value ? "yes" : "no";
-  if (value === null) return "none";
-  return String(value);
+  return plain(value);
 }
+
+const plain = (value: unknown): string => (typeof value === "boolean" ? (value ? "yes" : "no") : value === null ? "none" : String(value));
 
 /** Each member but `type` and those a renderer already said, labelled. */
 function Members({ detail, skip }: { detail: Record<string, unknown>; skip: readonly string[] }) {
@@ -49,7 +51,7 @@ function Members({ detail, skip }: { detail: Record<string, unknown>; skip: read
     <ul class="detail-members">
       {members.map((m) => (
         <li>
-          {labelOf(m)}: <Value value={detail[m]} />
+          <span class="detail-label">{labelOf(m)}:</span> <Value value={detail[m]} />
         </li>
       ))}
     </ul>

@@ -59,6 +59,7 @@ button.link:hover{background:none;color:var(--accent-hover)}
 .scopes li{padding:.65rem .9rem;border-top:1px solid var(--border)}
 .scopes li:first-child{border-top:0}
 .scopes .name{display:block;font-size:.8rem;color:var(--muted);font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.details li{overflow-wrap:anywhere}.details ul{list-style:none;padding:0;margin:.35rem 0 0;font-size:.95rem}.details ul li{padding:.1rem 0 .1rem .75rem;border:0}.detail-label{color:var(--muted)}
 .who{font-size:.95rem;color:var(--muted);margin:0 0 1rem}
 .grants{list-style:none;padding:0;margin:0}
 .grant{padding:1rem 0;border-top:1px solid var(--border)}
