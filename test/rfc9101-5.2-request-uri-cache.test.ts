@@ -25,25 +25,34 @@ async function objectFor(client: TestClient, claims: Record<string, unknown> = {
 const open = (client: TestClient, requestUri: string) =>
   new Browser().fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, request_uri: requestUri })}`);
 
+/** A client with one registered request_uri serving its request object with these headers; what was fetched. */
+async function served(headers: Record<string, string>, claims: Record<string, unknown> = {}) {
+  const uri = base();
+  const client = await keyClient({ request_uris: [uri] });
+  const jwt = await objectFor(client, claims);
+  const fetched = serveRpDocuments({ [uri]: () => new Response(jwt, { headers }) });
+  return { uri, client, fetched };
+}
+
 describe("RFC 9101 §5.2.3 / OIDC Core §6.2: caching the content of a request_uri", () => {
-  it("Cache-Control max-age=120: fetched once for the uses within 120 s, again after", async () => {
-    const uri = base();
-    const client = await keyClient({ request_uris: [uri] });
-    const jwt = await objectFor(client);
-    const fetched = serveRpDocuments({ [uri]: () => new Response(jwt, { headers: { "cache-control": "max-age=120" } }) });
-    const clock = frozenClock();
-    for (let i = 0; i < 3; i++) expect((await open(client, uri)).status).toBe(302);
-    expect(fetched).toHaveLength(1);
-    clock.advance(121);
-    expect((await open(client, uri)).status).toBe(302);
-    expect(fetched).toHaveLength(2);
+  it("Cache-Control max-age=120, or Expires 120 s after Date: fetched once for the uses within 120 s, again after", async () => {
+    const now = Date.now();
+    const expires = { date: new Date(now).toUTCString(), expires: new Date(now + 120_000).toUTCString() };
+    for (const headers of [{ "cache-control": "max-age=120" }, expires]) {
+      const { uri, client, fetched } = await served(headers);
+      const clock = frozenClock();
+      for (let i = 0; i < 3; i++) expect((await open(client, uri)).status).toBe(302);
+      expect(fetched).toHaveLength(1);
+      clock.advance(121);
+      expect((await open(client, uri)).status).toBe(302);
+      expect(fetched).toHaveLength(2);
+      clock.restore();
+      vi.restoreAllMocks();
+    }
   });
 
-  it("a longer max-age (or Expires) is cut to 300 s", async () => {
-    const uri = base();
-    const client = await keyClient({ request_uris: [uri] });
-    const jwt = await objectFor(client);
-    const fetched = serveRpDocuments({ [uri]: () => new Response(jwt, { headers: { "cache-control": "public, max-age=86400" } }) });
+  it("a longer max-age is cut to 300 s", async () => {
+    const { uri, client, fetched } = await served({ "cache-control": "public, max-age=86400" });
     const clock = frozenClock();
     expect((await open(client, uri)).status).toBe(302);
     clock.advance(299);
@@ -56,10 +65,7 @@ describe("RFC 9101 §5.2.3 / OIDC Core §6.2: caching the content of a request_u
 
   it("no-store, no-cache, or no caching headers at all: fetched at every use", async () => {
     for (const headers of [{ "cache-control": "no-store, max-age=600" }, { "cache-control": "no-cache" }, {}] as Record<string, string>[]) {
-      const uri = base();
-      const client = await keyClient({ request_uris: [uri] });
-      const jwt = await objectFor(client);
-      const fetched = serveRpDocuments({ [uri]: () => new Response(jwt, { headers }) });
+      const { uri, client, fetched } = await served(headers);
       for (let i = 0; i < 2; i++) expect((await open(client, uri)).status).toBe(302);
       expect(fetched).toHaveLength(2);
       vi.restoreAllMocks();
@@ -81,10 +87,7 @@ describe("RFC 9101 §5.2.3 / OIDC Core §6.2: caching the content of a request_u
   });
 
   it("a cached object is checked again at each use: once expired it is refused", async () => {
-    const uri = base();
-    const client = await keyClient({ request_uris: [uri] });
-    const jwt = await objectFor(client, { exp: Math.floor(Date.now() / 1000) + 60 });
-    serveRpDocuments({ [uri]: () => new Response(jwt, { headers: { "cache-control": "max-age=300" } }) });
+    const { uri, client } = await served({ "cache-control": "max-age=300" }, { exp: Math.floor(Date.now() / 1000) + 60 });
     const clock = frozenClock();
     expect((await open(client, uri)).status).toBe(302);
     clock.advance(120);
