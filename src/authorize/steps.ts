@@ -258,7 +258,11 @@ export const requestedExpiry = step("requested_expiry", ["ciba_requested_expiry_
   draft.requestedExpiry = Number(value);
 });
 
-/** OIDC Core §3.1.2.1, CIBA §7.1 acr_values: space-separated, in order of preference, kept as sent (bounded like the scope). */
+/**
+ * OIDC Core §3.1.2.1, CIBA §7.1 acr_values: space-separated, in order of preference, kept as sent
+ * (within its bound, src/authorize/limits.ts); the authorization endpoint's acr_requested keeps the
+ * values the operator's table knows.
+ */
 export const acrValues = withinBound("acr_values", (draft, value) => (draft.acrValues = value.split(" ").filter(Boolean)));
 
 /** OIDC Core §5.5: the claims parameter, a JSON object (src/authorize/claims-request.ts); malformed → claims_invalid. */

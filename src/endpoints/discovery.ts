@@ -5,7 +5,7 @@ import type { Config } from "../config";
 import { GRANTS } from "../grants";
 import { ASYMMETRIC_ASSERTION_ALGS, HMAC_ASSERTION_ALGS, SERVER_SIGNING_ALGS } from "../keys/algorithms";
 import { STANDARD_SCOPES } from "../authorize/request";
-import { SCOPE_CLAIMS } from "../tokens/claims";
+import { USER_CLAIM_NAMES } from "../tokens/claims";
 import type { Step } from "../http/context";
 import { fapi2Metadata } from "../profiles/fapi2";
 
@@ -38,8 +38,7 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     registration_endpoint: url("/register"),
     jwks_uri: url("/jwks"),
     scopes_supported: [...STANDARD_SCOPES],
-    claims_supported: ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr", "acr",
-      ...new Set(Object.values(SCOPE_CLAIMS).flat())],
+    claims_supported: ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr", "acr", ...USER_CLAIM_NAMES],
     grant_types_supported: GRANTS.map((g) => g.type),
     response_types_supported: ["code"],
     response_modes_supported: ["query", "fragment", "form_post"],
