@@ -6,9 +6,11 @@ import { timingSafeEqual } from "../crypto/hash";
 import { certificateThumbprint, tlsClientAuthOf, nonceDeps, nonceRequired, proofDeps, RESOURCE_PROOF_ERRORS } from "../dpop/binding";
 import { currentNonce } from "../dpop/nonce";
 import { DPOP_SIGNING_ALGS, validateProof } from "../dpop/proof";
+import type { TokenScheme } from "../resource-server/challenge";
+import { tokenFromAuthorization } from "../resource-server/credentials";
 
-/** The Authorization scheme a token came with (a form-body token is Bearer, RFC 6750 §2.2). */
-export type TokenScheme = "Bearer" | "DPoP";
+/** The Authorization scheme a token came with (a form-body token is Bearer, RFC 6750 §2.2); parsed by the one reader, src/resource-server/credentials.ts. */
+export type { TokenScheme };
 import { claimsForScope } from "../tokens/claims";
 import { clientAlgSigner, signJwt } from "../tokens/jws";
 import { userinfoSignedResponseAlg } from "../clients/model";
@@ -25,9 +27,6 @@ const CORS = {
   "access-control-allow-origin": "*",
   "access-control-expose-headers": "WWW-Authenticate, DPoP-Nonce",
 } as const;
-
-/** token68 (RFC 7235 §2.1), the syntax of a Bearer credential (RFC 6750 §2.1). */
-const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /**
  * Wraps the pipeline: turns OAuthErrors into RFC 6750 §3 responses and adds the CORS headers to
@@ -96,7 +95,7 @@ export function bearerErrorResponse(error: OAuthError, realm: string, scheme: To
 export const readBearerToken: Step = async function readBearerToken(c, next) {
   ensure(!c.req.url.includes("?") || !new URL(c.req.url).searchParams.has("access_token"), "invalid_request",
     "Access tokens must not be sent in the URI query; use the Authorization header.");
-  const presented = tokenFromHeader(c.req.header("authorization"));
+  const presented = tokenFromAuthorization(c.req.header("authorization") ?? null, true);
   if (presented !== undefined) c.set("userinfoScheme", presented.scheme);
   const fromHeader = presented?.token;
   const fromBody = c.req.method === "POST" && isForm(c.req.header("content-type"))
@@ -108,22 +107,6 @@ export const readBearerToken: Step = async function readBearerToken(c, next) {
   c.set("userinfoToken", token);
   await next();
 };
-
-/**
- * The token of an Authorization header with the Bearer (RFC 6750 §2.1) or the DPoP (RFC 9449 §7.1)
- * scheme, both case-insensitive; undefined when there is none or another scheme is used.
- */
-function tokenFromHeader(header: string | undefined): { scheme: TokenScheme; token: string } | undefined {
-  if (header === undefined) return undefined;
-  const value = header.trim();
-  const space = value.indexOf(" ");
-  const name = (space === -1 ? value : value.slice(0, space)).toLowerCase();
-  const scheme: TokenScheme | undefined = name === "bearer" ? "Bearer" : name === "dpop" ? "DPoP" : undefined;
-  if (scheme === undefined) return undefined;
-  const credentials = space === -1 ? "" : value.slice(space + 1).trim();
-  ensure(TOKEN68.test(credentials), "invalid_request", `The Authorization header does not hold a valid ${scheme} token.`);
-  return { scheme, token: credentials };
-}
 
 function isForm(contentType: string | undefined): boolean {
   return (contentType ?? "").split(";")[0]!.trim().toLowerCase() === "application/x-www-form-urlencoded";
