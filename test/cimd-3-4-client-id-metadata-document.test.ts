@@ -68,6 +68,19 @@ describe("draft-ietf-oauth-client-id-metadata-document-00 §3: the client identi
     expect(fetched).toEqual([]);
   });
 
+  it("local development (ALLOW_INSECURE_CLIENT_URIS=true): an http URL on a loopback host is a document too, and nothing else http", async () => {
+    const local = workerWithEnv({ ALLOW_INSECURE_CLIENT_URIS: "true" });
+    const url = `http://localhost:8788/oauth/${crypto.randomUUID()}.json`;
+    const fetched = serveDocuments({ [url]: () => json(documentFor(url, { redirect_uris: ["http://localhost:8788/callback"] })) });
+    const { res } = await authorizeRequest(url, { redirect_uri: "http://localhost:8788/callback" }, new Browser(local));
+    expect(res.status, await res.clone().text()).toBe(302);
+    expect(fetched).toEqual([url]);
+    const remote = await authorizeRequest("http://app.example/oauth/client.json", {}, new Browser(local));
+    expect(await expectErrorPage(remote.res, "authorize_unusable_client")).toContain("must use https");
+    clearClientCache(); // the isolate's cache holds what the other setting resolved
+    await expectRefusedAtAuthorize(url, "client_id_metadata_document_url_invalid");
+  });
+
   it("an id that does not start like a URL stays an unknown client; a registered URL client_id wins over the document (pre-registration)", async () => {
     const fetched = serveDocuments({});
     await expectErrorPage((await authorizeRequest("no-such-client")).res, "authorize_unknown_client");
