@@ -175,3 +175,45 @@ describe("the completion, by kind (src/authorize/completions.ts)", () => {
     }
   });
 });
+
+describe("OIDC Core §3.1.2.1, §5.5.1.1: the acr asked for (the default table: a passkey earns phr, a password nothing)", () => {
+  const passkey = { ...session, amr: ["swk", "user", "mfa"] };
+  it("a sign-in from before that does not satisfy it → the sign-in page (acr_unmet); prompt=none → login_required; one that does → granted", () => {
+    expect(decide(input({ acrValues: ["phr"] }))).toEqual({ kind: "interaction", prompt: "login", reasons: ["acr_unmet"] });
+    expect(decide(input({ acrValues: ["phr"], prompt: "none" }))).toEqual({ kind: "error", prompt: "login", code: "login_required", reasons: ["acr_unmet"] });
+    expect(decide(input({ acrValues: ["phr"] }, { session: passkey }))).toMatchObject({ kind: "granted" });
+    expect(decide(input({ acrValues: ["phrh"] }, { session: passkey }))).toMatchObject({ kind: "interaction", reasons: ["acr_unmet"] });
+  });
+
+  it("a sign-in made for the request that still does not: voluntary → granted; essential → unmet_authentication_requirements, never a page", () => {
+    expect(decide(input({ acrValues: ["phr"] }, { authenticatedSid: "sid-1" }))).toEqual(granted);
+    expect(decide(input({ acrValues: ["phr"], acrEssential: true }, { authenticatedSid: "sid-1" }))).toEqual({
+      kind: "error", prompt: "acr", code: "unmet_authentication_requirements", reasons: ["acr_essential_unmet"],
+    });
+    expect(decide(input({ acrValues: ["phr"], acrEssential: true }, { session: passkey, authenticatedSid: "sid-1" }))).toMatchObject({ kind: "granted" });
+  });
+});
+
+describe("OIDC Core §3.1.2.1 id_token_hint, §5.5.1 sub value: the person the request names", () => {
+  it("another person's session from before → the sign-in page (other_subject); prompt=none → login_required; their own → granted", () => {
+    expect(decide(input({ subject: "u-2" }))).toEqual({ kind: "interaction", prompt: "login", reasons: ["other_subject"] });
+    expect(decide(input({ subject: "u-2", prompt: "none" }))).toEqual({ kind: "error", prompt: "login", code: "login_required", reasons: ["other_subject"] });
+    expect(decide(input({ subject: "u-1", prompt: "none" }))).toEqual(granted);
+  });
+
+  it("signed in for the request as another person → login_required (subject_not_signed_in), no second page", () => {
+    expect(decide(input({ subject: "u-2" }, { authenticatedSid: "sid-1" }))).toEqual({
+      kind: "error", prompt: "login", code: "login_required", reasons: ["subject_not_signed_in"],
+    });
+  });
+});
+
+describe("OIDC Core §5.5: claims asked for beyond the scope's", () => {
+  it("need this transaction's consent (claims_beyond_scope), first-party clients excepted; those the scope stands for do not", () => {
+    expect(decide(input({ claims: { idToken: ["name"] } }))).toEqual({ kind: "interaction", prompt: "consent", reasons: ["claims_beyond_scope"] });
+    expect(decide(input({ claims: { userinfo: ["phone_number"] }, prompt: "none" }))).toMatchObject({ kind: "error", code: "consent_required" });
+    expect(decide(input({ claims: { idToken: ["name"] } }, { consented: true }))).toEqual(granted);
+    expect(decide(input({ claims: { idToken: ["name"] } }, { client: { firstParty: true } }))).toMatchObject({ kind: "granted" });
+    expect(decide(input({ claims: { idToken: ["email", "email_verified"] } }))).toEqual(granted);
+  });
+});
