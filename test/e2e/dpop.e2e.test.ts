@@ -4,7 +4,7 @@
  * oauth4webapi's DPoP() makes the proofs, learns the nonce from `use_dpop_nonce` + `DPoP-Nonce`
  * and retries (isDPoPNonceError). Covered: client_credentials; a public client's code flow with
  * `dpop_jkt` (§10), the refresh (its refresh token bound to the key, §5) and UserInfo with the
- * DPoP scheme and `ath` (§7).
+ * DPoP scheme and `ath` (§7); the same through PAR, the code bound by the proof sent to /par (§10.1).
  */
 import { calculateJwkThumbprint, decodeJwt, exportJWK } from "jose";
 import * as oauth from "oauth4webapi";
@@ -124,6 +124,61 @@ describe("RFC 9449 with oauth4webapi DPoP()", () => {
     );
     expect(refused.result).toMatchObject({ error: "invalid_grant" });
 
+    const userinfo = (await withNonceRetry(
+      () => oauth.userInfoRequest(as, client, refreshed.access_token, { DPoP, ...insecure }),
+      (response) => oauth.processUserInfoResponse(as, client, userId, response),
+    )).result;
+    expect(userinfo.sub).toBe(userId);
+  });
+
+  it("through PAR (§10.1): the proof at /par binds the code without dpop_jkt; token, refresh and UserInfo with that key", async () => {
+    await adminPut("dpop-par", {
+      grant_types: ["authorization_code", "refresh_token"], token_endpoint_auth_method: "none", application_type: "native",
+      redirect_uris: [REDIRECT_URI], scope: "openid offline_access",
+    });
+    const client: oauth.Client = { client_id: "dpop-par" };
+    const keyPair = await oauth.generateKeyPair("ES256", { extractable: true });
+    const jkt = await calculateJwkThumbprint(await exportJWK(keyPair.publicKey));
+    const DPoP = oauth.DPoP(client, keyPair);
+    const codeVerifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    const parameters = new URLSearchParams({
+      response_type: "code", redirect_uri: REDIRECT_URI, scope: "openid offline_access", state, prompt: "consent",
+      code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: "S256",
+    });
+    // A fresh key's first request: the nonce is learnt from PAR's use_dpop_nonce.
+    const { result: pushed } = await withNonceRetry(
+      () => oauth.pushedAuthorizationRequest(as, client, oauth.None(), parameters, { DPoP, ...insecure }),
+      (response) => oauth.processPushedAuthorizationResponse(as, client, response),
+    );
+    const url = new URL(as.authorization_endpoint!);
+    url.search = new URLSearchParams({ client_id: client.client_id, request_uri: pushed.request_uri }).toString();
+    const { visit } = await signInAndConsent(new HttpBrowser(worker.url), url, DEMO_USER);
+    expect(visit.left, visit.url).toBe(true);
+    const params = oauth.validateAuthResponse(as, client, new URL(visit.url), state);
+
+    // The code is bound to the PAR proof's key: another key is refused (and the code not spent).
+    const stranger = oauth.DPoP(client, await oauth.generateKeyPair("ES256"));
+    const refused = await withNonceRetry(
+      () => oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, REDIRECT_URI, codeVerifier, { DPoP: stranger, ...insecure }),
+      (response) => oauth.processAuthorizationCodeResponse(as, client, response).then(() => "accepted", (error: unknown) => {
+        if (oauth.isDPoPNonceError(error)) throw error;
+        return error;
+      }),
+    );
+    expect(refused.result).toMatchObject({ error: "invalid_grant" });
+    const tokens = (await withNonceRetry(
+      () => oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, REDIRECT_URI, codeVerifier, { DPoP, ...insecure }),
+      (response) => oauth.processAuthorizationCodeResponse(as, client, response),
+    )).result;
+    expect(tokens.token_type).toBe("dpop");
+    expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt });
+
+    const refreshed = (await withNonceRetry(
+      () => oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token!, { DPoP, ...insecure }),
+      (response) => oauth.processRefreshTokenResponse(as, client, response),
+    )).result;
+    expect(decodeJwt(refreshed.access_token).cnf).toEqual({ jkt });
     const userinfo = (await withNonceRetry(
       () => oauth.userInfoRequest(as, client, refreshed.access_token, { DPoP, ...insecure }),
       (response) => oauth.processUserInfoResponse(as, client, userId, response),
