@@ -6,6 +6,8 @@ import {
   sealedBytes,
 } from "../src/authorize/limits";
 import { openTransaction, sealTransaction, type RedirectCompletion, type Transaction } from "../src/authorize/request";
+import { MAX_RESOURCES, RESOURCE_BYTES } from "../src/authorize/resource";
+import { USER_CLAIM_NAMES } from "../src/tokens/claims";
 import { ISSUER, basic, tokenRequest, uniqueId } from "./helpers";
 import {
   Browser, PASSWORD, codeRequest, expectErrorPage, expectRedirectError, expectTokenResponse, oidcClient, person, verifyIdToken,
@@ -29,23 +31,24 @@ function wide(n: number): string {
 describe("the arithmetic: bounds, sealed JSON, AEAD and base64url (src/authorize/limits.ts)", () => {
   it("the bounds are those the comment states, in bytes", () => {
     expect(Object.fromEntries(Object.entries(REQUEST_BOUNDS).map(([k, v]) => [k, v.bytes]))).toEqual({
-      redirect_uri: 2048, state: 1024, nonce: 512, login_hint: 512, scope: 512, authorization_details: 1024,
+      redirect_uri: 2048, state: 1024, nonce: 512, login_hint: 512, scope: 512, acr_values: 128, authorization_details: 1024,
     });
+    expect([MAX_RESOURCES, RESOURCE_BYTES]).toEqual([4, 256]);
     expect(sealedBytes("😀€a")).toBe(8);
     expect(sealedBytes('"\\')).toBe(4);
     expect(sealedBytes("\u0000")).toBe(6);
   });
 
-  it("the longest code is 6138 characters and the longest transaction 8031, within an 8 KiB request line", () => {
-    expect(MAX_CODE_PLAINTEXT).toBe(4572);
-    expect(MAX_CODE_LENGTH).toBe(20 + Math.ceil(((4572 + 16) * 4) / 3));
-    expect(MAX_CODE_LENGTH).toBe(6138);
+  it("the longest code is 9980 characters and the longest transaction 12116, within a 12 KiB request line", () => {
+    expect(MAX_CODE_PLAINTEXT).toBe(7454);
+    expect(MAX_CODE_LENGTH).toBe(20 + Math.ceil(((7454 + 16) * 4) / 3));
+    expect(MAX_CODE_LENGTH).toBe(9980);
     // The transaction holds one completion; the redirect completion is the longer kind.
-    expect(MAX_COMPLETION_PLAINTEXT).toEqual({ redirect: 3926, device: 102, backchannel: 272 });
-    expect(MAX_TRANSACTION_PLAINTEXT).toBe(5992);
-    expect(MAX_SEALED_TRANSACTION).toBe(8031);
+    expect(MAX_COMPLETION_PLAINTEXT).toEqual({ redirect: 4011, device: 102, backchannel: 272 });
+    expect(MAX_TRANSACTION_PLAINTEXT).toBe(9056);
+    expect(MAX_SEALED_TRANSACTION).toBe(12116);
     expect("/verify-email/needed?txn=".length + MAX_SEALED_TRANSACTION).toBeLessThanOrEqual(MAX_INTERACTION_TARGET);
-    expect(MAX_INTERACTION_TARGET).toBe(8192);
+    expect(MAX_INTERACTION_TARGET).toBe(12288);
   });
 
   it("a code and a transaction built from the worst accepted values (escapes, control characters) stay within their bounds and open", async () => {
@@ -67,7 +70,21 @@ describe("the arithmetic: bounds, sealed JSON, AEAD and base64url (src/authorize
       prompt: "consent",
       maxAge: 9_999_999_999,
       loginHint: "\u0000".repeat(85) + "\\",
+      // The extras: 4 resources of 256 URI characters (RFC 8707), 1024 bytes of authorization
+      // details (RFC 9396, escapes counted as sent), every claim name in both lists (OIDC Core §5.5),
+      // acr values filling their 128 bytes, and the subject a request may name.
+      resources: Array.from({ length: MAX_RESOURCES }, (_, i) => `https://r${i}.example/`.padEnd(RESOURCE_BYTES, "p")),
+      authorizationDetails: [{ type: "t", v: "\"".repeat(1024) }],
+      claims: { idToken: [...USER_CLAIM_NAMES], userinfo: [...USER_CLAIM_NAMES] },
+      acrValues: [...Array.from({ length: 63 }, () => "a"), "aa"],
+      acrEssential: true,
+      subject: "u".repeat(64),
     };
+    // The details' compact JSON at exactly its bound.
+    const detail = request.authorizationDetails![0]!;
+    const room = REQUEST_BOUNDS.authorization_details.bytes - JSON.stringify([{ type: "t", v: "" }]).length;
+    detail.v = "\"".repeat(Math.floor(room / 2)) + "a".repeat(room % 2);
+    expect(JSON.stringify(request.authorizationDetails).length).toBe(REQUEST_BOUNDS.authorization_details.bytes);
     expect([request.redirectUri, request.state!, request.nonce!, request.loginHint!].map(sealedBytes)).toEqual([2048, 1024, 512, 512]);
     const who = { sub: "s".repeat(64), authTime: TIME, sid: "i".repeat(64), amr: ["a".repeat(60)], grantId: "g".repeat(64) };
     const code = await issueCode(request, who, { encryptionKey: env.ENCRYPTION_KEY, now: TIME, ttl: 60 });
@@ -75,9 +92,10 @@ describe("the arithmetic: bounds, sealed JSON, AEAD and base64url (src/authorize
     expect(code.length).toBeGreaterThan(MAX_CODE_LENGTH - 64); // the bound is tight, not a guess
     expect((await openCode(code, env.ENCRYPTION_KEY)).nonce).toBe(request.nonce);
 
-    const { clientId, scope, prompt, maxAge, loginHint, ...completion } = request;
+    const { clientId, scope, prompt, maxAge, loginHint, resources, authorizationDetails, claims, acrValues, acrEssential, subject, ...completion } = request;
     const txn: Transaction = {
-      request: { clientId, scope, prompt, maxAge, loginHint }, completion: { kind: "redirect", ...completion },
+      request: { clientId, scope, prompt, maxAge, loginHint, resources, authorizationDetails, claims, acrValues, acrEssential, subject },
+      completion: { kind: "redirect", ...completion },
       createdAt: TIME, expiresAt: TIME, authenticatedSid: "i".repeat(64), consented: true,
     };
     const sealed = await sealTransaction(txn, env.ENCRYPTION_KEY);
