@@ -68,6 +68,9 @@ describe("OIDC Core §3.1.2.1: acr_values with a password sign-in", () => {
     const page = await start(browser, params);
     expect(await isSignInPage(page)).toBe(true);
     expect(await acrOfCode(client, await passwordOn(browser, page, user.email), verifier)).toBeUndefined();
+    // Without acr values the page says nothing of it.
+    const plain = await start(new Browser(), (await codeRequest(client.client_id)).params);
+    expect(await plain.text()).not.toContain("stronger sign-in");
   });
 
   it("a password session from before: the sign-in page again (a passkey would satisfy it); prompt=none → login_required", async () => {
@@ -76,7 +79,9 @@ describe("OIDC Core §3.1.2.1: acr_values with a password sign-in", () => {
     const browser = new Browser();
     await signIn(browser, client, user);
     const { params } = await codeRequest(client.client_id, { acr_values: "phrh phr" });
-    expect(await isSignInPage(await start(browser, params))).toBe(true);
+    const page = await start(browser, params);
+    expect(await isSignInPage(page)).toBe(true);
+    expect(await page.text()).toContain("This app asks for a stronger sign-in: sign in with a passkey.");
     const silent = await codeRequest(client.client_id, { acr_values: "phr", prompt: "none" });
     expectRedirectError(await browser.fetch(`/authorize?${new URLSearchParams(silent.params)}`), "login_required", { state: silent.params.state });
   });

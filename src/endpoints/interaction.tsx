@@ -48,7 +48,7 @@ export async function signInPage(c: AppContext, target: SignInFor, error?: SignI
     c,
     (nonce) => (
       <SignInPage nonce={nonce} csrf={csrf.token} {...("txn" in target ? { txn: target.txnValue } : { returnTo: target.returnTo })}
-        {...client?.props} signupEnabled={c.get("config").signupEnabled} passkey={passkey}
+        {...client?.props} signupEnabled={c.get("config").signupEnabled} passkey={passkey} strongerSignIn={txn?.request.acrValues !== undefined}
         {...(hint !== undefined && { loginHint: hint })} {...(error !== undefined && { error })} />
     ),
     // form-action also governs the redirects after the POST (Chromium enforces it on the whole

@@ -33,6 +33,8 @@ export interface SignInPageProps extends ClientInfo {
   signupEnabled: boolean;
   /** Sign in with a passkey (src/endpoints/passkeys.tsx): the button and the email field's autofill. */
   passkey?: PasskeyCeremony;
+  /** The app asked for a kind of sign-in (OIDC Core §3.1.2.1 acr_values, §5.5.1.1 acr): the page says a passkey is the way. */
+  strongerSignIn?: boolean;
 }
 
 /** What the page says a sign-in outside an authorization request leads to. */
@@ -41,6 +43,7 @@ const RETURN_LEADS: Record<SignInReturn, string> = { account: "to your account",
 /** POST /login: email and password, with hidden `csrf` and `txn` (or `return`). */
 export function SignInPage({
   nonce, csrf, txn, returnTo, loginHint, error, clientName, clientUri, logoUri, policyUri, tosUri, signupEnabled, passkey,
+  strongerSignIn,
 }: SignInPageProps) {
   return (
     <Layout title="Sign in" nonce={nonce}>
@@ -55,6 +58,11 @@ export function SignInPage({
         </>
       ) : returnTo !== undefined ? (
         <p class="lead">{RETURN_LEADS[returnTo]}</p>
+      ) : null}
+      {strongerSignIn && passkey ? (
+        <p class="notice" role="note" id="signin-stronger">
+          This app asks for a stronger sign-in: sign in with a passkey.
+        </p>
       ) : null}
       {error ? (
         <p class="alert" role="alert" id="signin-error">
