@@ -10,6 +10,7 @@ import { OAuthError } from "../src/errors/oauth-error";
 import { call, createClient, expectError } from "./helpers";
 import { Browser, authorize, codeRequest, expectRedirectError, oidcClient, person } from "./oidc-helpers";
 import { push, secretClient } from "./par-jar-helpers";
+import { CUSTOMER, PAYMENT } from "./rfc9396-helpers";
 
 /**
  * RFC 9396 (OAuth 2.0 Rich Authorization Requests) §2 and §5: the authorization_details parameter
@@ -20,22 +21,6 @@ import { push, secretClient } from "./par-jar-helpers";
  */
 
 const declared = configFrom(env).authorizationDetailsTypes;
-
-const PAYMENT: AuthorizationDetail = {
-  type: "payment_initiation",
-  actions: ["initiate", "status", "cancel"],
-  locations: ["https://example.com/payments"],
-  instructedAmount: { currency: "EUR", amount: "123.50" },
-  creditorName: "Merchant A",
-  creditorAccount: { iban: "DE02100100109307118603" },
-  remittanceInformationUnstructured: "Ref Number Merchant",
-};
-const CUSTOMER: AuthorizationDetail = {
-  type: "customer_information",
-  locations: ["https://example.com/customers"],
-  actions: ["read", "write"],
-  datatypes: ["contacts", "photos"],
-};
 
 /** The catalog code a call throws (OAuthError), or "none". */
 function codeOf(run: () => unknown): string {

@@ -1,8 +1,10 @@
+import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import type { AuthorizationDetail } from "../src/authorize/authorization-details";
 import { expectError } from "./helpers";
 import { Browser, authorize, clientRedirect, codeRequest, expectTokenResponse, person, redeemAsRegistered } from "./oidc-helpers";
 import { introspect, refresh, refreshClient, type Registered } from "./rfc6749-6-helpers";
+import { CUSTOMER, PAYMENT } from "./rfc9396-helpers";
 
 /**
  * RFC 9396 §6, §7, §9 at the token endpoint: what the person granted reaches the token response
@@ -11,19 +13,9 @@ import { introspect, refresh, refreshClient, type Registered } from "./rfc6749-6
  * src/authorize/authorization-details.ts), never for more. The types are vitest.config.ts's.
  */
 
-const PAYMENT: AuthorizationDetail = {
-  type: "payment_initiation",
-  actions: ["initiate", "status", "cancel"],
-  locations: ["https://example.com/payments"],
-  instructedAmount: { currency: "EUR", amount: "123.50" },
-  creditorName: "Merchant A",
-};
-const CUSTOMER: AuthorizationDetail = { type: "customer_information", actions: ["read", "write"], datatypes: ["contacts", "photos"] };
-const READ_CONTACTS: AuthorizationDetail = { type: "customer_information", actions: ["read"], datatypes: ["contacts"] };
+const READ_CONTACTS: AuthorizationDetail = { ...CUSTOMER, actions: ["read"], datatypes: ["contacts"] };
 
 type DetailsTokens = { access_token: string; refresh_token?: string; authorization_details?: AuthorizationDetail[] };
-
-const claimsOf = (jwt: string) => JSON.parse(atob(jwt.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, unknown>;
 
 /** The code flow with authorization_details (and offline_access), the person allowing; returns the code. */
 async function grantedCode(client: Registered, details: AuthorizationDetail[] | undefined) {
@@ -45,7 +37,7 @@ describe("RFC 9396 §7, §9: the granted details in the token response, the acce
     const { code, verifier } = await grantedCode(client, [PAYMENT, CUSTOMER]);
     const tokens = await redeemed(client, code, verifier);
     expect(tokens.authorization_details).toEqual([PAYMENT, CUSTOMER]);
-    expect(claimsOf(tokens.access_token).authorization_details).toEqual([PAYMENT, CUSTOMER]);
+    expect(decodeJwt(tokens.access_token).authorization_details).toEqual([PAYMENT, CUSTOMER]);
     expect((await introspect(client, tokens.access_token)).authorization_details).toEqual([PAYMENT, CUSTOMER]);
   });
 
@@ -54,7 +46,7 @@ describe("RFC 9396 §7, §9: the granted details in the token response, the acce
     const { code, verifier } = await grantedCode(client, undefined);
     const tokens = await redeemed(client, code, verifier);
     expect(tokens).not.toHaveProperty("authorization_details");
-    expect(claimsOf(tokens.access_token)).not.toHaveProperty("authorization_details");
+    expect(decodeJwt(tokens.access_token)).not.toHaveProperty("authorization_details");
   });
 });
 
@@ -66,7 +58,7 @@ describe("RFC 9396 §6.1: a token request asks for a subset of what was granted"
     await expectError(await redeemAsRegistered(client as never, code, verifier, more), 400, "invalid_authorization_details", "authorization_details_not_granted");
     const tokens = await redeemed(client, code, verifier, { authorization_details: JSON.stringify([READ_CONTACTS]) });
     expect(tokens.authorization_details).toEqual([READ_CONTACTS]);
-    expect(claimsOf(tokens.access_token).authorization_details).toEqual([READ_CONTACTS]);
+    expect(decodeJwt(tokens.access_token).authorization_details).toEqual([READ_CONTACTS]);
   });
 
   it("refresh_token: each refresh may narrow; the grant keeps everything, so a later refresh gets it all again; more is refused", async () => {
@@ -75,7 +67,7 @@ describe("RFC 9396 §6.1: a token request asks for a subset of what was granted"
     const first = await redeemed(client, code, verifier, { authorization_details: JSON.stringify([READ_CONTACTS]) });
     const narrowed = (await expectTokenResponse(await refresh(client, first.refresh_token!, { authorization_details: JSON.stringify([PAYMENT]) }))) as DetailsTokens;
     expect(narrowed.authorization_details).toEqual([PAYMENT]);
-    expect(claimsOf(narrowed.access_token).authorization_details).toEqual([PAYMENT]);
+    expect(decodeJwt(narrowed.access_token).authorization_details).toEqual([PAYMENT]);
     const all = (await expectTokenResponse(await refresh(client, narrowed.refresh_token!))) as DetailsTokens;
     expect(all.authorization_details).toEqual([PAYMENT, CUSTOMER]);
     const other = { authorization_details: JSON.stringify([{ ...PAYMENT, creditorName: "Merchant B" }]) };

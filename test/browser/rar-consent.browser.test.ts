@@ -9,9 +9,11 @@
  * redirect URI's host is answered inside Chromium (page.route); the client redeems the code and
  * gets the details back in the token response. Screenshots: docs/screenshots/rar-*.png.
  */
+import { decodeJwt } from "jose";
 import * as client from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalWorker } from "../../scripts/local-worker.mjs";
+import { pushedRarRequest, rarClient, rpKey } from "../e2e/rar-client.js";
 import { createPerson, launchPhone, registerClient, type PhoneBrowser, type Worker } from "./harness.js";
 
 const PERSON = { email: "sam@example.com", password: "correct horse battery staple" };
@@ -42,15 +44,15 @@ let keys: CryptoKeyPair;
 
 beforeAll(async () => {
   worker = await startLocalWorker({ vars: { AUTHORIZATION_DETAILS_TYPES: JSON.stringify(TYPES), RESOURCES: RESOURCE } });
-  keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  const { key_ops: _ops, ext: _ext, ...jwk } = await crypto.subtle.exportKey("jwk", keys.publicKey);
+  const { keys: pair, jwk } = await rpKey("app-1");
+  keys = pair;
   await registerClient(worker, CLIENT_ID, {
     client_name: "Payments App",
     client_uri: "https://payments-app.example/",
     grant_types: ["authorization_code"],
     redirect_uris: [REDIRECT_URI],
     token_endpoint_auth_method: "private_key_jwt",
-    jwks: { keys: [{ ...jwk, kid: "app-1", alg: "ES256", use: "sig" }] },
+    jwks: { keys: [jwk] },
     request_object_signing_alg: "ES256",
     authorization_details_types: ["payment_initiation", "customer_information"],
   });
@@ -66,23 +68,10 @@ afterAll(async () => {
 describe("RFC 9396: the consent page shows the authorization details (phone, real Chromium)", () => {
   it("PAR + JAR + RAR + resource: the person reads the payment and the customer data asked for, allows, and the client gets them", async () => {
     const { page } = phone;
-    const privateKey = { key: keys.privateKey, kid: "app-1" };
-    const config = await client.discovery(new URL(worker.url), CLIENT_ID, undefined, client.PrivateKeyJwt(privateKey), {
-      execute: [client.allowInsecureRequests],
+    const rp = await rarClient(worker.url, CLIENT_ID, keys.privateKey, "app-1");
+    const { url, verifier, state } = await pushedRarRequest(rp, {
+      redirect_uri: REDIRECT_URI, scope: "openid", resource: RESOURCE, authorization_details: [PAYMENT, CUSTOMER],
     });
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const { searchParams } = await client.buildAuthorizationUrlWithJAR(config, {
-      redirect_uri: REDIRECT_URI,
-      scope: "openid",
-      response_type: "code",
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: "S256",
-      state,
-      resource: RESOURCE,
-      authorization_details: JSON.stringify([PAYMENT, CUSTOMER]),
-    }, privateKey);
-    const url = await client.buildAuthorizationUrlWithPAR(config, searchParams);
 
     // The app's redirect URI, answered inside the browser.
     await page.route(`${new URL(REDIRECT_URI).origin}/**`, (route) => route.fulfill({ status: 200, contentType: "text/html", body: "<h1>Payments App</h1>" }));
@@ -107,9 +96,9 @@ describe("RFC 9396: the consent page shows the authorization details (phone, rea
 
     await page.getByRole("button", { name: "Allow" }).click();
     await page.waitForURL((u) => u.href.startsWith(REDIRECT_URI));
-    const tokens = await client.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state });
+    const tokens = await client.authorizationCodeGrant(rp.config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state });
     expect(tokens.authorization_details).toEqual([PAYMENT, CUSTOMER]);
-    const claims = JSON.parse(Buffer.from(tokens.access_token.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
+    const claims = decodeJwt(tokens.access_token);
     expect(claims.aud).toBe(RESOURCE);
     expect(claims.authorization_details).toEqual([PAYMENT, CUSTOMER]);
   });

@@ -9,10 +9,12 @@
  * The built Worker runs in workerd.
  */
 import { randomBytes } from "node:crypto";
+import { decodeJwt } from "jose";
 import * as client from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalWorker } from "../../scripts/local-worker.mjs";
 import { HttpBrowser, decodeHtml, heading } from "./http-browser.js";
+import { pushedRarRequest, rarClient, rpKey } from "./rar-client.js";
 
 type Worker = Awaited<ReturnType<typeof startLocalWorker>>;
 
@@ -32,12 +34,10 @@ let worker: Worker;
 let keys: CryptoKeyPair;
 const person = { email: `rar-${randomBytes(4).toString("hex")}@example.com`, password: `pw-${randomBytes(12).toString("base64url")}` };
 
-const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
-
 beforeAll(async () => {
   worker = await startLocalWorker({ vars: { AUTHORIZATION_DETAILS_TYPES: JSON.stringify(TYPES), RESOURCES: RESOURCE } });
-  keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  const { key_ops: _ops, ext: _ext, ...jwk } = await crypto.subtle.exportKey("jwk", keys.publicKey);
+  const { keys: pair, jwk } = await rpKey("rp-1");
+  keys = pair;
   const user = await worker.admin("/admin/users", "POST", { ...person, email_verified: true });
   expect(user.status, await user.clone().text()).toBe(201);
   const rp = await worker.admin(`/admin/clients/${CLIENT_ID}`, "PUT", {
@@ -45,7 +45,7 @@ beforeAll(async () => {
     grant_types: ["authorization_code", "refresh_token"],
     redirect_uris: [REDIRECT_URI],
     token_endpoint_auth_method: "private_key_jwt",
-    jwks: { keys: [{ ...jwk, kid: "rp-1", alg: "ES256", use: "sig" }] },
+    jwks: { keys: [jwk] },
     request_object_signing_alg: "ES256",
     require_pushed_authorization_requests: true,
     authorization_details_types: ["payment_initiation", "customer_information"],
@@ -59,27 +59,13 @@ afterAll(async () => {
 
 describe("openid-client v6: PAR + JAR + RAR + resource code flow with private_key_jwt", () => {
   it("the details are shown, granted, returned with the tokens and narrowed at refresh; aud is the resource", async () => {
-    const privateKey = { key: keys.privateKey, kid: "rp-1" };
-    const config = await client.discovery(new URL(worker.url), CLIENT_ID, undefined, client.PrivateKeyJwt(privateKey), {
-      execute: [client.allowInsecureRequests],
-    });
+    const rp = await rarClient(worker.url, CLIENT_ID, keys.privateKey, "rp-1");
+    const { config } = rp;
     expect(config.serverMetadata().authorization_details_types_supported).toEqual(["payment_initiation", "customer_information"]);
-
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const { searchParams } = await client.buildAuthorizationUrlWithJAR(config, {
-      redirect_uri: REDIRECT_URI,
-      scope: "openid offline_access",
-      prompt: "consent",
-      response_type: "code",
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: "S256",
-      state,
-      resource: RESOURCE,
-      authorization_details: JSON.stringify([PAYMENT, CUSTOMER]),
-    }, privateKey);
-    expect([...searchParams.keys()].sort()).toEqual(["client_id", "request"]);
-    const url = await client.buildAuthorizationUrlWithPAR(config, searchParams);
+    const { url, jarParams, verifier, state } = await pushedRarRequest(rp, {
+      redirect_uri: REDIRECT_URI, scope: "openid offline_access", prompt: "consent", resource: RESOURCE, authorization_details: [PAYMENT, CUSTOMER],
+    });
+    expect([...jarParams.keys()].sort()).toEqual(["client_id", "request"]);
     expect([...url.searchParams.keys()].sort()).toEqual(["client_id", "request_uri"]);
 
     const browser = new HttpBrowser(worker.url);
@@ -97,7 +83,7 @@ describe("openid-client v6: PAR + JAR + RAR + resource code flow with private_ke
 
     const tokens = await client.authorizationCodeGrant(config, new URL(visit.url), { pkceCodeVerifier: verifier, expectedState: state });
     expect(tokens.authorization_details).toEqual([PAYMENT, CUSTOMER]);
-    const access = claimsOf(tokens.access_token);
+    const access = decodeJwt(tokens.access_token);
     expect(access.aud).toBe(RESOURCE);
     expect(access.authorization_details).toEqual([PAYMENT, CUSTOMER]);
     expect(tokens.refresh_token).toBeTruthy();
@@ -108,7 +94,7 @@ describe("openid-client v6: PAR + JAR + RAR + resource code flow with private_ke
       resource: RESOURCE, authorization_details: JSON.stringify([readOnly]),
     });
     expect(refreshed.authorization_details).toEqual([readOnly]);
-    expect(claimsOf(refreshed.access_token).authorization_details).toEqual([readOnly]);
-    expect(claimsOf(refreshed.access_token).aud).toBe(RESOURCE);
+    expect(decodeJwt(refreshed.access_token).authorization_details).toEqual([readOnly]);
+    expect(decodeJwt(refreshed.access_token).aud).toBe(RESOURCE);
   });
 });
