@@ -76,9 +76,13 @@ describe("FAPI 2.0 §5.4.1 item 1: algorithms", () => {
       ["request_object_signing_alg", "none"],
       ["request_object_signing_alg", "RS256"],
       ["introspection_signed_response_alg", "RS256"],
+      ["userinfo_signed_response_alg", "RS256"],
     ] as const) {
       await expectRegistrationError(await admin({ ...base, [member]: alg }), "invalid_client_metadata", "fapi2_alg_metadata", member);
     }
+    const ciba = { ...base, grant_types: ["urn:openid:params:grant-type:ciba"], backchannel_token_delivery_mode: "poll" };
+    await expectRegistrationError(await admin({ ...ciba, backchannel_authentication_request_signing_alg: "RS256" }),
+      "invalid_client_metadata", "fapi2_alg_metadata", "backchannel_authentication_request_signing_alg");
     const ok = await admin({ ...base, id_token_signed_response_alg: "EdDSA", token_endpoint_auth_signing_alg: "PS256" });
     expect(ok.status, await ok.clone().text()).toBe(200);
   });

@@ -146,7 +146,8 @@ export interface RegisteredForProfile {
 /**
  * Registration of a client under the profile (src/clients/register.ts; operator and dynamic alike):
  * a FAPI authentication method (§5.3.2.1 items 3, 6), FAPI algs for its assertions, request objects,
- * ID tokens and introspection responses (§5.4.1), and redirect URIs of §5.3.2.2 item 8.
+ * ID tokens, introspection and UserInfo responses, CIBA signed requests (§5.4.1), and redirect URIs
+ * of §5.3.2.2 item 8.
  */
 export function checkFapi2Registration(valid: RegisteredForProfile): void {
   ensure(FAPI2_AUTH_METHODS.includes(valid.authMethod), "fapi2_auth_method_metadata");
@@ -156,6 +157,7 @@ export function checkFapi2Registration(valid: RegisteredForProfile): void {
     ["request_object_signing_alg", valid.metadata.request_object_signing_alg],
     ["introspection_signed_response_alg", valid.metadata.introspection_signed_response_alg],
     ["userinfo_signed_response_alg", valid.metadata.userinfo_signed_response_alg],
+    ["backchannel_authentication_request_signing_alg", valid.metadata.backchannel_authentication_request_signing_alg],
   ] as const) {
     ensure(alg === null || alg === undefined || isFapi2Alg(alg), "fapi2_alg_metadata", `${member} must be one of ${FAPI2_ALGS.join(", ")} under FAPI 2.0.`);
   }
