@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { parseFormEncoded } from "../src/http/form";
-import { resourceValues, tokenAudience } from "../src/authorize/resource";
+import { MAX_INTERACTION_TARGET } from "../src/authorize/limits";
+import { MAX_RESOURCES, RESOURCE_BYTES, resourceValues, tokenAudience } from "../src/authorize/resource";
 import { authorizationEndpointSteps } from "../src/authorize/steps";
 import { ISSUER, basic, call, createClient, expectError, tokenRequest } from "./helpers";
 import { DEVICE_GRANT, deviceClient, startDevice } from "./rfc8628-helpers";
@@ -202,6 +203,41 @@ describe("RFC 8707 §2.2 at the token endpoint: one resource per access token, i
     const plain = await granted(client, []);
     const plainToken = (await tokens(await redeem(client, plain.code, plain.verifier))).access_token;
     expect((await worker("/userinfo", { headers: { authorization: `Bearer ${plainToken}` } })).status).toBe(200);
+  });
+});
+
+describe("RFC 8707 §2 bounds: the most resources a request may carry are redeemable", () => {
+  it("4 resources of 256 characters go through sign-in and consent (every URL within MAX_INTERACTION_TARGET) into a code that mints a token for each", async () => {
+    const longest = Array.from({ length: MAX_RESOURCES }, (_, i) => `https://r${i}.example/mcp?pad=`.padEnd(RESOURCE_BYTES, "p"));
+    const big = workerWithEnv({ RESOURCES: longest.join(" ") });
+    const client = await codeClient();
+    const { pairs, verifier } = await requestWith(client, longest);
+    const user = await person();
+    const browser = new Browser(big);
+    const follow = async (res: Response): Promise<Response> => {
+      while (res.status === 302 || res.status === 303) {
+        const location = new URL(res.headers.get("location")!, ISSUER);
+        if (location.origin !== ISSUER) return res;
+        expect((location.pathname + location.search).length).toBeLessThanOrEqual(MAX_INTERACTION_TARGET);
+        res = await browser.fetch(location.pathname + location.search);
+      }
+      return res;
+    };
+    let res = await follow(await browser.fetch(`/authorize?${form(pairs)}`));
+    res = await follow(await browser.submit(res, { email: user.email, password: PASSWORD }, "/login"));
+    res = await follow(await browser.submit(res, { decision: "allow" }, "/consent"));
+    const code = clientRedirect(res).get("code")!;
+    const exchange = (extra: [string, string][]) => big("/token", {
+      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...auth(client) },
+      body: form([["grant_type", "authorization_code"], ["code", code], ["redirect_uri", REDIRECT_URI], ["code_verifier", verifier], ...extra]),
+    });
+    const { aud, refresh_token } = await tokens(await exchange([["resource", longest[3]!]]));
+    expect(aud).toBe(longest[3]);
+    const again = (r: string) => big("/token", {
+      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...auth(client) },
+      body: form([["grant_type", "refresh_token"], ["refresh_token", refresh_token!], ["resource", r]]),
+    });
+    expect((await tokens(await again(longest[0]!))).aud).toBe(longest[0]);
   });
 });
 
