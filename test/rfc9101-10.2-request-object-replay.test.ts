@@ -64,6 +64,11 @@ describe("RFC 9101 §10.2: a request object's jti is used once", () => {
     await expectError(await push(client, { request: await signed(client, { jti }, { key: other.privateKey }) }), 400, "invalid_request_object", "request_object_invalid");
     expect((await push(client, { request: await signed(client, { jti }) })).status).toBe(201);
     await expectError(await push(client, { request: await signed(client, { jti: 42 }) }), 400, "invalid_request_object", "request_object_invalid");
+    // An OIDC object refused for a response_type outside that differs (OIDC Core §6.1) keeps its jti too.
+    const { params } = await codeRequest(client.client_id);
+    const oidcObject = await requestObject(client, params, { header: { typ: "JWT" } });
+    await expectErrorPage(await authorizeWith(client, { request: oidcObject, response_type: "token" }), "request_object_invalid");
+    expect((await authorizeWith(client, { request: oidcObject, response_type: "code" })).status).toBe(302);
   });
 
   it("OIDC Core §6.2: an object fetched from a registered request_uri may serve several requests", async () => {

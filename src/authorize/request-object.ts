@@ -143,8 +143,6 @@ export async function requestObjectParams(
     "A request object must not contain request or request_uri.");
   ensure(claims.jti === undefined || (isNonEmptyString(claims.jti) && claims.jti.length <= 256), "request_object_invalid",
     "The request object's jti must be a string of at most 256 characters.");
-  // Last, once everything else passed (a forged or stale object never spends a client's jti).
-  if (!opts.fetched) await spendJti(claims, client, deps);
 
   const params = new Map<string, string>();
   if (!opts.pushed && typ !== JAR_TYP) {
@@ -159,6 +157,8 @@ export async function requestObjectParams(
     params.set(name, typeof value === "string" ? value : typeof value === "number" ? String(value) : JSON.stringify(value));
   }
   params.set("client_id", client.clientId);
+  // Last, once every rule of the object passed (a forged or stale object never spends a client's jti).
+  if (!opts.fetched) await spendJti(claims, client, deps);
   return params;
 }
 
