@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   coveredBy, narrowAuthorizationDetails, parseAuthorizationDetails, parseAuthorizationDetailsTypes, typesForClient,
   type AuthorizationDetail,
@@ -9,6 +9,7 @@ import { configFrom } from "../src/config";
 import { OAuthError } from "../src/errors/oauth-error";
 import { call, createClient, expectError } from "./helpers";
 import { Browser, authorize, codeRequest, expectRedirectError, oidcClient, person } from "./oidc-helpers";
+import { authorizeRequest, documentFor, documentUrl, json, serveDocuments } from "./cimd-helpers";
 import { push, secretClient } from "./par-jar-helpers";
 import { CUSTOMER, PAYMENT } from "./rfc9396-helpers";
 
@@ -177,6 +178,8 @@ describe("RFC 9396 §5 at the endpoints: redirected at /authorize, JSON at PAR",
 });
 
 describe("RFC 9396 §10: metadata", () => {
+  afterEach(() => vi.restoreAllMocks());
+
   it("§10.1 discovery lists the declared types as authorization_details_types_supported", async () => {
     const metadata = (await (await call("/.well-known/openid-configuration")).json()) as Record<string, unknown>;
     expect(metadata.authorization_details_types_supported).toEqual(["payment_initiation", "account_information", "customer_information"]);
@@ -191,6 +194,16 @@ describe("RFC 9396 §10: metadata", () => {
     });
     await expectError(await admin(["wire_transfer"]), 400, "invalid_client_metadata", "authorization_details_types_unsupported");
     await expectError(await admin("payment_initiation"), 400, "invalid_client_metadata", "authorization_details_types_malformed");
+  });
+
+  it("§10.2 in a client ID metadata document: its authorization_details_types hold like a registration's", async () => {
+    const url = documentUrl();
+    serveDocuments({ [url]: () => json(documentFor(url, { authorization_details_types: ["customer_information"] })) });
+    const allowed = await authorizeRequest(url, { authorization_details: JSON.stringify([CUSTOMER]) });
+    expect(allowed.res.status, await allowed.res.clone().text()).toBe(302);
+    expect(new URL(allowed.res.headers.get("location")!, "https://x").pathname).toBe("/login");
+    const refused = await authorizeRequest(url, { authorization_details: JSON.stringify([PAYMENT]) });
+    expectRedirectError(refused.res, "invalid_authorization_details", { state: refused.params.state, description: /not registered for the type payment_initiation/ });
   });
 });
 

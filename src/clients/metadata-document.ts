@@ -206,6 +206,7 @@ async function fetchDocument(clientId: string, host: string, row: DocumentRow | 
       softwareStatementKeys: config.softwareStatementKeys,
       sectorIdentifierFetch: config.sectorIdentifierFetch,
       clockSkew: config.clockSkew,
+      authorizationDetailsTypes: config.authorizationDetailsTypes,
     });
   } catch (cause) {
     if (!(cause instanceof OAuthError)) throw cause;
