@@ -1,9 +1,10 @@
 import { env } from "cloudflare:workers";
-import { SignJWT, decodeProtectedHeader, generateKeyPair } from "jose";
+import { SignJWT, decodeJwt, decodeProtectedHeader, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { DPOP_SIGNING_ALGS } from "../src/dpop/proof";
 import { invalidateKeyring } from "../src/keys/keyring";
-import { protectedResource } from "../src/resource-server";
+import { Hono } from "hono";
+import { protect, protectedResource, type VerifiedToken } from "../src/resource-server";
 import { ISSUER, expectError, nowSeconds } from "./helpers";
 import { RESOURCE, accessClaims, bearer, kit, latchkey, mintToken, resourceRequest, type FetchLog } from "./resource-server-helpers";
 
@@ -193,5 +194,21 @@ describe("the kit's fetch rule: the issuer's origin only, and failures are 503s"
     down = true;
     now += 400; // past the JWKS's max-age: the refetch fails, the old set serves
     expect((await rs.authenticate(bearer(token))).ok).toBe(true);
+  });
+});
+
+describe("the kit as Hono middleware (protect)", () => {
+  it("answers the metadata URL itself, refuses without a token, and hands the verified token to the route", async () => {
+    const app = new Hono<{ Variables: { accessToken: VerifiedToken } }>();
+    app.use(protect(kit()));
+    app.post("/mcp", (c) => c.json({ sub: c.var.accessToken.sub }));
+    expect((await app.fetch(get(WELL_KNOWN))).status).toBe(200);
+    const bare = await app.fetch(resourceRequest());
+    expect(bare.status).toBe(401);
+    expect(bare.headers.get("www-authenticate")).toContain(`resource_metadata="${WELL_KNOWN}"`);
+    const token = await mintToken();
+    const ok = await app.fetch(bearer(token));
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ sub: (decodeJwt(token) as { sub: string }).sub });
   });
 });
