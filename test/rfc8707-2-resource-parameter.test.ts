@@ -241,6 +241,19 @@ describe("RFC 8707 §2 bounds: the most resources a request may carry are redeem
   });
 });
 
+describe("RFC 8707 §2.2 and refresh-token rotation (RFC 9700 §4.14.2)", () => {
+  it("a retry within the grace window is the same request only with the same resource: the same answer again; another resource is reuse", async () => {
+    const client = await codeClient();
+    const { code, verifier } = await granted(client, [MCP, API]);
+    const { refresh_token } = await tokens(await redeem(client, code, verifier, [MCP]));
+    const first = await tokens(await refresh(client, refresh_token!, [MCP]));
+    const retry = await tokens(await refresh(client, refresh_token!, [MCP]));
+    expect(retry.access_token).toBe(first.access_token);
+    await expectError(await refresh(client, refresh_token!, [API]), 400, "invalid_grant", "refresh_token_reused");
+    await expectError(await refresh(client, first.refresh_token!, [MCP]), 400, "invalid_grant");
+  });
+});
+
 describe("RFC 8707 §2 at PAR: the same checks, as JSON", () => {
   it("a pushed request carries its resources into the code; a bad one is invalid_target (400 JSON)", async () => {
     const client = await codeClient({ allowed_resources: [MCP, API] });

@@ -23,7 +23,7 @@ import { rotatesRefreshTokens } from "../profiles/fapi2";
  * 2. The grant behind it must still hold: the family not revoked, the user enabled with a
  *    verified email, the consent still the one the token was issued under.
  * 3. A token already rotated is reuse: the whole family is revoked — unless this is the same
- *    request again (same requested scope; the token itself fixes client and grant) within the grace
+ *    request again (same requested scope and resource; the token itself fixes client and grant) within the grace
  *    window and the successor has not been used, which gets the rotation's answer again.
  * 4. Idle and absolute expiry; a requested scope may narrow the access token's, never widen it
  *    (`invalid_scope`); the successor keeps the original scope (§6).
@@ -39,7 +39,10 @@ export const refreshToken: Grant = {
     const value = params.get("refresh_token");
     ensure(value !== undefined, "missing_parameter", "The refresh_token parameter is missing.");
     const requested = parseScope(params.get("scope"));
-    const requestScope = requested === undefined ? "" : [...requested].sort().join(" ");
+    // What makes a retry the same request: its scope, normalized, and (RFC 8707) the resource it
+    // names, after a newline no scope holds; a request without resource keys as before.
+    const resource = params.get("resource");
+    const requestScope = (requested === undefined ? "" : [...requested].sort().join(" ")) + (resource === undefined ? "" : `\n${resource}`);
     const policy = refreshPolicy(ctx.config, client);
 
     const stored = await findRefreshToken(services.db, value);
@@ -64,7 +67,7 @@ export const refreshToken: Grant = {
     }, ctx.config);
 
     // FAPI 2.0 §5.3.2.1 item 9: no rotation for a client under the profile — the same token again.
-    if (!rotatesRefreshTokens(ctx.config, client)) return keepToken(ctx, stored, value, scope, policy);
+    if (!rotatesRefreshTokens(ctx.config, client)) return keepToken(ctx, stored, value, { scope, ...target }, policy);
 
     // The successor and the answer: a new access token (`gid` = the grant), a new refresh token of
     // the original scope (and resources and details), and an ID token when the scope has openid
@@ -91,11 +94,18 @@ export const refreshToken: Grant = {
  * Step 5 without rotation (a client under FAPI 2.0): a new access token (and ID token) from the same
  * refresh token, which stays valid and is answered again; its idle lifetime starts over.
  */
-async function keepToken(ctx: GrantContext, stored: StoredRefreshToken, value: string, scope: string[], policy: RefreshPolicy): Promise<TokenResponse> {
+async function keepToken(
+  ctx: GrantContext,
+  stored: StoredRefreshToken,
+  value: string,
+  /** The access token's scope, and its resource and details (tokenTarget), as with rotation. */
+  target: { scope: string[] } & ReturnType<typeof tokenTarget>,
+  policy: RefreshPolicy,
+): Promise<TokenResponse> {
   const { now, services } = ctx;
   const { response, accessToken } = await mintTokens(
     {
-      client: ctx.client.client, subject: stored.userId, scope, grantId: stored.grantId,
+      client: ctx.client.client, subject: stored.userId, grantId: stored.grantId, ...target,
       authentication: { authTime: stored.authTime, ...(stored.sid !== null && { sid: stored.sid }) },
       ...(ctx.binding !== undefined && { binding: ctx.binding }),
     },
