@@ -38,6 +38,17 @@ async function withNonceRetry<T>(request: () => Promise<Response>, process: (res
   }
 }
 
+/** A public native client (code and refresh grants) registered by the operator, with a fresh ES256 DPoP key. */
+async function publicDpopClient(clientId: string, scope: string) {
+  await adminPut(clientId, {
+    grant_types: ["authorization_code", "refresh_token"], token_endpoint_auth_method: "none", application_type: "native",
+    redirect_uris: [REDIRECT_URI], scope,
+  });
+  const client: oauth.Client = { client_id: clientId };
+  const keyPair = await oauth.generateKeyPair("ES256", { extractable: true });
+  return { client, jkt: await calculateJwkThumbprint(await exportJWK(keyPair.publicKey)), DPoP: oauth.DPoP(client, keyPair) };
+}
+
 beforeAll(async () => {
   worker = await startLocalWorker({ vars: { ALLOW_INSECURE_CLIENT_URIS: "true", DPOP_NONCE_REQUIRED: "true" } });
   userId = (await seedDemoUser({ url: worker.url, adminToken: worker.adminToken })).id;
@@ -76,14 +87,7 @@ describe("RFC 9449 with oauth4webapi DPoP()", () => {
   });
 
   it("a public client: code flow with dpop_jkt, refresh with the same key, UserInfo with the DPoP scheme", async () => {
-    await adminPut("dpop-native", {
-      grant_types: ["authorization_code", "refresh_token"], token_endpoint_auth_method: "none", application_type: "native",
-      redirect_uris: [REDIRECT_URI], scope: "openid offline_access profile",
-    });
-    const client: oauth.Client = { client_id: "dpop-native" };
-    const keyPair = await oauth.generateKeyPair("ES256", { extractable: true });
-    const jkt = await calculateJwkThumbprint(await exportJWK(keyPair.publicKey));
-    const DPoP = oauth.DPoP(client, keyPair);
+    const { client, jkt, DPoP } = await publicDpopClient("dpop-native", "openid offline_access profile");
     const codeVerifier = oauth.generateRandomCodeVerifier();
     const state = oauth.generateRandomState();
     const nonce = oauth.generateRandomNonce();
@@ -132,14 +136,7 @@ describe("RFC 9449 with oauth4webapi DPoP()", () => {
   });
 
   it("through PAR (§10.1): the proof at /par binds the code without dpop_jkt; token, refresh and UserInfo with that key", async () => {
-    await adminPut("dpop-par", {
-      grant_types: ["authorization_code", "refresh_token"], token_endpoint_auth_method: "none", application_type: "native",
-      redirect_uris: [REDIRECT_URI], scope: "openid offline_access",
-    });
-    const client: oauth.Client = { client_id: "dpop-par" };
-    const keyPair = await oauth.generateKeyPair("ES256", { extractable: true });
-    const jkt = await calculateJwkThumbprint(await exportJWK(keyPair.publicKey));
-    const DPoP = oauth.DPoP(client, keyPair);
+    const { client, jkt, DPoP } = await publicDpopClient("dpop-par", "openid offline_access");
     const codeVerifier = oauth.generateRandomCodeVerifier();
     const state = oauth.generateRandomState();
     const parameters = new URLSearchParams({
