@@ -46,19 +46,19 @@ export function formPost(path: string, form: Record<string, string>, opts: { dpo
 }
 
 /** POST /par with the client's assertion (aud the issuer) and a standard PKCE code request, `extra` changing it. */
-export async function fapiPush(client: FapiClient, extra: Record<string, string> = {}, auth: { aud?: unknown } = {}) {
+export async function fapiPush(client: FapiClient, extra: Record<string, string> = {}, auth: { aud?: unknown } = {}, fetcher?: Fetcher) {
   const { params, verifier } = await codeRequest(client.client_id, { scope: "openid offline_access", prompt: "consent", ...extra });
   for (const [k, v] of Object.entries(params)) if (v === "") delete params[k];
-  const res = await formPost("/par", { ...params, ...(await clientAuth(client, auth)) });
+  const res = await formPost("/par", { ...params, ...(await clientAuth(client, auth)) }, { ...(fetcher && { fetcher }) });
   return { res, params, verifier };
 }
 
 /** Pushes, then a person signs in and consents: the code, its verifier, and what reached the client. */
-export async function fapiCode(client: FapiClient, extra: Record<string, string> = {}) {
-  const { res, verifier } = await fapiPush(client, extra);
+export async function fapiCode(client: FapiClient, extra: Record<string, string> = {}, fetcher?: Fetcher) {
+  const { res, verifier } = await fapiPush(client, extra, {}, fetcher);
   expect(res.status, await res.clone().text()).toBe(201);
   const { request_uri } = (await res.json()) as { request_uri: string };
-  const flow = await authorize(new Browser(), { client_id: client.client_id, request_uri }, await person());
+  const flow = await authorize(new Browser(fetcher), { client_id: client.client_id, request_uri }, await person());
   const response = clientRedirect(flow.response);
   return { code: response.get("code")!, verifier, response };
 }

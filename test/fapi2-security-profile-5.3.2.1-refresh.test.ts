@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { REDIRECT_URI } from "./oidc-helpers";
+import { REDIRECT_URI, workerWithEnv } from "./oidc-helpers";
 import { dpopKey, decodeJwt, fapiClient, fapiCode, fapiToken, formPost, clientAuth, redeemFapiCode, type FapiClient } from "./fapi2-helpers";
 import { basic, createClient, tokenRequest } from "./helpers";
 import { personsCode } from "./rfc9449-helpers";
@@ -58,6 +58,23 @@ describe("FAPI 2.0 §5.3.2.1 item 9: no refresh-token rotation", () => {
     for (const token of [first.access_token, ...later]) expect((await introspect(client, token)).active).toBe(false);
     const after = await refresh(client, first.refresh_token!, key);
     expect(after.status).toBe(400);
+  });
+
+  it("the refreshed access token keeps the grant's resource as its aud (RFC 8707), as with rotation", async () => {
+    const MCP = "https://mcp.example/mcp";
+    const fetcher = workerWithEnv({ RESOURCES: MCP });
+    const client = await fapiClient();
+    const key = await dpopKey();
+    const { code, verifier } = await fapiCode(client, { resource: MCP }, fetcher);
+    const res = await fapiToken(client, { grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: REDIRECT_URI }, key, { fetcher });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const first = (await res.json()) as { access_token: string; refresh_token: string };
+    expect(decodeJwt(first.access_token).aud).toBe(MCP);
+    const again = await fapiToken(client, { grant_type: "refresh_token", refresh_token: first.refresh_token }, key, { fetcher });
+    expect(again.status, await again.clone().text()).toBe(200);
+    const body = (await again.json()) as { access_token: string; refresh_token: string };
+    expect(body.refresh_token).toBe(first.refresh_token);
+    expect(decodeJwt(body.access_token).aud).toBe(MCP);
   });
 
   it("a client not under the profile still rotates: a new refresh token each time", async () => {
