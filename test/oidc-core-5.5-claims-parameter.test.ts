@@ -5,7 +5,7 @@ import { FULL_CLAIMS, basic, call, expectError, tokenRequest } from "./helpers";
 import {
   Browser, PASSWORD, authorize, clientRedirect, codeRequest, expectRedirectError, expectTokenResponse, oidcClient, person, redeem, signIn, verifyIdToken,
 } from "./oidc-helpers";
-import { push, pushed, redeemWith, secretClient } from "./par-jar-helpers";
+import { keyClient, push, pushed, redeemWith, requestObject, secretClient } from "./par-jar-helpers";
 
 /**
  * OIDC Core §5.5 (the `claims` request parameter): a JSON object whose `id_token` and `userinfo`
@@ -125,7 +125,17 @@ describe("OIDC Core §5.5: the userinfo member", () => {
   });
 });
 
-describe("OIDC Core §5.5: pushed (RFC 9126) like any parameter", () => {
+describe("OIDC Core §5.5: pushed (RFC 9126) like any parameter, or inside a request object (§6.1)", () => {
+  it("OIDC Core §6.1: in a request object `claims` is a JSON object, honoured the same", async () => {
+    const client = await keyClient({ first_party: true });
+    const user = await person({ claims: { name: "Ada Lovelace" } });
+    const { params, verifier } = await codeRequest(client.client_id);
+    const request = await requestObject(client, { ...params, claims: { id_token: { name: { essential: true } } } });
+    const result = await authorize(new Browser(), { client_id: client.client_id, request }, user);
+    const tokens = await expectTokenResponse(await redeemWith(client, clientRedirect(result.response).get("code")!, verifier));
+    expect(decodeJwt(tokens.id_token!).name).toBe("Ada Lovelace");
+  });
+
   it("a claims request pushed to PAR is honoured at the authorization endpoint", async () => {
     const client = await secretClient({ first_party: true });
     const user = await person({ claims: { name: "Ada Lovelace" } });
