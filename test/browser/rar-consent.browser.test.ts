@@ -13,26 +13,17 @@ import { decodeJwt } from "jose";
 import * as client from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalWorker } from "../../scripts/local-worker.mjs";
-import { pushedRarRequest, rarClient, rpKey } from "../e2e/rar-client.js";
+import { PAYMENT as BASE_PAYMENT, RESOURCE, pushedRarRequest, rarClient, rpKey } from "../e2e/rar-client.js";
 import { createPerson, launchPhone, registerClient, type PhoneBrowser, type Worker } from "./harness.js";
 
 const PERSON = { email: "sam@example.com", password: "correct horse battery staple" };
 const CLIENT_ID = "payments-app";
 const REDIRECT_URI = "https://payments-app.example/callback";
-const RESOURCE = "https://api.bank.example/payments";
 const TYPES = [
   { type: "payment_initiation", required: ["instructedAmount"] },
   { type: "customer_information", label: "Use your customer information" },
 ];
-const PAYMENT = {
-  type: "payment_initiation",
-  actions: ["initiate", "status"],
-  locations: [RESOURCE],
-  instructedAmount: { currency: "EUR", amount: "123.50" },
-  creditorName: "Merchant A",
-  creditorAccount: { iban: "DE02100100109307118603" },
-  remittanceInformationUnstructured: "Order 4711",
-};
+const PAYMENT = { ...BASE_PAYMENT, creditorAccount: { iban: "DE02100100109307118603" }, remittanceInformationUnstructured: "Order 4711" };
 const CUSTOMER = {
   type: "customer_information", actions: ["read"], datatypes: ["contacts", "address"], locations: ["https://api.bank.example/customers"],
   period: { from: "2026-01-01", to: "2026-12-31" },

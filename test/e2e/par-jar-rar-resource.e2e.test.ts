@@ -14,21 +14,13 @@ import * as client from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalWorker } from "../../scripts/local-worker.mjs";
 import { HttpBrowser, decodeHtml, heading } from "./http-browser.js";
-import { pushedRarRequest, rarClient, rpKey } from "./rar-client.js";
+import { PAYMENT, RESOURCE, pushedRarRequest, rarClient, rpKey } from "./rar-client.js";
 
 type Worker = Awaited<ReturnType<typeof startLocalWorker>>;
 
 const REDIRECT_URI = "https://rp.example/callback";
-const RESOURCE = "https://api.bank.example/payments";
 const CLIENT_ID = `rar-${randomBytes(4).toString("hex")}`;
 const TYPES = [{ type: "payment_initiation", required: ["instructedAmount"] }, "customer_information"];
-const PAYMENT = {
-  type: "payment_initiation",
-  actions: ["initiate", "status"],
-  locations: [RESOURCE],
-  instructedAmount: { currency: "EUR", amount: "123.50" },
-  creditorName: "Merchant A",
-};
 const CUSTOMER = { type: "customer_information", actions: ["read", "write"], datatypes: ["contacts"] };
 let worker: Worker;
 let keys: CryptoKeyPair;

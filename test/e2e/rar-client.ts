@@ -7,6 +7,16 @@
  */
 import * as client from "openid-client";
 
+/** The resource server both tests name (RFC 8707), and the payment they ask for there (RFC 9396 §2's example). */
+export const RESOURCE = "https://api.bank.example/payments";
+export const PAYMENT = {
+  type: "payment_initiation",
+  actions: ["initiate", "status"],
+  locations: [RESOURCE],
+  instructedAmount: { currency: "EUR", amount: "123.50" },
+  creditorName: "Merchant A",
+};
+
 export interface RarClient {
   config: client.Configuration;
   privateKey: client.PrivateKey;
