@@ -279,9 +279,9 @@ ALTER TABLE refresh_tokens ADD COLUMN cnf TEXT;
 ALTER TABLE refresh_tokens ADD COLUMN resources TEXT;
 ALTER TABLE refresh_tokens ADD COLUMN authorization_details TEXT;
 
--- ── migrations/0007_client_usage.sql ──
+-- ── migrations/0006_client_usage.sql ──
 
--- Migration 0007: self-registered clients (RFC 7591 POST /register) and whether they were ever used
+-- Migration 0006: self-registered clients (RFC 7591 POST /register) and whether they were ever used
 -- (src/registration/usage.ts). Only the registration endpoint writes rows here, so a client with a
 -- row is a dynamic one and an operator client never has one: maintenance removes the clients whose
 -- row says no token was issued within UNUSED_CLIENT_TTL, and the operator lists recent ones
@@ -302,9 +302,9 @@ CREATE INDEX client_registrations_created ON client_registrations (created_at);
 INSERT INTO client_registrations (client_id, network, created_at, first_used_at)
   SELECT r.client_id, NULL, c.created_at, 0 FROM registration_tokens r JOIN clients c ON c.client_id = r.client_id;
 
--- ── migrations/0008_client_metadata_documents.sql ──
+-- ── migrations/0007_client_metadata_documents.sql ──
 
--- Migration 0008: client ID metadata documents (draft-ietf-oauth-client-id-metadata-document;
+-- Migration 0007: client ID metadata documents (draft-ietf-oauth-client-id-metadata-document;
 -- src/clients/metadata-document.ts). One row per client_id URL the server has resolved or the
 -- operator has blocked. The row is the shared cache every isolate reads (docs/storage.md):
 --

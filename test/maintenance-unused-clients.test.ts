@@ -91,7 +91,7 @@ describe("maintenance: self-registered clients never used within UNUSED_CLIENT_T
     expect(await exists("clients", operatorClient.client_id)).toBe(true);
   });
 
-  it("clients registered before use was recorded (first_used_at 0, migration 0007) are kept", async () => {
+  it("clients registered before use was recorded (first_used_at 0, migration 0006) are kept", async () => {
     const reg = await ccRegistration();
     await env.DB.prepare("UPDATE client_registrations SET first_used_at = 0 WHERE client_id = ?").bind(reg.client_id).run();
     await cleanupAt(nowSeconds() + 365 * DAY);

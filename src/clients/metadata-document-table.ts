@@ -1,7 +1,7 @@
 import type { Client } from "./model";
 
 /**
- * The D1 table of client ID metadata documents (migrations/0008_client_metadata_documents.sql):
+ * The D1 table of client ID metadata documents (migrations/0007_client_metadata_documents.sql):
  * the cache every isolate shares, the first and last time each client was seen, and the operator's
  * per-URL block. Only src/clients/metadata-document.ts (resolution) and the operator API
  * (src/endpoints/admin-client-documents.ts) use it.

@@ -1,4 +1,4 @@
--- Migration 0007: self-registered clients (RFC 7591 POST /register) and whether they were ever used
+-- Migration 0006: self-registered clients (RFC 7591 POST /register) and whether they were ever used
 -- (src/registration/usage.ts). Only the registration endpoint writes rows here, so a client with a
 -- row is a dynamic one and an operator client never has one: maintenance removes the clients whose
 -- row says no token was issued within UNUSED_CLIENT_TTL, and the operator lists recent ones

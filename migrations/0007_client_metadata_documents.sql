@@ -1,4 +1,4 @@
--- Migration 0008: client ID metadata documents (draft-ietf-oauth-client-id-metadata-document;
+-- Migration 0007: client ID metadata documents (draft-ietf-oauth-client-id-metadata-document;
 -- src/clients/metadata-document.ts). One row per client_id URL the server has resolved or the
 -- operator has blocked. The row is the shared cache every isolate reads (docs/storage.md):
 --
