@@ -190,12 +190,16 @@ describe("a fetch under the policy", () => {
 });
 
 describe("one way out: every fetch of a supplied URL goes through the policy", () => {
-  it("no module but src/http/outbound.ts calls the global fetch", () => {
+  it("no module but src/http/outbound.ts (and the resource-server kit, which runs in another Worker) calls the global fetch", () => {
     const sources = import.meta.glob(["../src/**/*.{ts,tsx}", "../workers/**/*.ts"], { query: "?raw", import: "default", eager: true }) as Record<string, string>;
     expect(Object.keys(sources).length).toBeGreaterThan(50);
     const callers = Object.entries(sources)
       .filter(([, text]) => /(?<![.\w$])fetch\s*\(|\b(?:globalThis|self)\.fetch\b/.test(text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "")))
       .map(([path]) => path);
-    expect(callers).toEqual(["../src/http/outbound.ts"]);
+    // The resource-server kit (src/resource-server/) runs in another Worker, not in Latchkey: its one
+    // fetch is the default transport to the issuer its operator configured (never a URL a client or
+    // person supplies), under the kit's own rule — the issuer's origin only, no redirects, a deadline
+    // and a size bound (src/resource-server/issuer.ts).
+    expect(callers).toEqual(["../src/http/outbound.ts", "../src/resource-server/index.ts"]);
   });
 });
