@@ -21,7 +21,9 @@ const session: Session = { sid: "sid-1", userId: "u-1", authTime: NOW - 100, amr
 const user: User = {
   id: "u-1", email: "a@example.com", emailVerified: true, passwordHash: null, claims: {}, disabled: false, createdAt: 0, updatedAt: 0,
 };
-const consent: Consent = { userId: "u-1", clientId: "c-1", grantId: "g-1", scope: ["openid", "email"], createdAt: 0, updatedAt: 0 };
+const consent: Consent = {
+  userId: "u-1", clientId: "c-1", grantId: "g-1", scope: ["openid", "email"], resources: ["https://a.example/mcp"], createdAt: 0, updatedAt: 0,
+};
 
 function input(request: Partial<AuthorizationRequest> = {}, over: Partial<Omit<DecisionInput, "txn">> & Partial<Pick<Transaction, "authenticatedSid" | "consented">> = {}): DecisionInput {
   const { authenticatedSid, consented, ...rest } = over;
@@ -128,6 +130,14 @@ describe("OIDC Core §3.1.2.4: consent", () => {
     expect(decide(input({ scope: ["openid", "email", "profile"] }))).toEqual({ kind: "interaction", prompt: "consent", reasons: ["consent_missing"] });
     // The superset rule: a consent to more than is asked covers the request.
     expect(decide(input({ scope: ["openid"] }))).toEqual(granted);
+  });
+
+  it("RFC 8707 §2: consent is per resource too — a resource the consent does not list → the consent page (consent_missing)", () => {
+    expect(decide(input({ resources: ["https://a.example/mcp"] }))).toEqual(granted);
+    const both = { resources: ["https://a.example/mcp", "https://b.example/mcp"] };
+    expect(decide(input(both))).toEqual({ kind: "interaction", prompt: "consent", reasons: ["consent_missing"] });
+    expect(decide(input({ ...both, prompt: "none" }))).toEqual({ kind: "error", prompt: "consent", code: "consent_required", reasons: ["consent_missing"] });
+    expect(decide(input(both, { client: { firstParty: true } }))).toEqual({ ...granted, recordConsent: true });
   });
 
   it("OIDC Core §3.1.2.1 prompt=consent: asked again (prompt_consent) until the page is approved in this transaction", () => {

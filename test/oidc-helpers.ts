@@ -116,7 +116,8 @@ export async function responseParams(res: Response): Promise<URLSearchParams> {
  */
 export async function authorize(
   browser: Browser,
-  params: Record<string, string>,
+  /** The request's parameters; as pairs when one repeats (RFC 8707 `resource`). */
+  params: Record<string, string> | [string, string][],
   user?: { email: string; password?: string },
   opts: { consent?: "allow" | "deny"; method?: "GET" | "POST" } = {},
 ): Promise<FlowResult> {

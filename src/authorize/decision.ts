@@ -48,7 +48,7 @@ export type Decision =
   | { kind: "error"; prompt: PromptName; code: ErrorCode; reasons: CheckName[] }
   /**
    * Complete. `recordConsent`: a first-party client skips the consent page, but its grant is
-   * still recorded (so it can be listed and withdrawn) when the stored one does not cover the scope.
+   * still recorded (so it can be listed and withdrawn) when the stored one does not cover the scope and resources.
    */
   | { kind: "granted"; session: Session; user: User; consent: Consent | null; recordConsent: boolean };
 
@@ -158,7 +158,8 @@ const verifyEmail: Prompt = {
 };
 
 /**
- * OIDC Core §3.1.2.4: consent covering the scope (first-party clients skip the page), asked again for prompt=consent.
+ * OIDC Core §3.1.2.4: consent covering the scope and the RFC 8707 resources (first-party clients skip the page),
+ * asked again for prompt=consent.
  * RFC 9396 authorization details (a payment, one account) are this request's alone: no stored consent
  * covers them, so the page is shown whenever a request carries them, first-party clients too.
  */
@@ -167,7 +168,7 @@ const consent: Prompt = {
   error: "consent_required",
   interactive: true,
   checks: [
-    { name: "consent_missing", holds: ({ client, consent: given, txn }) => !client.firstParty && !covers(given, txn.request.scope) },
+    { name: "consent_missing", holds: ({ client, consent: given, txn }) => !client.firstParty && !covers(given, txn.request.scope, txn.request.resources) },
     { name: "prompt_consent", holds: ({ client, txn }) => !client.firstParty && txn.request.prompt === "consent" && !txn.consented },
     { name: "authorization_details", holds: ({ txn }) => (txn.request.authorizationDetails?.length ?? 0) > 0 && !txn.consented },
     // OIDC Core §5.5: claims asked for one by one beyond the scope's are listed on the page; that
@@ -195,6 +196,6 @@ export function decide(input: DecisionInput): Decision {
     session: input.session!,
     user: input.user!,
     consent: input.consent,
-    recordConsent: !covers(input.consent, input.txn.request.scope),
+    recordConsent: !covers(input.consent, input.txn.request.scope, input.txn.request.resources),
   };
 }

@@ -66,7 +66,7 @@ export async function proceed(c: AppContext, client: Client, txn: Transaction): 
     case "granted": {
       const { session, user } = decision;
       const grant = decision.recordConsent
-        ? await consentStore(c).grant(user.id, client.clientId, txn.request.scope, now)
+        ? await consentStore(c).grant(user.id, client.clientId, txn.request.scope, now, txn.request.resources)
         : decision.consent!;
       return complete(c, txn, { sub: user.id, authTime: session.authTime, sid: session.sid, amr: session.amr, grantId: grant.grantId });
     }

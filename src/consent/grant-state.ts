@@ -21,6 +21,7 @@ export interface GrantStateStore {
 interface Row extends UserRow {
   consent_grant_id: string | null;
   consent_scope: string | null;
+  consent_resources: string | null;
   consent_created_at: number | null;
   consent_updated_at: number | null;
 }
@@ -28,7 +29,7 @@ interface Row extends UserRow {
 /** D1 adapter: one query (the user joined with their consent to the client) instead of two reads. */
 export function d1GrantStateStore(db: D1Database): GrantStateStore {
   const statement = db.prepare(
-    `SELECT u.*, c.grant_id AS consent_grant_id, c.scope AS consent_scope,
+    `SELECT u.*, c.grant_id AS consent_grant_id, c.scope AS consent_scope, c.resources AS consent_resources,
             c.created_at AS consent_created_at, c.updated_at AS consent_updated_at
      FROM users u LEFT JOIN consents c ON c.user_id = u.id AND c.client_id = ?
      WHERE u.id = ?`,
@@ -45,6 +46,7 @@ export function d1GrantStateStore(db: D1Database): GrantStateStore {
               client_id: clientId,
               grant_id: row.consent_grant_id,
               scope: row.consent_scope ?? "",
+              resources: row.consent_resources,
               created_at: row.consent_created_at ?? 0,
               updated_at: row.consent_updated_at ?? 0,
             });

@@ -7,6 +7,8 @@ export interface Consent {
   /** Changes when consent is withdrawn and given again; tokens carry it. */
   grantId: string;
   scope: string[];
+  /** The RFC 8707 resources the person consented to the client using (empty: none). */
+  resources: string[];
   createdAt: number;
   updatedAt: number;
 }
@@ -14,8 +16,8 @@ export interface Consent {
 /** Storage port for consent. */
 export interface ConsentStore {
   get(userId: string, clientId: string): Promise<Consent | null>;
-  /** Adds `scope` to the stored consent (creating it, with a new grant id, if there is none). */
-  grant(userId: string, clientId: string, scope: string[], now: number): Promise<Consent>;
+  /** Adds `scope` and `resources` to the stored consent (creating it, with a new grant id, if there is none). */
+  grant(userId: string, clientId: string, scope: string[], now: number, resources?: readonly string[]): Promise<Consent>;
   revoke(userId: string, clientId: string): Promise<void>;
   /** Everything a person granted, one consent per client, oldest first. */
   listForUser(userId: string): Promise<Consent[]>;
@@ -33,6 +35,8 @@ export interface ConsentRow {
   client_id: string;
   grant_id: string;
   scope: string;
+  /** JSON array of resource URIs; NULL = none (migrations/0008_consent_resources.sql). */
+  resources: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -42,13 +46,17 @@ export const consentFromRow = (r: ConsentRow): Consent => ({
   clientId: r.client_id,
   grantId: r.grant_id,
   scope: r.scope ? r.scope.split(" ") : [],
+  resources: r.resources ? (JSON.parse(r.resources) as string[]) : [],
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
 
-/** Consent covers a request only when every requested scope was granted (source document). */
-export const covers = (consent: Consent | null, scope: readonly string[]): boolean =>
-  consent !== null && scope.every((s) => consent.scope.includes(s));
+/**
+ * Consent covers a request only when every requested scope was granted (source document) and every
+ * requested resource too (RFC 8707 §2: the page names where the access will be used).
+ */
+export const covers = (consent: Consent | null, scope: readonly string[], resources: readonly string[] = []): boolean =>
+  consent !== null && scope.every((s) => consent.scope.includes(s)) && resources.every((r) => consent.resources.includes(r));
 
 export function d1ConsentStore(db: D1Database): ConsentStore {
   const get = async (userId: string, clientId: string) => {
@@ -57,16 +65,17 @@ export function d1ConsentStore(db: D1Database): ConsentStore {
   };
   return {
     get,
-    async grant(userId, clientId, scope, now) {
+    async grant(userId, clientId, scope, now, resources = []) {
       const existing = await get(userId, clientId);
       const merged = [...new Set([...(existing?.scope ?? []), ...scope])];
+      const mergedResources = [...new Set([...(existing?.resources ?? []), ...resources])];
       // One statement: insert, or merge into the existing row keeping its grant id.
       await db
         .prepare(
-          `INSERT INTO consents (user_id, client_id, grant_id, scope, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at`,
+          `INSERT INTO consents (user_id, client_id, grant_id, scope, resources, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, resources = excluded.resources, updated_at = excluded.updated_at`,
         )
-        .bind(userId, clientId, randomToken(16), merged.join(" "), now, now)
+        .bind(userId, clientId, randomToken(16), merged.join(" "), mergedResources.length > 0 ? JSON.stringify(mergedResources) : null, now, now)
         .run();
       return (await get(userId, clientId))!;
     },

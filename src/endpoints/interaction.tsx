@@ -224,7 +224,7 @@ export const interaction = new Hono<AppEnv>()
     if (form.get("decision") !== "allow") {
       return fail(c, txn, new OAuthError("access_denied", "The user denied the request."));
     }
-    await consentStore(c).grant(session.userId, txn.request.clientId, txn.request.scope, c.get("now"));
+    await consentStore(c).grant(session.userId, txn.request.clientId, txn.request.scope, c.get("now"), txn.request.resources);
     return seeOther(await continueUrl(c, { ...txn, consented: true }));
   })
   // ── local development ──────────────────────────────────────────────────────────────────────
