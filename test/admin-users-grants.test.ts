@@ -57,8 +57,8 @@ describe("a person's grants: GET /admin/users/:id/grants and DELETE /admin/users
     await signIn(browser, b, user, { scope: "openid profile" });
     const { grants } = await json(await send("GET", `/admin/users/${user.id}/grants`));
     expect(grants).toEqual([
-      { client_id: a.client_id, client_name: "App A", scope: "openid", created_at: expect.any(Number), updated_at: expect.any(Number) },
-      { client_id: b.client_id, client_name: "App B", scope: "openid profile", created_at: expect.any(Number), updated_at: expect.any(Number) },
+      { client_id: a.client_id, client_name: "App A", scope: "openid", resources: [], created_at: expect.any(Number), updated_at: expect.any(Number) },
+      { client_id: b.client_id, client_name: "App B", scope: "openid profile", resources: [], created_at: expect.any(Number), updated_at: expect.any(Number) },
     ]);
     await expectError(await send("GET", "/admin/users/no-such-user/grants"), 404, "invalid_request", "not_found");
   });

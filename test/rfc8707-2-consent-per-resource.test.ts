@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { d1ConsentStore } from "../src/consent/store";
+import { call } from "./helpers";
 import { Browser, authorize, clientRedirect, codeRequest, expectRedirectError, oidcClient, person, workerWithEnv } from "./oidc-helpers";
 
 /**
@@ -8,7 +9,7 @@ import { Browser, authorize, clientRedirect, codeRequest, expectRedirectError, o
  * (where the access will be used) they approved. A request naming a resource their consent does
  * not list shows the consent page again, naming it — consent for one MCP server is not consent for
  * another; with prompt=none that is consent_required. The stored consent keeps the union of the
- * resources approved. A first-party client is never asked, and its grant records the resources too.
+ * resources approved (the operator's grant listing shows them). A first-party client is never asked, and its grant records the resources too.
  */
 
 const A = "https://a.example/mcp";
@@ -58,6 +59,11 @@ describe("RFC 8707 §2, OIDC Core §3.1.2.4: consent is per scope and per resour
       expect(flow.pages, resources.join(" ")).toEqual([]);
       expectCode(flow.response);
     }
+
+    // The operator's listing of the person's grants names them too.
+    const listing = await call(`/admin/users/${user.id}/grants`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } });
+    const { grants } = (await listing.json()) as { grants: { client_id: string; resources: string[] }[] };
+    expect(grants.find((g) => g.client_id === client.client_id)?.resources.sort()).toEqual([A, B]);
   });
 
   it("denying the page for B leaves the stored consent as it was", async () => {

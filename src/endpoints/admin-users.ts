@@ -112,12 +112,13 @@ export const adminUsers = new Hono<AppEnv>()
     return c.body(null, 204, NO_STORE);
   });
 
-/** A grant as the operator sees it: the client, the scopes, when it was first given and last widened. */
+/** A grant as the operator sees it: the client, the scopes and resources (RFC 8707), when it was first given and last widened. */
 function grantJson(consent: Consent, clientName: string | null) {
   return {
     client_id: consent.clientId,
     client_name: clientName,
     scope: consent.scope.join(" "),
+    resources: consent.resources,
     created_at: consent.createdAt,
     updated_at: consent.updatedAt,
   };

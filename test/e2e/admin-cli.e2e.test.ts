@@ -196,7 +196,7 @@ describe("npm run admin: users and their grants", () => {
     expect(row(grants, client.client_id)).toEqual([client.client_id, "Grant App", expect.any(String), expect.any(String), "openid offline_access"]);
     expect(await okJson(["grants", "list", created.id])).toEqual({
       user: created.id,
-      grants: [{ client_id: client.client_id, client_name: "Grant App", scope: "openid offline_access", created_at: expect.any(Number), updated_at: expect.any(Number) }],
+      grants: [{ client_id: client.client_id, client_name: "Grant App", scope: "openid offline_access", resources: [], created_at: expect.any(Number), updated_at: expect.any(Number) }],
     });
 
     expect(await ok(["grants", "revoke", email, client.client_id])).toContain(`Withdrew ${email}'s grant to ${client.client_id}`);
