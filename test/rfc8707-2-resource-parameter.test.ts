@@ -175,6 +175,21 @@ describe("RFC 8707 §2.2 at the token endpoint: one resource per access token, i
     expect(second.aud).toBe(API);
   });
 
+  it("a request naming a resource is an OAuth 2.0 request: without openid it is granted (no ID token); without a resource openid stays required", async () => {
+    const client = await codeClient();
+    const { pairs, verifier } = await requestWith(client, [MCP], { scope: "read offline_access" });
+    const { code } = await approve(pairs);
+    const res = await redeem(client, code, verifier);
+    const body = (await res.clone().json()) as { id_token?: string; refresh_token?: string; scope: string };
+    expect((await tokens(res)).aud).toBe(MCP);
+    expect(body.id_token).toBeUndefined();
+    expect(body.refresh_token).toBeDefined();
+    expect(body.scope).toBe("read offline_access");
+
+    const without = await requestWith(client, [], { scope: "read offline_access" });
+    expectRedirectError(await worker(`/authorize?${form(without.pairs)}`), "invalid_scope", { state: without.state, description: /openid/ });
+  });
+
   it("no resource requested: the default audience, and a resource named at the token endpoint is not granted", async () => {
     const client = await codeClient();
     const { code, verifier } = await granted(client, []);

@@ -146,9 +146,14 @@ export const scopeParsed = step("scope_parsed", ["malformed_scope"], ({ params }
   draft.scope = parseScope(params.get("scope")) ?? [];
 });
 
-/** OIDC Core §3.1.2.1: an OpenID Connect request includes `openid` (clients registered as plain OAuth 2.0 excepted). */
-export const openidScopeRequired = step("openid_scope_required", ["openid_scope_required"], ({ client }, draft) => {
-  if (!client.plainOAuth2) ensure(draft.scope.includes("openid"), "openid_scope_required");
+/**
+ * OIDC Core §3.1.2.1: an OpenID Connect request includes `openid`. Excepted: clients registered as
+ * plain OAuth 2.0, and a request that names an RFC 8707 `resource` — an OAuth 2.0 request for access
+ * to that resource (what MCP clients send, with the scopes of the resource's metadata), answered
+ * without an ID token.
+ */
+export const openidScopeRequired = step("openid_scope_required", ["openid_scope_required"], ({ client, params }, draft) => {
+  if (!client.plainOAuth2 && !params.has("resource")) ensure(draft.scope.includes("openid"), "openid_scope_required");
 });
 
 /** RFC 6749 §3.3: every scope is a standard one or one the client registered. */
