@@ -82,15 +82,24 @@ function commandHelp(group, name, cmd) {
     ...(cmd.help ? ["", cmd.help] : []), "", "Also: --url, --token, --json (npm run admin -- --help)"].join("\n");
 }
 
+/**
+ * Ids are random base64url and may begin with "-" (a user id "-Yq…"): a word of that shape that is
+ * not one of our options (`-h` is the only short one) is a value, not flags. parseArgs would read it
+ * as short options, so it is shielded while parsing and unshielded after.
+ */
+const SHIELD = "\u0000";
+const shield = (arg) => (/^-[^-]./.test(arg) ? SHIELD + arg : arg);
+const unshield = (value) => (typeof value === "string" && value.startsWith(SHIELD) ? value.slice(1) : value);
+
 function parse(argv) {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv.map(shield), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(error.message.replace(/\. To specify a positional argument.*$/s, ""));
   }
-  const { values, positionals } = parsed;
-  const [group, name, ...args] = positionals;
+  const values = Object.fromEntries(Object.entries(parsed.values).map(([key, value]) => [key, unshield(value)]));
+  const [group, name, ...args] = parsed.positionals.map(unshield);
   return { values, group, name, args };
 }
 

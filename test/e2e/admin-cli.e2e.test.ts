@@ -166,6 +166,13 @@ describe("npm run admin: clients", () => {
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^error: cannot reach http:\/\/127\.0\.0\.1:9/);
 
+    // Ids are random base64url: one may begin with "-" and is still an id, not a cluster of short options.
+    const dashId = await cli(["users", "show", "-Yq3nT0sWb1EjYq3nT0sWb1"]);
+    expect(dashId.code, dashId.stderr).toBe(1);
+    expect(dashId.stderr).toMatch(/→ 404 /);
+    const dashAfter = await cli(["clients", "list", "--after", "-Yq3nT0sWb1EjYq3nT0sWb1", "--json"]);
+    expect(dashAfter.code, dashAfter.stderr).toBe(0);
+
     const help = await cli(["clients", "create", "--help"], { auth: false });
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: npm run admin -- clients create \[options\]/);
