@@ -19,8 +19,10 @@ export function signAssertions(count, { clientId, kid, privateKey, audience }) {
   const header = b64json({ alg: "ES256", kid, typ: "JWT" });
   const out = new Array(count);
   for (let i = 0; i < count; i++) {
-    // exp 5 minutes ahead: outlasts the run, within Latchkey's 600 s maximum assertion lifetime.
-    const input = `${header}.${b64json({ iss: clientId, sub: clientId, aud: audience, iat: now, exp: now + 300, jti: randomUUID() })}`;
+    // exp 590 s ahead, just within Latchkey's 600 s maximum assertion lifetime: the assertions are
+    // signed before the rounds, and the last round's (b) runs some 400 s later with every pair at its
+    // default (5 minutes was too short once the DPoP pair joined the rounds: 2,972 expired in round 3).
+    const input = `${header}.${b64json({ iss: clientId, sub: clientId, aud: audience, iat: now, exp: now + 590, jti: randomUUID() })}`;
     out[i] = `${input}.${sign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
   }
   return out;
