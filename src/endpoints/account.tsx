@@ -2,7 +2,6 @@ import { Hono } from "hono";
 import { pendingCibaRequests } from "./ciba-approval";
 import { currentSession } from "../authorize/flow";
 import { grantedClients } from "../consent/grants";
-import { d1ConsentStore } from "../consent/store";
 import { ensure } from "../errors/oauth-error";
 import type { AppContext, AppEnv } from "../http/context";
 import { postedForm, seeOther } from "../http/page-form";
@@ -13,9 +12,8 @@ import { clearSessionCookie } from "../sessions/cookie";
 import type { Session } from "../sessions/model";
 import { signInUrl } from "../sessions/sign-in-return";
 import type { User } from "../users/model";
-import { d1UserStore } from "../users/store";
 import { pageErrors } from "./authorize";
-import { uncachedClientStore } from "../services";
+import { consentStore, encryptionKey, uncachedClientStore, userStore } from "../services";
 
 /**
  * The signed-in person's account page (issue 4), mounted at /account:
@@ -42,7 +40,7 @@ import { uncachedClientStore } from "../services";
 export async function signedInPerson(c: AppContext): Promise<{ session: Session; user: User } | null> {
   const session = await currentSession(c);
   if (session === null) return null;
-  const user = await d1UserStore(c.env.DB).get(session.userId);
+  const user = await userStore(c).get(session.userId);
   return user !== null && !user.disabled ? { session, user } : null;
 }
 
@@ -57,7 +55,7 @@ export const account = new Hono<AppEnv>()
   .get("/", pageErrors, async (c) => {
     const user = await signedInUser(c);
     if (user === null) return toSignIn();
-    const granted = await grantedClients(user.id, { consents: d1ConsentStore(c.env.DB), clients: uncachedClientStore(c) });
+    const granted = await grantedClients(user.id, { consents: consentStore(c), clients: uncachedClientStore(c) });
     const grants = granted.map(({ consent, client }) => ({
       ...clientInfo(client, consent.clientId).props,
       clientId: consent.clientId,
@@ -67,7 +65,7 @@ export const account = new Hono<AppEnv>()
     }));
     const notice = c.req.query("notice");
     const cibaPending = await pendingCibaRequests(c, user.id);
-    const csrf = await csrfFor(c.req.raw, c.env.ENCRYPTION_KEY);
+    const csrf = await csrfFor(c.req.raw, encryptionKey(c));
     return renderPage(
       c,
       (nonce) => (
@@ -82,7 +80,7 @@ export const account = new Hono<AppEnv>()
     if (user === null) return toSignIn();
     const clientId = form.get("client_id");
     ensure(clientId !== undefined, "missing_parameter", "The form names no app whose access to withdraw.");
-    const withdrawn = await d1ConsentStore(c.env.DB).withdraw(user.id, clientId, c.get("now"));
+    const withdrawn = await consentStore(c).withdraw(user.id, clientId, c.get("now"));
     return seeOther(`/account?notice=${withdrawn !== null ? "revoked" : "nothing_revoked"}`);
   })
   .post("/sign-out", pageErrors, async (c) => {
